@@ -1,0 +1,76 @@
+"""`quorum sign-remote`: sign a server-prepared digest on a local token (docs/SIGNING.md, "Remote signing").
+
+The server holds the document; this client only fetches a digest, signs it on the PKCS#11 token
+(the key never leaves it) and posts the signature and certificate back:
+
+    GET  {url}/api/signing-sessions/{id}            -> {"digest_b64", "digest_algorithm",
+                                                         "signer_cert_pem_required"}
+    POST {url}/api/signing-sessions/{id}/signature  <- {"signature_b64", "certificate_pem"}
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import getpass
+import sys
+from typing import Any
+
+import aiohttp
+
+from meetings.documents.signing.api import Pkcs11Config
+from meetings.documents.signing.remote import read_certificate_pkcs11, sign_digest_pkcs11
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="quorum sign-remote", description=__doc__.splitlines()[0])
+    p.add_argument("--url", required=True, help="server base URL, e.g. https://hdnd.example.vn")
+    p.add_argument("--token", required=True, help="API bearer token of the signing user")
+    p.add_argument("--session", required=True, help="signing session id shown by the server")
+    p.add_argument("--pkcs11-module", required=True, help="path of the token's PKCS#11 module")
+    p.add_argument("--token-label", required=True, help="label of the PKCS#11 token")
+    p.add_argument("--key-label", required=True, help="label of the signing key on the token")
+    p.add_argument("--pin", help="token PIN (asked for when omitted)")
+    return p
+
+
+def create_signature_payload(config: Pkcs11Config, session_info: dict[str, Any]) -> dict[str, str]:
+    """Sign the session's digest on the token; the JSON body to post back."""
+    digest = base64.b64decode(session_info["digest_b64"])
+    algorithm = str(session_info.get("digest_algorithm", "sha256")).lower().replace("-", "")
+    signature = sign_digest_pkcs11(config, digest, algorithm)
+    return {
+        "signature_b64": base64.b64encode(signature).decode(),
+        "certificate_pem": read_certificate_pkcs11(config).decode(),
+    }
+
+
+async def _run(args: argparse.Namespace, config: Pkcs11Config) -> None:
+    headers = {"Authorization": f"Bearer {args.token}"}
+    url = f"{args.url.rstrip('/')}/api/signing-sessions/{args.session}"
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(headers=headers, timeout=timeout) as http:
+        async with http.get(url) as resp:
+            resp.raise_for_status()
+            info = await resp.json()
+        payload = await asyncio.to_thread(create_signature_payload, config, info)
+        async with http.post(f"{url}/signature", json=payload) as resp:
+            resp.raise_for_status()
+
+
+def main_sign_remote(argv: list[str]) -> int:
+    """Entry point; returns the exit code (0 signed, 1 failed, 2 usage)."""
+    args = _parser().parse_args(argv)
+    pin = args.pin if args.pin is not None else getpass.getpass("Token PIN: ")
+    config = Pkcs11Config(
+        module_path=args.pkcs11_module, token_label=args.token_label,
+        key_label=args.key_label, pin=pin,
+    )  # fmt: skip
+    try:
+        asyncio.run(_run(args, config))
+    except Exception as exc:  # report any failure in one line and exit non-zero
+        print(f"signing failed: {exc}", file=sys.stderr)
+        return 1
+    print("signed: the server has the signature")
+    return 0
