@@ -55,7 +55,7 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    """The request is well formed but the current state forbids it (illegal transition, duplicate)."""
+    """Well formed, but the current state forbids it (illegal transition, duplicate)."""
 
     code = "conflict"
     status = 409

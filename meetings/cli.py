@@ -1,0 +1,267 @@
+"""The `quorum` command (README.md, "Commands").
+
+An entry point: it sees both `meetings` and `realtime`. Each sub-command prints what it does
+and exits non-zero with a one-line reason when it cannot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from meetings.config import Settings, load_settings
+from meetings.domain.errors import DomainError
+
+DEMO_PASSWORD = "quorum-demo"
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _services(settings: Settings) -> Any:
+    from meetings.services.context import create_services
+
+    return create_services(settings)
+
+
+def _run(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    async def main() -> Any:
+        from meetings.storage.migrate import check_schema
+
+        services = _services(settings)
+        try:
+            await check_schema(services.db.write_engine)
+            return await work(services)
+        finally:
+            await services.db.dispose()
+
+    return asyncio.run(main())
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from meetings.storage.migrate import SchemaMismatch, check_schema, head_revision, upgrade
+
+    settings = _settings()
+    url = settings.resolved_database_url
+    if args.action == "upgrade":
+        print(f"Migrating {_safe_url(url)} to revision {head_revision()} …")
+        upgrade(url)
+        print("The database schema is up to date.")
+        return 0
+
+    async def check() -> None:
+        services = _services(settings)
+        try:
+            await check_schema(services.db.write_engine)
+        finally:
+            await services.db.dispose()
+
+    try:
+        asyncio.run(check())
+    except SchemaMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"The database schema is at {head_revision()}, as this Quorum expects.")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://…@{rest.split('@', 1)[1]}"
+    return url
+
+
+def _password(given: str | None, prompt: str) -> str:
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise SystemExit("error: no terminal to ask for a password; pass --password")
+    first = getpass.getpass(prompt)
+    if getpass.getpass("Again: ") != first:
+        raise SystemExit("error: the passwords differ")
+    return first
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    from meetings.services import auth
+
+    settings = _settings()
+    if args.action == "create":
+        password = _password(args.password, f"Password for {args.username}: ")
+        user = _run(
+            settings,
+            lambda s: auth.create_user(
+                s, None, args.username, args.name or args.username, password, is_admin=args.admin
+            ),
+        )
+        print(
+            f"Created user {user.username} (id {user.id})"
+            + (" with administrator rights." if args.admin else ".")
+        )
+    elif args.action == "passwd":
+        password = _password(args.password, f"New password for {args.username}: ")
+        _run(settings, lambda s: auth.set_password(s, None, args.username, password))
+        print(f"Changed the password of {args.username}; their sessions were ended.")
+    else:
+        users = _run(settings, lambda s: auth.list_users(s, None))
+        for u in users:
+            flags = " admin" if u.is_admin else ""
+            flags += "" if u.is_active else " inactive"
+            print(f"{u.id:>6}  {u.username:<20} {u.name}{flags}")
+        print(f"{len(users)} users.")
+    return 0
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    import uvicorn
+
+    os.environ.setdefault("QUORUM_DATA_DIR", str(settings.data_dir))
+    os.environ.setdefault("QUORUM_SECRET_KEY", settings.secret_key)
+    if workers > 1 and not settings.redis_url:
+        print(
+            "warning: several workers without QUORUM_REDIS_URL cannot share live events",
+            file=sys.stderr,
+        )
+    print(f"Serving Quorum on http://{host}:{port} (Ctrl+C stops)")
+    uvicorn.run(
+        "realtime.asgi:create_asgi_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers if workers > 1 else None,
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from meetings.storage.migrate import SchemaMismatch
+
+    settings = _settings()
+    try:
+        _run(settings, lambda s: asyncio.sleep(0))
+    except SchemaMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return _serve(settings, args.host, args.port, args.workers)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from meetings import demo
+    from meetings.storage.migrate import upgrade
+
+    settings = _settings()
+    print("Preparing the database …")
+    upgrade(settings.resolved_database_url)
+    if args.delegates is not None:
+        if args.delegates < 1 or args.delegates > 10000:
+            print("error: --delegates is between 1 and 10000", file=sys.stderr)
+            return 2
+        password = args.password or DEMO_PASSWORD
+        report = _run(settings, lambda s: demo.seed_rehearsal(s, args.delegates, password))
+    else:
+        password = args.password or DEMO_PASSWORD
+        report = _run(settings, lambda s: demo.seed_demo(s, password))
+    _print_accounts(report, password, args.host, args.port)
+    if args.no_serve:
+        return 0
+    return _serve(settings, args.host, args.port, 1)
+
+
+def _print_accounts(report: Any, password: str, host: str, port: int) -> None:
+    state = "Seeded" if report.created else "Found the already seeded"
+    print(f"\n{state} council {report.council_id}, meeting {report.meeting_id}.")
+    shown = report.accounts if len(report.accounts) <= 12 else report.accounts[:8]
+    print(f"{'username':<16} {'role':<10} name")
+    for username, name, role in shown:
+        print(f"{username:<16} {role:<10} {name}")
+    if len(report.accounts) > len(shown):
+        print(
+            f"… and {len(report.accounts) - len(shown)} more accounts"
+            f" ({report.accounts[-1][0]} is the last)"
+        )
+    if report.created:
+        print(f"Every account's password: {password}")
+    else:
+        print("Passwords are as they were set when the council was seeded.")
+    print(f"Open http://{host}:{port} and log in.\n")
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    try:
+        from meetings.documents.signing.cli import main_verify
+    except ImportError:
+        print("error: signature verification is not available in this build", file=sys.stderr)
+        return 2
+    return main_verify(args.rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quorum", description="Paperless council meetings.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def net(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+
+    serve = sub.add_parser("serve", help="run the server")
+    net(serve)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade", "check"])
+    db.set_defaults(func=cmd_db)
+
+    user = sub.add_parser("user", help="accounts")
+    user.add_argument("action", choices=["create", "passwd", "list"])
+    user.add_argument("username", nargs="?")
+    user.add_argument("--name")
+    user.add_argument("--password")
+    user.add_argument("--admin", action="store_true")
+    user.set_defaults(func=cmd_user)
+
+    demo = sub.add_parser("demo", help="seed a demo (or rehearsal) council and serve")
+    net(demo)
+    demo.add_argument("--delegates", type=int, help="seed a rehearsal council of N delegates")
+    demo.add_argument(
+        "--password", help=f"password of every seeded account (default {DEMO_PASSWORD})"
+    )
+    demo.add_argument("--no-serve", action="store_true", help="seed only")
+    demo.set_defaults(func=cmd_demo)
+
+    verify = sub.add_parser("verify", help="verify a signed PDF", add_help=False)
+    verify.add_argument("rest", nargs=argparse.REMAINDER)
+    verify.set_defaults(func=cmd_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "user" and args.action in ("create", "passwd") and not args.username:
+        print("error: give a username", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args))
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

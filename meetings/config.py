@@ -1,0 +1,67 @@
+"""Configuration from `QUORUM_*` environment variables (README.md, "Configuration").
+
+Settings are read once, in the entry point, and passed down; nothing reads the environment later.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Defaults run Quorum on a bare machine."""
+
+    model_config = SettingsConfigDict(env_prefix="QUORUM_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Folder for the database, files, keys.")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL. Default: SQLite (WAL) at DATA_DIR/quorum.sqlite3. "
+        "PostgreSQL: postgresql+asyncpg://user@host/db.",
+    )
+    redis_url: str = Field(default="", description="Redis URL for several workers (scale-out).")
+    secret_key: str = Field(default="", description="Signs CSRF tokens; generated on first run.")
+    max_upload_mb: int = Field(default=100, description="Largest PDF accepted, in MiB.")
+    max_pdf_pages: int = Field(default=3000, description="Largest PDF accepted, in pages.")
+    session_days: int = Field(default=14, description="Lifetime of a login session / token.")
+    cookie_secure: bool = Field(default=False, description="Mark cookies Secure (behind HTTPS).")
+    login_attempts: int = Field(default=10, description="Failed logins per 15 min before refusal.")
+    command_rate: float = Field(default=30.0, description="Socket commands per second per client.")
+    command_burst: int = Field(default=60, description="Burst of socket commands per client.")
+    resync_limit: int = Field(default=500, description="Most events replayed on reconnect.")
+    tally_interval_ms: int = Field(default=50, description="Coalescing window of vote updates.")
+    log_level: str = Field(default="info", description="Log level.")
+
+    @property
+    def upload_limit(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'quorum.sqlite3').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    def prepare(self) -> Settings:
+        """Create the data folder and keep a generated secret key there on first run."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.blob_dir.mkdir(parents=True, exist_ok=True)
+        if not self.secret_key:
+            key_file = self.data_dir / "secret.key"
+            if not key_file.exists():
+                key_file.write_text(secrets.token_urlsafe(48))
+                key_file.chmod(0o600)
+            self.secret_key = key_file.read_text().strip()
+        return self
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides).prepare()  # type: ignore[arg-type]

@@ -1,0 +1,62 @@
+"""Events: what changed, as clients receive it (docs/PROTOCOL.md, "Events").
+
+A meeting event has a per-meeting `seq` and is stored in the same transaction as the change.
+A user event (annotation sync) goes to one user's devices and carries its own cursor.
+A volatile update (coalesced vote progress) is not stored: the next stored event supersedes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+def iso(at: datetime | None) -> str | None:
+    """A datetime → ISO 8601 in UTC with Z (the wire format of every time); naive is UTC."""
+    if at is None:
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+@dataclass(frozen=True)
+class MeetingEventOut:
+    meeting_id: int
+    seq: int
+    type: str
+    at: datetime
+    data: dict[str, Any]
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "type": self.type,
+            "meeting_id": self.meeting_id,
+            "at": iso(self.at),
+            "data": self.data,
+        }
+
+
+@dataclass(frozen=True)
+class UserEventOut:
+    user_id: int
+    type: str
+    at: datetime
+    data: dict[str, Any]
+    exclude_sid: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        return {"type": self.type, "at": iso(self.at), "data": self.data}
+
+
+@dataclass(frozen=True)
+class VolatileOut:
+    """Not stored; `room` is `meeting`, `chair` or `display` of `meeting_id`."""
+
+    meeting_id: int
+    type: str
+    data: dict[str, Any]
+    room: str = "meeting"
+    extra: dict[str, Any] = field(default_factory=dict)

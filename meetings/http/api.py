@@ -1,0 +1,123 @@
+"""Declarative API routes: one table drives routing, validation and OpenAPI (docs/API.md).
+
+Each `Api` names its method, path, handler, request model and who may call it. `build_routes`
+wraps each handler: authenticate, check CSRF on cookie mutations, parse the body into its
+model, call, render JSON. Handlers hold no business rules; they call one service function.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from meetings.domain.errors import InvalidInput, Unauthenticated
+from meetings.http.auth import authenticate
+from meetings.services.context import Actor, Services
+
+MAX_JSON_BYTES = 1024 * 1024
+
+
+@dataclass
+class Call:
+    request: Request
+    services: Services
+    actor: Actor | None
+    body: Any = None
+
+    @property
+    def me(self) -> Actor:
+        if self.actor is None:
+            raise Unauthenticated("log in first")
+        return self.actor
+
+    def int_param(self, name: str) -> int:
+        return int(self.request.path_params[name])
+
+    def query_int(self, name: str) -> int | None:
+        raw = self.request.query_params.get(name)
+        if raw is None or raw == "":
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            raise InvalidInput(
+                f"query parameter {name!r} must be a whole number", code="bad_query"
+            ) from None
+        if not 0 <= value < 2**62:
+            raise InvalidInput(f"query parameter {name!r} is out of range", code="bad_query")
+        return value
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Api:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: type[BaseModel] | None = None
+    auth: bool = True
+    status: int = 200
+    tag: str = "api"
+    raw_body: str | None = None  # content type of a streamed body (PDF uploads)
+    query: tuple[str, ...] = field(default_factory=tuple)
+
+
+async def read_json(request: Request) -> Any:
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_JSON_BYTES:
+            raise InvalidInput("the JSON body is too large", code="too_large")
+    if not raw:
+        raise InvalidInput("a JSON body is required", code="invalid_json")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("the body is not valid JSON", code="invalid_json") from None
+
+
+def parse_body(model: type[BaseModel], data: Any) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]}
+            for err in exc.errors(include_url=False, include_context=False, include_input=False)
+        ]
+        raise InvalidInput(
+            "some fields are missing or invalid", code="validation", details=details
+        ) from None
+
+
+def _endpoint(api: Api) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        services: Services = request.state.services
+        actor = await authenticate(request, services, mutation=api.method != "GET")
+        if api.auth and actor is None:
+            raise Unauthenticated("log in first")
+        call = Call(request, services, actor)
+        if api.body is not None:
+            call.body = parse_body(api.body, await read_json(request))
+        result = await api.handler(call)
+        if isinstance(result, Response):
+            return result
+        if result is None:
+            return Response(status_code=204)
+        return JSONResponse(result, status_code=api.status)
+
+    endpoint.__name__ = api.handler.__name__
+    return endpoint
+
+
+def build_routes(apis: list[Api]) -> list[Route]:
+    return [Route(api.path, _endpoint(api), methods=[api.method]) for api in apis]

@@ -1,0 +1,96 @@
+"""The Starlette application factory (docs/ARCHITECTURE.md, "HTTP").
+
+`create_app` composes the app from lists: routes, middleware, exception handlers, lifespan.
+The services container lives in lifespan state; the lifespan checks the schema before serving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from meetings.http.api import Api, build_routes
+from meetings.http.errors import EXCEPTION_HANDLERS
+from meetings.http.headers import SecurityHeaders
+from meetings.http.openapi import openapi
+from meetings.http.routes import accounts, councils, documents
+from meetings.http.routes import meetings as meeting_routes
+from meetings.services.context import Services
+from meetings.storage.migrate import check_schema
+
+Hook = Callable[[Services], Awaitable[None]]
+
+CORE_APIS: list[Api] = [
+    *accounts.ROUTES,
+    *councils.ROUTES,
+    *meeting_routes.ROUTES,
+    *documents.ROUTES,
+]
+
+
+def create_app(
+    services: Services,
+    *,
+    apis: Sequence[Api] = (),
+    on_start: Sequence[Hook] = (),
+    on_stop: Sequence[Hook] = (),
+    frontend_dir: Path | None = None,
+) -> Starlette:
+    """The HTTP app. `apis` adds routes of other subsystems; hooks run inside the lifespan."""
+    all_apis = [*CORE_APIS, *apis]
+    spec = openapi(all_apis, version("quorum"))
+    ready = {"value": False}
+
+    async def openapi_json(_request: Request) -> Response:
+        return JSONResponse(spec)
+
+    async def healthz(_request: Request) -> Response:
+        if not ready["value"]:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        await check_schema(services.db.write_engine)
+        for hook in on_start:
+            await hook(services)
+        ready["value"] = True
+        try:
+            yield {"services": services}
+        finally:
+            ready["value"] = False
+            for hook in on_stop:
+                await hook(services)
+            await services.db.dispose()
+
+    routes: list[BaseRoute] = [
+        *build_routes(all_apis),
+        Route("/api/openapi.json", openapi_json, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    if frontend_dir is not None and (frontend_dir / "index.html").is_file():
+        index = frontend_dir / "index.html"
+
+        async def spa(_request: Request) -> Response:
+            return FileResponse(index, headers={"cache-control": "no-cache"})
+
+        routes += [
+            Mount("/assets", StaticFiles(directory=frontend_dir / "assets"), name="assets"),
+            Route("/{path:path}", spa, methods=["GET"]),
+        ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )

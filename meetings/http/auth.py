@@ -1,0 +1,49 @@
+"""Who is calling over HTTP: bearer token or session cookie, with CSRF (docs/SECURITY.md).
+
+Cookie-authenticated requests that change state must carry `X-CSRF-Token`, an HMAC of the
+session token that the login answer returns and that a readable cookie also holds; a page on
+another site can make the browser send the cookie but cannot read or forge that header.
+Bearer-token requests need no CSRF token: browsers never attach them by themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from starlette.requests import HTTPConnection
+
+from meetings.domain.errors import Forbidden
+from meetings.services.auth import actor_for_token
+from meetings.services.context import Actor, Services
+
+SESSION_COOKIE = "quorum_session"
+CSRF_COOKIE = "quorum_csrf"
+CSRF_HEADER = "x-csrf-token"
+
+
+def csrf_token(secret: str, session_token: str) -> str:
+    return hmac.new(secret.encode(), session_token.encode(), hashlib.sha256).hexdigest()
+
+
+def bearer_token(conn: HTTPConnection) -> str | None:
+    header = conn.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+async def authenticate(conn: HTTPConnection, services: Services, *, mutation: bool) -> Actor | None:
+    token = bearer_token(conn)
+    if token is not None:
+        return await actor_for_token(services, token)
+    token = conn.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    actor = await actor_for_token(services, token)
+    if actor is not None and mutation:
+        expected = csrf_token(services.settings.secret_key, token)
+        if not hmac.compare_digest(conn.headers.get(CSRF_HEADER, ""), expected):
+            raise Forbidden("missing or wrong X-CSRF-Token header", code="csrf")
+    return actor

@@ -1,0 +1,225 @@
+"""Agenda items: ordered, nested, and the chair's current item (docs/DOMAIN.md, "Agenda").
+
+Every change emits `agenda_changed` with the whole agenda (it is small), so a client that
+applies it always converges, whatever it missed before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meetings.domain.errors import Conflict, InvalidInput
+from meetings.domain.model import EDITABLE_MEETING, ItemStatus, MeetingStatus, agenda_numbers
+from meetings.services import commands as c
+from meetings.services.context import Actor, Services
+from meetings.services.loading import get_item, get_meeting
+from meetings.storage.tables import AgendaItem, Meeting
+from meetings.storage.uow import UnitOfWork
+
+MAX_DEPTH = 3
+
+
+async def agenda_of(session: AsyncSession, meeting_id: int) -> list[dict[str, Any]]:
+    items = (
+        (
+            await session.execute(
+                select(AgendaItem)
+                .where(AgendaItem.meeting_id == meeting_id)
+                .order_by(AgendaItem.parent_id, AgendaItem.position, AgendaItem.id)  # type: ignore[arg-type]
+            )
+        )
+        .scalars()
+        .all()
+    )
+    numbers = agenda_numbers(
+        [(str(i.id), str(i.parent_id) if i.parent_id else None, i.position) for i in items]
+    )
+    out = [
+        {
+            "id": i.id,
+            "parent_id": i.parent_id,
+            "position": i.position,
+            "number": numbers.get(str(i.id), ""),
+            "title": i.title,
+            "description": i.description,
+            "presenter": i.presenter,
+            "duration_minutes": i.duration_minutes,
+            "status": i.status,
+        }
+        for i in items
+    ]
+    out.sort(key=lambda row: [int(part) for part in str(row["number"]).split(".") if part])
+    return out
+
+
+async def _siblings(
+    session: AsyncSession, meeting_id: int, parent_id: int | None
+) -> list[AgendaItem]:
+    query = select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
+    query = query.where(
+        AgendaItem.parent_id.is_(None) if parent_id is None else AgendaItem.parent_id == parent_id  # type: ignore[union-attr]
+    )
+    return list(
+        (await session.execute(query.order_by(AgendaItem.position, AgendaItem.id))).scalars()
+    )  # type: ignore[arg-type]
+
+
+async def _depth(session: AsyncSession, item: AgendaItem | None) -> int:
+    depth = 0
+    while item is not None and item.parent_id is not None:
+        depth += 1
+        item = await session.get(AgendaItem, item.parent_id)
+    return depth
+
+
+async def _place(
+    session: AsyncSession,
+    meeting_id: int,
+    item: AgendaItem,
+    parent_id: int | None,
+    position: int | None,
+) -> None:
+    """Put `item` among `parent_id`'s children at `position` and renumber the siblings 0..n."""
+    siblings = [s for s in await _siblings(session, meeting_id, parent_id) if s.id != item.id]
+    index = len(siblings) if position is None else min(position, len(siblings))
+    siblings.insert(index, item)
+    item.parent_id = parent_id
+    for i, sibling in enumerate(siblings):
+        sibling.position = i
+
+
+async def _editable(uow: UnitOfWork, actor: Actor, meeting_id: int) -> Meeting:
+    meeting = await get_meeting(uow.session, actor, meeting_id, lock=True)
+    actor.require_staff(meeting.council_id)
+    if meeting.status not in EDITABLE_MEETING:
+        raise Conflict(
+            f"the agenda of a {meeting.status} meeting cannot change", code="meeting_locked"
+        )
+    return meeting
+
+
+async def _check_parent(
+    uow: UnitOfWork, meeting: Meeting, parent_id: int | None, moving: AgendaItem | None = None
+) -> None:
+    if parent_id is None:
+        return
+    parent = await get_item(uow.session, meeting, parent_id)
+    if await _depth(uow.session, parent) + 1 >= MAX_DEPTH:
+        raise InvalidInput(f"agenda items nest at most {MAX_DEPTH} levels deep", code="too_deep")
+    node: AgendaItem | None = parent
+    while moving is not None and node is not None:
+        if node.id == moving.id:
+            raise InvalidInput("an item cannot move under itself", code="cycle")
+        node = await uow.session.get(AgendaItem, node.parent_id) if node.parent_id else None
+
+
+async def _changed(uow: UnitOfWork, meeting_id: int) -> list[dict[str, Any]]:
+    await uow.session.flush()
+    agenda = await agenda_of(uow.session, meeting_id)
+    await uow.emit(meeting_id, "agenda_changed", {"items": agenda})
+    return agenda
+
+
+async def list_agenda(services: Services, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
+    async with services.db.reading() as session:
+        await get_meeting(session, actor, meeting_id)
+        return await agenda_of(session, meeting_id)
+
+
+async def create_item(
+    services: Services, actor: Actor | None, meeting_id: int, cmd: c.CreateItem
+) -> dict[str, Any]:
+    async with services.uow() as uow:
+        if actor is None:  # local CLI (demo seeding)
+            meeting = await uow.session.get(Meeting, meeting_id)
+            assert meeting is not None
+        else:
+            meeting = await _editable(uow, actor, meeting_id)
+        await _check_parent(uow, meeting, cmd.parent_id)
+        item = AgendaItem(
+            meeting_id=meeting_id, **cmd.model_dump(exclude={"parent_id", "position"})
+        )
+        uow.session.add(item)
+        await uow.session.flush()
+        await _place(uow.session, meeting_id, item, cmd.parent_id, cmd.position)
+        agenda = await _changed(uow, meeting_id)
+        await uow.commit()
+        return next(row for row in agenda if row["id"] == item.id)
+
+
+async def update_item(
+    services: Services, actor: Actor, meeting_id: int, item_id: int, cmd: c.UpdateItem
+) -> dict[str, Any]:
+    async with services.uow() as uow:
+        meeting = await _editable(uow, actor, meeting_id)
+        item = await get_item(uow.session, meeting, item_id)
+        for key, value in cmd.model_dump(exclude_unset=True).items():
+            setattr(item, key, value)
+        agenda = await _changed(uow, meeting_id)
+        await uow.commit()
+        return next(row for row in agenda if row["id"] == item.id)
+
+
+async def move_item(
+    services: Services, actor: Actor, meeting_id: int, item_id: int, cmd: c.MoveItem
+) -> list[dict[str, Any]]:
+    async with services.uow() as uow:
+        meeting = await _editable(uow, actor, meeting_id)
+        item = await get_item(uow.session, meeting, item_id)
+        await _check_parent(uow, meeting, cmd.parent_id, moving=item)
+        old_parent = item.parent_id
+        await _place(uow.session, meeting_id, item, cmd.parent_id, cmd.position)
+        if old_parent != cmd.parent_id:
+            for i, sibling in enumerate(await _siblings(uow.session, meeting_id, old_parent)):
+                if sibling.id != item.id:
+                    sibling.position = i
+        agenda = await _changed(uow, meeting_id)
+        await uow.commit()
+        return agenda
+
+
+async def delete_item(services: Services, actor: Actor, meeting_id: int, item_id: int) -> None:
+    async with services.uow() as uow:
+        meeting = await _editable(uow, actor, meeting_id)
+        item = await get_item(uow.session, meeting, item_id)
+        if await _siblings(uow.session, meeting_id, item.id):
+            raise Conflict("delete or move the item's sub-items first", code="has_children")
+        if meeting.current_item_id == item.id:
+            raise Conflict("the current item cannot be deleted", code="current_item")
+        await uow.session.delete(item)
+        await uow.session.flush()
+        for i, sibling in enumerate(await _siblings(uow.session, meeting_id, item.parent_id)):
+            sibling.position = i
+        await _changed(uow, meeting_id)
+        await uow.audit(actor.user_id, "agenda.delete", f"item:{item_id}", {"title": item.title})
+        await uow.commit()
+
+
+async def set_current(services: Services, actor: Actor, cmd: c.SetCurrentItem) -> dict[str, Any]:
+    """The chair moves the sitting to an item (or to none); the previous one is marked done."""
+    async with services.uow() as uow:
+        meeting = await get_meeting(uow.session, actor, cmd.meeting_id, lock=True)
+        actor.require_chair(meeting.council_id)
+        if meeting.status != MeetingStatus.open:
+            raise Conflict(
+                "open the sitting before moving through the agenda", code="meeting_not_open"
+            )
+        if cmd.item_id is not None:
+            item = await get_item(uow.session, meeting, cmd.item_id)
+        if meeting.current_item_id == cmd.item_id:
+            return {"item_id": cmd.item_id, "unchanged": True}
+        if meeting.current_item_id is not None:
+            previous = await uow.session.get(AgendaItem, meeting.current_item_id)
+            if previous is not None:
+                previous.status = ItemStatus.done.value
+        if cmd.item_id is not None:
+            item.status = ItemStatus.current.value
+        meeting.current_item_id = cmd.item_id
+        await uow.session.flush()
+        await uow.emit(meeting.id, "current_item_changed", {"item_id": cmd.item_id})  # type: ignore[arg-type]
+        await _changed(uow, meeting.id)  # type: ignore[arg-type]
+        await uow.commit()
+        return {"item_id": cmd.item_id}

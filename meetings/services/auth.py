@@ -1,0 +1,239 @@
+"""Accounts, login, tokens (docs/SECURITY.md).
+
+Passwords are hashed with argon2 (in a worker thread: hashing is deliberately slow). A login
+creates a random token; only its sha256 is stored, so a database leak yields no usable token.
+The same token is the session cookie, the `Authorization: Bearer` value and the Socket.IO auth.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import anyio
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+
+from meetings.domain.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
+from meetings.domain.model import Role
+from meetings.services.context import Actor, Services
+from meetings.storage.tables import AuthToken, LoginAttempt, Membership, User, utcnow
+
+_hasher = PasswordHasher()
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+# a hash of a random password: checking it costs as much as a real check (no user enumeration)
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+LOGIN_WINDOW = timedelta(minutes=15)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalize_username(username: str) -> str:
+    name = username.strip().lower()
+    if not _USERNAME.match(name):
+        raise InvalidInput(
+            "a username is 2–64 characters: lower-case letters, digits, '.', '_' or '-'",
+            code="bad_username",
+        )
+    return name
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("a password has at least 8 characters", code="weak_password")
+    if len(password) > 1024:
+        raise InvalidInput("a password has at most 1024 characters", code="bad_password")
+
+
+async def hash_password(password: str) -> str:
+    return await anyio.to_thread.run_sync(_hasher.hash, password)
+
+
+async def _verify(hash_: str, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return _hasher.verify(hash_, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(check)
+
+
+async def login(
+    services: Services, username: str, password: str, ip: str, label: str = "session"
+) -> tuple[str, User]:
+    """Check the password; return a new token and the user. Rate-limited per name and address."""
+    name = username.strip().lower()[:64]
+    since = utcnow() - LOGIN_WINDOW
+    limit = services.settings.login_attempts
+    async with services.db.reading() as session:
+        failures_name = await session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.username == name, LoginAttempt.at > since, ~LoginAttempt.ok)  # type: ignore[arg-type, operator]
+        )
+        failures_ip = await session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.ip == ip, LoginAttempt.at > since, ~LoginAttempt.ok)  # type: ignore[arg-type, operator]
+        )
+        user = (
+            await session.execute(select(User).where(User.username == name))
+        ).scalar_one_or_none()
+    if (failures_name or 0) >= limit or (failures_ip or 0) >= limit * 5:
+        raise RateLimited("too many failed logins; wait 15 minutes and try again")
+    ok = await _verify(user.password_hash if user else _DUMMY_HASH, password)
+    ok = ok and user is not None and user.is_active
+    async with services.uow() as uow:
+        uow.session.add(LoginAttempt(username=name, ip=ip[:64], ok=ok))
+        if not ok or user is None:
+            await uow.commit()
+            raise Unauthenticated("wrong username or password", code="bad_credentials")
+        token = secrets.token_urlsafe(32)
+        uow.session.add(
+            AuthToken(
+                token_hash=token_digest(token),
+                user_id=user.id,  # type: ignore[arg-type]
+                label=label[:100],
+                expires_at=utcnow() + timedelta(days=services.settings.session_days),
+            )
+        )
+        await uow.audit(user.id, "auth.login", f"user:{user.id}", {"ip": ip})
+        await uow.commit()
+    return token, user
+
+
+async def logout(services: Services, actor: Actor) -> None:
+    if actor.token_id is None:
+        return
+    async with services.uow() as uow:
+        token = await uow.session.get(AuthToken, actor.token_id)
+        if token is not None and token.revoked_at is None:
+            token.revoked_at = utcnow()
+        await uow.commit()
+
+
+async def actor_for_token(services: Services, token: str | None) -> Actor | None:
+    """The caller for a token, or None when it is unknown, expired, revoked or the user inactive."""
+    if not token or len(token) > 200:
+        return None
+    async with services.db.reading() as session:
+        row = (
+            await session.execute(
+                select(AuthToken, User)
+                .join(User, User.id == AuthToken.user_id)  # type: ignore[arg-type]
+                .where(AuthToken.token_hash == token_digest(token))  # type: ignore[arg-type]
+            )
+        ).first()
+        if row is None:
+            return None
+        auth, user = row
+        if auth.revoked_at is not None or auth.expires_at < utcnow() or not user.is_active:
+            return None
+        return await load_actor(session, user, auth.id)
+
+
+async def load_actor(session: Any, user: User, token_id: int | None = None) -> Actor:
+    memberships = (
+        await session.execute(select(Membership).where(Membership.user_id == user.id))
+    ).scalars()
+    return Actor(
+        user_id=user.id,  # type: ignore[arg-type]
+        username=user.username,
+        name=user.name,
+        is_admin=user.is_admin,
+        roles={m.council_id: Role(m.role) for m in memberships},
+        token_id=token_id,
+    )
+
+
+def user_public(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": user.name,
+        "email": user.email,
+        "is_admin": user.is_admin,
+        "is_active": user.is_active,
+    }
+
+
+async def create_user(
+    services: Services,
+    actor: Actor | None,
+    username: str,
+    name: str,
+    password: str,
+    *,
+    is_admin: bool = False,
+    email: str | None = None,
+) -> User:
+    """Create an account. `actor` None means the local CLI (an operator with shell access)."""
+    if actor is not None:
+        actor.require_admin()
+    username = normalize_username(username)
+    check_password_strength(password)
+    if not name.strip():
+        raise InvalidInput("a user needs a name", code="missing_name")
+    password_hash = await hash_password(password)
+    async with services.uow() as uow:
+        exists = await uow.session.scalar(select(User.id).where(User.username == username))
+        if exists is not None:
+            raise Conflict(f"the username {username!r} is taken", code="username_taken")
+        user = User(
+            username=username,
+            name=name.strip()[:200],
+            email=email,
+            password_hash=password_hash,
+            is_admin=is_admin,
+        )
+        uow.session.add(user)
+        await uow.session.flush()
+        await uow.audit(
+            actor.user_id if actor else None,
+            "user.create",
+            f"user:{user.id}",
+            {"username": username},
+        )
+        await uow.commit()
+    return user
+
+
+async def set_password(
+    services: Services, actor: Actor | None, username: str, password: str
+) -> None:
+    """Change a password and revoke the user's tokens (every device logs in again)."""
+    check_password_strength(password)
+    password_hash = await hash_password(password)
+    async with services.uow() as uow:
+        user = (
+            await uow.session.execute(select(User).where(User.username == username.lower()))
+        ).scalar_one_or_none()
+        if user is None:
+            raise NotFound(f"no user {username!r}")
+        if actor is not None and not (actor.is_admin or actor.user_id == user.id):
+            raise NotFound(f"no user {username!r}")
+        user.password_hash = password_hash
+        for token in (
+            await uow.session.execute(
+                select(AuthToken).where(
+                    AuthToken.user_id == user.id, AuthToken.revoked_at.is_(None)
+                )  # type: ignore[union-attr]
+            )
+        ).scalars():
+            token.revoked_at = utcnow()
+        await uow.audit(actor.user_id if actor else None, "user.passwd", f"user:{user.id}")
+        await uow.commit()
+
+
+async def list_users(services: Services, actor: Actor | None) -> list[User]:
+    if actor is not None:
+        actor.require_admin()
+    async with services.db.reading() as session:
+        return list((await session.execute(select(User).order_by(User.username))).scalars())

@@ -1,0 +1,163 @@
+"""Typed commands: the validated shape of every request (docs/PROTOCOL.md, docs/API.md).
+
+HTTP bodies and Socket.IO payloads are parsed into these models at the edge; services receive
+only these. Unknown fields are refused, strings are length-limited.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from meetings.domain.model import Attendance, Role, Visibility
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Text = Annotated[str, StringConstraints(max_length=10000)]
+Id = Annotated[int, Field(ge=1, le=2**62)]
+IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Login(Command):
+    username: Annotated[str, StringConstraints(max_length=64)]
+    password: Annotated[str, StringConstraints(max_length=1024)]
+
+
+class CreateUser(Command):
+    username: Annotated[str, StringConstraints(max_length=64)]
+    name: Name
+    password: Annotated[str, StringConstraints(max_length=1024)]
+    email: Annotated[str, StringConstraints(max_length=200)] | None = None
+    is_admin: bool = False
+
+
+class CreateCouncil(Command):
+    name: Name
+    short_name: Annotated[str, StringConstraints(max_length=50)] = ""
+    quorum_num: Annotated[int, Field(ge=1, le=100)] = 1
+    quorum_den: Annotated[int, Field(ge=1, le=100)] = 2
+    quorum_strict: bool = True
+
+
+class AddMember(Command):
+    user_id: Id
+    role: Role
+    title: Annotated[str, StringConstraints(max_length=200)] = ""
+    term_start: date | None = None
+    term_end: date | None = None
+
+
+class UpdateMember(Command):
+    role: Role | None = None
+    title: Annotated[str, StringConstraints(max_length=200)] | None = None
+    term_start: date | None = None
+    term_end: date | None = None
+
+
+class CreateMeeting(Command):
+    council_id: Id
+    title: Name
+    session_name: Annotated[str, StringConstraints(max_length=300)] = ""
+    location: Annotated[str, StringConstraints(max_length=300)] = ""
+    starts_at: datetime | None = None
+
+
+class UpdateMeeting(Command):
+    title: Name | None = None
+    session_name: Annotated[str, StringConstraints(max_length=300)] | None = None
+    location: Annotated[str, StringConstraints(max_length=300)] | None = None
+    starts_at: datetime | None = None
+    quorum_num: Annotated[int, Field(ge=1, le=100)] | None = None
+    quorum_den: Annotated[int, Field(ge=1, le=100)] | None = None
+    quorum_strict: bool | None = None
+
+
+class MeetingAction(Command):
+    action: Literal["publish", "unpublish", "open", "close", "reopen", "archive"]
+
+
+class MeetingRef(Command):
+    meeting_id: Id
+    idempotency_key: IdempotencyKey | None = None
+
+
+class AddParticipant(Command):
+    user_id: Id
+    voting: bool = True
+
+
+class RecordAttendance(Command):
+    user_id: Id
+    attendance: Attendance
+
+
+class CreateItem(Command):
+    title: Name
+    description: Text = ""
+    presenter: Annotated[str, StringConstraints(max_length=200)] = ""
+    duration_minutes: Annotated[int, Field(ge=0, le=24 * 60)] | None = None
+    parent_id: Id | None = None
+    position: Annotated[int, Field(ge=0, le=10000)] | None = None
+
+
+class UpdateItem(Command):
+    title: Name | None = None
+    description: Text | None = None
+    presenter: Annotated[str, StringConstraints(max_length=200)] | None = None
+    duration_minutes: Annotated[int, Field(ge=0, le=24 * 60)] | None = None
+
+
+class MoveItem(Command):
+    parent_id: Id | None = None
+    position: Annotated[int, Field(ge=0, le=10000)]
+
+
+class SetCurrentItem(Command):
+    meeting_id: Id
+    item_id: Id | None
+    idempotency_key: IdempotencyKey | None = None
+
+
+class UpdateDocument(Command):
+    title: Name | None = None
+    visibility: Visibility | None = None
+    agenda_item_id: Id | None = None
+    allowed_user_ids: Annotated[list[Id], Field(max_length=5000)] | None = None
+
+
+class SpeakerRequest(Command):
+    meeting_id: Id
+    item_id: Id
+    idempotency_key: IdempotencyKey | None = None
+
+
+class SpeakerRef(Command):
+    speaker_id: Id
+    idempotency_key: IdempotencyKey | None = None
+
+
+class SpeakerStart(Command):
+    speaker_id: Id
+    time_limit_s: Annotated[int, Field(ge=10, le=3600)] | None = None
+    idempotency_key: IdempotencyKey | None = None
+
+
+class SpeakerReorder(Command):
+    meeting_id: Id
+    item_id: Id
+    speaker_ids: Annotated[list[Id], Field(max_length=1000)]
+    idempotency_key: IdempotencyKey | None = None
+
+
+class SpeakerAdd(Command):
+    """The chair puts a member on the list (a raised hand in the hall)."""
+
+    meeting_id: Id
+    item_id: Id
+    user_id: Id
+    idempotency_key: IdempotencyKey | None = None

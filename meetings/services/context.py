@@ -1,0 +1,90 @@
+"""The service container and the caller (docs/ARCHITECTURE.md, "Command path").
+
+`Services` is built once by the app factory and kept in lifespan state. `Actor` is who is
+calling: built from a token by `services.auth.actor_for_token`, for HTTP and Socket.IO alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from meetings.config import Settings
+from meetings.domain.errors import Forbidden
+from meetings.domain.model import STAFF_ROLES, VOTING_ROLES, Role
+from meetings.services.ports import EventPublisher, NullPublisher
+from meetings.storage.blobs import BlobStore
+from meetings.storage.db import Database
+from meetings.storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    username: str
+    name: str
+    is_admin: bool = False
+    roles: Mapping[int, Role] = field(default_factory=dict)  # council id → role
+    token_id: int | None = None
+
+    def role_in(self, council_id: int) -> Role | None:
+        return self.roles.get(council_id)
+
+    def is_staff(self, council_id: int) -> bool:
+        return self.is_admin or self.roles.get(council_id) in STAFF_ROLES
+
+    def is_secretary(self, council_id: int) -> bool:
+        return self.is_admin or self.roles.get(council_id) == Role.secretary
+
+    def is_chair(self, council_id: int) -> bool:
+        return self.roles.get(council_id) == Role.chair
+
+    def is_voting_member(self, council_id: int) -> bool:
+        return self.roles.get(council_id) in VOTING_ROLES
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise Forbidden("only an administrator may do this")
+
+    def require_staff(self, council_id: int) -> None:
+        if not self.is_staff(council_id):
+            raise Forbidden("only the council's secretariat or chair may do this")
+
+    def require_secretary(self, council_id: int) -> None:
+        if not self.is_secretary(council_id):
+            raise Forbidden("only the council's secretariat may do this")
+
+    def require_chair(self, council_id: int) -> None:
+        """Running the sitting: the chair; an administrator may stand in."""
+        if not (self.is_admin or self.is_chair(council_id)):
+            raise Forbidden("only the chair may do this")
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.user_id,
+            "username": self.username,
+            "name": self.name,
+            "is_admin": self.is_admin,
+            "roles": {str(council): role.value for council, role in self.roles.items()},
+        }
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    publisher: EventPublisher = field(default_factory=NullPublisher)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.db, self.publisher)
+
+
+def create_services(settings: Settings, publisher: EventPublisher | None = None) -> Services:
+    return Services(
+        settings=settings,
+        db=Database(settings.resolved_database_url),
+        blobs=BlobStore(settings.blob_dir),
+        publisher=publisher or NullPublisher(),
+    )

@@ -1,0 +1,382 @@
+"""Agenda documents: upload, versions, visibility, downloads (docs/DOCUMENTS.md).
+
+PDF parsing (pypdf) and hashing run in a worker thread; the database transaction only records
+what the thread found. Blobs are stored before the rows that name them, so a crash leaves at
+worst an unreferenced blob, never a row without its file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meetings.documents.ingest import PdfInfo, inspect_pdf, safe_filename
+from meetings.documents.watermark import watermark_pdf
+from meetings.domain.errors import Conflict, InvalidInput, NotFound
+from meetings.domain.events import iso
+from meetings.domain.model import EDITABLE_MEETING, Visibility
+from meetings.domain.text import fold
+from meetings.services import commands as c
+from meetings.services.context import Actor, Services
+from meetings.services.loading import get_item, get_meeting
+from meetings.storage.tables import (
+    Document,
+    DocumentAccess,
+    DocumentPage,
+    DocumentVersion,
+    Meeting,
+    User,
+    utcnow,
+)
+from meetings.storage.uow import UnitOfWork
+
+NAMED = (Visibility.restricted, Visibility.confidential)
+
+
+def version_public(v: DocumentVersion) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "number": v.number,
+        "sha256": v.sha256,
+        "size": v.size,
+        "page_count": v.page_count,
+        "page_sizes": v.page_sizes,
+        "filename": v.filename,
+        "uploaded_at": iso(v.uploaded_at),
+        "note": v.note,
+    }
+
+
+def document_public(
+    d: Document, versions: list[DocumentVersion], allowed: list[int] | None
+) -> dict[str, Any]:
+    current = max(versions, key=lambda v: v.number) if versions else None
+    out: dict[str, Any] = {
+        "id": d.id,
+        "meeting_id": d.meeting_id,
+        "agenda_item_id": d.agenda_item_id,
+        "title": d.title,
+        "visibility": d.visibility,
+        "created_at": iso(d.created_at),
+        "current_version": version_public(current) if current else None,
+        "versions": [version_public(v) for v in sorted(versions, key=lambda v: v.number)],
+    }
+    if allowed is not None:
+        out["allowed_user_ids"] = allowed
+    return out
+
+
+async def _allowed(session: AsyncSession, document_id: int) -> list[int]:
+    rows = await session.execute(
+        select(DocumentAccess.user_id).where(DocumentAccess.document_id == document_id)
+    )
+    return sorted(rows.scalars())
+
+
+def may_read(actor: Actor, meeting: Meeting, doc: Document, allowed: list[int]) -> bool:
+    if actor.is_staff(meeting.council_id):
+        return True
+    if doc.visibility in NAMED:
+        return actor.user_id in allowed
+    return True  # public and members: any member who may see the meeting
+
+
+def event_body(doc: Document, public: dict[str, Any]) -> dict[str, Any]:
+    """Meeting events reach every member: a restricted document is only named, and the
+    clients that may read it refetch their document list (docs/PROTOCOL.md, "Documents")."""
+    if doc.visibility in NAMED:
+        return {"document_id": doc.id, "restricted": True}
+    return {
+        "document_id": doc.id,
+        "document": {k: v for k, v in public.items() if k != "allowed_user_ids"},
+    }
+
+
+async def documents_of(
+    session: AsyncSession, actor: Actor, meeting: Meeting
+) -> list[dict[str, Any]]:
+    docs = (
+        (
+            await session.execute(
+                select(Document)
+                .where(Document.meeting_id == meeting.id, Document.deleted_at.is_(None))
+                .order_by(Document.id)
+            )
+        )
+        .scalars()
+        .all()
+    )  # type: ignore[union-attr, arg-type]
+    if not docs:
+        return []
+    versions = (
+        (
+            await session.execute(
+                select(DocumentVersion).where(DocumentVersion.document_id.in_([d.id for d in docs]))
+            )
+        )
+        .scalars()
+        .all()
+    )  # type: ignore[attr-defined]
+    out = []
+    staff = actor.is_staff(meeting.council_id)
+    for d in docs:
+        allowed = await _allowed(session, d.id) if d.visibility in NAMED else []  # type: ignore[arg-type]
+        if may_read(actor, meeting, d, allowed):
+            out.append(
+                document_public(
+                    d,
+                    [v for v in versions if v.document_id == d.id],
+                    allowed if staff and d.visibility in NAMED else None,
+                )
+            )
+    return out
+
+
+async def list_documents(services: Services, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
+    async with services.db.reading() as session:
+        meeting = await get_meeting(session, actor, meeting_id)
+        return await documents_of(session, actor, meeting)
+
+
+@dataclass(frozen=True)
+class Upload:
+    data: bytes
+    filename: str
+
+
+async def _ingest(services: Services, upload: Upload) -> tuple[PdfInfo, str]:
+    if len(upload.data) > services.settings.upload_limit:
+        raise InvalidInput("the file is larger than the upload limit", code="too_large")
+
+    def work() -> tuple[PdfInfo, str]:
+        info = inspect_pdf(upload.data, max_pages=services.settings.max_pdf_pages)
+        return info, services.blobs.put(upload.data)
+
+    return await anyio.to_thread.run_sync(work)
+
+
+async def _add_version(
+    uow: UnitOfWork,
+    actor: Actor | None,
+    doc: Document,
+    info: PdfInfo,
+    sha256: str,
+    upload: Upload,
+    note: str,
+) -> DocumentVersion:
+    last = await uow.session.scalar(
+        select(DocumentVersion.number)
+        .where(DocumentVersion.document_id == doc.id)
+        .order_by(DocumentVersion.number.desc())
+        .limit(1)
+    )  # type: ignore[attr-defined]
+    version = DocumentVersion(
+        document_id=doc.id,  # type: ignore[arg-type]
+        number=(last or 0) + 1,
+        sha256=sha256,
+        size=len(upload.data),
+        page_count=info.page_count,
+        page_sizes=[list(size) for size in info.page_sizes],
+        filename=safe_filename(upload.filename),
+        uploaded_by=actor.user_id if actor else None,
+        note=note[:1000],
+    )
+    uow.session.add(version)
+    await uow.session.flush()
+    for page_no, text in enumerate(info.page_texts):
+        uow.session.add(
+            DocumentPage(version_id=version.id, page_no=page_no, text=text, folded=fold(text))
+        )  # type: ignore[arg-type]
+    return version
+
+
+async def upload_document(
+    services: Services,
+    actor: Actor | None,
+    meeting_id: int,
+    upload: Upload,
+    *,
+    title: str,
+    visibility: Visibility = Visibility.members,
+    agenda_item_id: int | None = None,
+    allowed_user_ids: list[int] | None = None,
+) -> dict[str, Any]:
+    """A new document with its first version. `actor` None is the local CLI (demo seeding)."""
+    title = title.strip()[:500] or safe_filename(upload.filename)
+    info, sha256 = await _ingest(services, upload)
+    async with services.uow() as uow:
+        if actor is None:
+            meeting = await uow.session.get(Meeting, meeting_id)
+            if meeting is None:
+                raise NotFound(f"no meeting {meeting_id}")
+        else:
+            meeting = await get_meeting(uow.session, actor, meeting_id)
+            actor.require_staff(meeting.council_id)
+        if meeting.status not in EDITABLE_MEETING:
+            raise Conflict(
+                f"documents of a {meeting.status} meeting cannot change", code="meeting_locked"
+            )
+        if agenda_item_id is not None:
+            await get_item(uow.session, meeting, agenda_item_id)
+        doc = Document(
+            meeting_id=meeting_id,
+            agenda_item_id=agenda_item_id,
+            title=title,
+            visibility=visibility.value,
+            created_by=actor.user_id if actor else None,
+        )
+        uow.session.add(doc)
+        await uow.session.flush()
+        allowed = await _set_access(uow, doc, allowed_user_ids or [])
+        version = await _add_version(uow, actor, doc, info, sha256, upload, "")
+        out = document_public(doc, [version], allowed if doc.visibility in NAMED else None)
+        await uow.emit(meeting_id, "document_added", event_body(doc, out))
+        await uow.audit(
+            actor.user_id if actor else None,
+            "document.upload",
+            f"document:{doc.id}",
+            {"sha256": sha256, "title": title},
+        )
+        await uow.commit()
+        return out
+
+
+async def _set_access(uow: UnitOfWork, doc: Document, user_ids: list[int]) -> list[int]:
+    await uow.session.execute(delete(DocumentAccess).where(DocumentAccess.document_id == doc.id))  # type: ignore[arg-type]
+    unique = sorted(set(user_ids))
+    if unique:
+        found = set(
+            (await uow.session.execute(select(User.id).where(User.id.in_(unique)))).scalars()
+        )  # type: ignore[union-attr]
+        missing = [u for u in unique if u not in found]
+        if missing:
+            raise NotFound(f"no users {missing}", code="unknown_users")
+    for user_id in unique:
+        uow.session.add(DocumentAccess(document_id=doc.id, user_id=user_id))  # type: ignore[arg-type]
+    return unique
+
+
+async def _staff_document(
+    uow: UnitOfWork, actor: Actor, document_id: int
+) -> tuple[Meeting, Document]:
+    doc = await uow.session.get(Document, document_id)
+    if doc is None or doc.deleted_at is not None:
+        raise NotFound(f"no document {document_id}")
+    meeting = await get_meeting(uow.session, actor, doc.meeting_id)
+    actor.require_staff(meeting.council_id)
+    if meeting.status not in EDITABLE_MEETING:
+        raise Conflict(
+            f"documents of a {meeting.status} meeting cannot change", code="meeting_locked"
+        )
+    return meeting, doc
+
+
+async def upload_version(
+    services: Services, actor: Actor, document_id: int, upload: Upload, note: str = ""
+) -> dict[str, Any]:
+    info, sha256 = await _ingest(services, upload)
+    async with services.uow() as uow:
+        meeting, doc = await _staff_document(uow, actor, document_id)
+        version = await _add_version(uow, actor, doc, info, sha256, upload, note)
+        allowed = await _allowed(uow.session, document_id)
+        versions = list(
+            (
+                await uow.session.execute(
+                    select(DocumentVersion).where(DocumentVersion.document_id == document_id)
+                )
+            ).scalars()
+        )
+        out = document_public(doc, versions, allowed if doc.visibility in NAMED else None)
+        await uow.emit(meeting.id, "document_version_added", event_body(doc, out))  # type: ignore[arg-type]
+        await uow.audit(
+            actor.user_id,
+            "document.version",
+            f"document:{document_id}",
+            {"sha256": sha256, "number": version.number},
+        )
+        await uow.commit()
+        return out
+
+
+async def update_document(
+    services: Services, actor: Actor, document_id: int, cmd: c.UpdateDocument
+) -> dict[str, Any]:
+    async with services.uow() as uow:
+        meeting, doc = await _staff_document(uow, actor, document_id)
+        changes = cmd.model_dump(exclude_unset=True)
+        if "agenda_item_id" in changes and changes["agenda_item_id"] is not None:
+            await get_item(uow.session, meeting, changes["agenda_item_id"])
+        for key in ("title", "visibility", "agenda_item_id"):
+            if key in changes:
+                setattr(doc, key, changes[key].value if key == "visibility" else changes[key])
+        if "allowed_user_ids" in changes:
+            allowed = await _set_access(uow, doc, changes["allowed_user_ids"])
+        else:
+            allowed = await _allowed(uow.session, document_id)
+        versions = list(
+            (
+                await uow.session.execute(
+                    select(DocumentVersion).where(DocumentVersion.document_id == document_id)
+                )
+            ).scalars()
+        )
+        out = document_public(doc, versions, allowed if doc.visibility in NAMED else None)
+        await uow.emit(meeting.id, "document_updated", event_body(doc, out))  # type: ignore[arg-type]
+        await uow.audit(
+            actor.user_id,
+            "document.update",
+            f"document:{document_id}",
+            {k: str(v) for k, v in changes.items()},
+        )
+        await uow.commit()
+        return out
+
+
+async def delete_document(services: Services, actor: Actor, document_id: int) -> None:
+    async with services.uow() as uow:
+        meeting, doc = await _staff_document(uow, actor, document_id)
+        doc.deleted_at = utcnow()
+        await uow.emit(meeting.id, "document_removed", {"document_id": document_id})  # type: ignore[arg-type]
+        await uow.audit(actor.user_id, "document.delete", f"document:{document_id}")
+        await uow.commit()
+
+
+@dataclass(frozen=True)
+class Download:
+    data: bytes | None  # watermarked copies are made per request
+    sha256: str
+    filename: str
+    size: int
+    personal: bool  # confidential: watermarked for this user, never cached by proxies
+
+
+async def open_version(
+    services: Services, actor: Actor, document_id: int, version_number: int | None = None
+) -> Download:
+    async with services.db.reading() as session:
+        doc = await session.get(Document, document_id)
+        if doc is None or doc.deleted_at is not None:
+            raise NotFound(f"no document {document_id}")
+        meeting = await get_meeting(session, actor, doc.meeting_id)
+        allowed = await _allowed(session, document_id) if doc.visibility in NAMED else []
+        if not may_read(actor, meeting, doc, allowed):
+            raise NotFound(f"no document {document_id}")
+        query = select(DocumentVersion).where(DocumentVersion.document_id == document_id)
+        if version_number is not None:
+            query = query.where(DocumentVersion.number == version_number)
+        version = (
+            await session.execute(query.order_by(DocumentVersion.number.desc()).limit(1))
+        ).scalar_one_or_none()  # type: ignore[attr-defined]
+        if version is None:
+            raise NotFound(f"no version {version_number} of document {document_id}")
+    if doc.visibility != Visibility.confidential:
+        return Download(None, version.sha256, version.filename, version.size, False)
+    stamp = [actor.name, f"MẬT / CONFIDENTIAL · {actor.username}", iso(utcnow()) or ""]
+    data = await anyio.to_thread.run_sync(
+        lambda: watermark_pdf(services.blobs.read(version.sha256), stamp)
+    )
+    return Download(data, version.sha256, version.filename, len(data), True)

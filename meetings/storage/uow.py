@@ -1,0 +1,177 @@
+"""Unit of work: one transaction, its events and audit entries (docs/ARCHITECTURE.md).
+
+A service opens a `UnitOfWork`, changes rows, records events with `emit` (the meeting's next
+`seq`, stored in the same transaction) and audit entries with `audit` (hash-chained), then
+calls `commit`. Only after the commit succeeds are the events handed to the publisher.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from contextvars import ContextVar
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meetings.domain.events import (
+    MeetingEventOut,
+    UserEventOut,
+    VolatileOut,
+    iso,
+)
+from meetings.services.ports import EventPublisher
+from meetings.storage.db import Database
+from meetings.storage.tables import (
+    AuditEntry,
+    AuditHead,
+    CommandResult,
+    Meeting,
+    MeetingEvent,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass
+class PendingKey:
+    """The idempotency key of the command being run (set by `services.idempotency.once`)."""
+
+    user_id: int
+    key: str
+    command: str
+    stored: bool = False
+
+
+pending_key: ContextVar[PendingKey | None] = ContextVar("pending_key", default=None)
+
+
+def audit_hash(prev_hash: str, entry: dict[str, Any]) -> str:
+    """The chain link: sha256 over the previous hash and the entry's canonical JSON."""
+    canonical = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def audit_payload(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "at": iso(entry.at),
+        "actor_id": entry.actor_id,
+        "action": entry.action,
+        "target": entry.target,
+        "data": entry.data,
+    }
+
+
+class UnitOfWork:
+    def __init__(self, db: Database, publisher: EventPublisher) -> None:
+        self._db = db
+        self._publisher = publisher
+        self.meeting_events: list[MeetingEventOut] = []
+        self.user_events: list[UserEventOut] = []
+        self.volatile: list[VolatileOut] = []
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        assert self._session is not None, "use `async with uow:`"
+        return self._session
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._session = self._db.writer()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            if session.in_transaction():
+                await session.rollback()
+        finally:
+            await session.close()
+            self._session = None
+
+    async def emit(self, meeting_id: int, type_: str, data: dict[str, Any]) -> MeetingEventOut:
+        """Store a meeting event with the meeting's next seq (locks the meeting row)."""
+        result = await self.session.execute(
+            update(Meeting)
+            .where(Meeting.id == meeting_id)  # type: ignore[arg-type]
+            .values(last_seq=Meeting.last_seq + 1)
+            .returning(Meeting.last_seq)
+        )
+        seq = int(result.scalar_one())
+        at = utcnow()
+        self.session.add(MeetingEvent(meeting_id=meeting_id, seq=seq, type=type_, at=at, data=data))
+        event = MeetingEventOut(meeting_id, seq, type_, at, data)
+        self.meeting_events.append(event)
+        return event
+
+    def notify_user(
+        self, user_id: int, type_: str, data: dict[str, Any], exclude_sid: str | None = None
+    ) -> None:
+        """Send to one user's devices after commit (their state is stored by the caller)."""
+        self.user_events.append(UserEventOut(user_id, type_, utcnow(), data, exclude_sid))
+
+    async def audit(
+        self,
+        actor_id: int | None,
+        action: str,
+        target: str = "",
+        data: dict[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Append to the hash chain; the head row stays locked until commit: the chain never forks."""
+        head = (
+            await self.session.execute(
+                select(AuditHead).where(AuditHead.id == 1).with_for_update()  # type: ignore[arg-type]
+            )
+        ).scalar_one_or_none()
+        if head is None:
+            head = AuditHead(id=1, hash=GENESIS_HASH, count=0)
+            self.session.add(head)
+        entry = AuditEntry(
+            at=utcnow(),
+            actor_id=actor_id,
+            action=action,
+            target=target,
+            data=data or {},
+            prev_hash=head.hash,
+            hash="",
+        )
+        entry.hash = audit_hash(head.hash, audit_payload(entry))
+        head.hash = entry.hash
+        head.count += 1
+        self.session.add(entry)
+        return entry
+
+    async def commit(self) -> None:
+        key = pending_key.get()
+        if key is not None and not key.stored:
+            self.session.add(CommandResult(user_id=key.user_id, key=key.key, command=key.command))
+            key.stored = True
+        try:
+            await self.session.commit()
+        except Exception:
+            if key is not None:
+                key.stored = False
+            raise
+        meeting_events, user_events, volatile = self.meeting_events, self.user_events, self.volatile
+        self.meeting_events, self.user_events, self.volatile = [], [], []
+        if not (meeting_events or user_events or volatile):
+            return
+        try:
+            if meeting_events or user_events:
+                await self._publisher.publish(meeting_events, user_events)
+            for update_ in volatile:
+                await self._publisher.volatile(update_)
+        except Exception:  # the change is committed; clients catch up by seq on resync
+            log.exception("publishing committed events failed")

@@ -1,0 +1,136 @@
+"""The default Socket.IO namespace: authenticate, then dispatch commands (docs/PROTOCOL.md).
+
+Connections authenticate in `on_connect` with `auth={"token": ...}`, an `Authorization: Bearer`
+header or the session cookie, and are refused otherwise. Every other event is a command from
+the table in `realtime.protocol`; its return value is the ack. A client's mistake is an error
+ack and never drops the connection; an unexpected failure is logged and acked as `internal`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from http.cookies import SimpleCookie
+from typing import Any
+
+import socketio
+
+from meetings.domain.errors import (
+    DomainError,
+    InvalidInput,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthenticated,
+)
+from meetings.http.api import parse_body
+from meetings.http.auth import SESSION_COOKIE
+from meetings.services.auth import actor_for_token
+from meetings.services.context import Actor, Services
+from meetings.services.idempotency import once
+from realtime import rooms
+from realtime.protocol import Ctx, SocketCommand
+from realtime.ratelimit import RateLimiter
+
+log = logging.getLogger("quorum.realtime")
+
+MAX_PAYLOAD = 2 * 1024 * 1024
+RECHECK_TOKEN_S = 30.0
+
+
+def error_ack(error: DomainError) -> dict[str, Any]:
+    return {"ok": False, "error": error.to_dict()}
+
+
+def token_from(environ: dict[str, Any], auth: Any) -> str | None:
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        return str(auth["token"])
+    header = str(environ.get("HTTP_AUTHORIZATION", ""))
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    cookie = SimpleCookie()
+    try:
+        cookie.load(str(environ.get("HTTP_COOKIE", "")))
+    except Exception:
+        return None
+    morsel = cookie.get(SESSION_COOKIE)
+    return morsel.value if morsel else None
+
+
+class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    def __init__(
+        self, services: Services, commands: list[SocketCommand], limiter: RateLimiter
+    ) -> None:
+        super().__init__("/")
+        self.services = services
+        self.commands = {command.name: command for command in commands}
+        self.limiter = limiter
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = token_from(environ, auth)
+        actor = await actor_for_token(self.services, token)
+        if actor is None or token is None:
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"code": "unauthenticated", "message": "log in first: a valid token is required"}
+            )
+        await self.save_session(sid, {"token": token, "actor": actor, "checked": time.monotonic()})
+        await self.enter_room(sid, rooms.user(actor.user_id))
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self.limiter.forget(sid)
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in ("connect", "disconnect"):
+            return await super().trigger_event(event, *args)
+        sid = args[0]
+        payload = args[1] if len(args) > 1 else None
+        try:
+            return await self.dispatch(event, sid, payload)
+        except DomainError as exc:
+            return error_ack(exc)
+        except Exception:
+            log.exception("command %r failed unexpectedly", event)
+            return {
+                "ok": False,
+                "error": {
+                    "code": "internal",
+                    "message": "an unexpected error happened; it has been logged",
+                },
+            }
+
+    async def _actor(self, sid: str) -> Actor:
+        session = await self.get_session(sid)
+        if time.monotonic() - session["checked"] > RECHECK_TOKEN_S:
+            actor = await actor_for_token(self.services, session["token"])
+            if actor is None:
+                await self.disconnect(sid)
+                raise Unauthenticated("the session has ended; log in again")
+            session["actor"], session["checked"] = actor, time.monotonic()
+        actor_: Actor = session["actor"]
+        return actor_
+
+    async def refresh_actor(self, sid: str) -> Actor:
+        session = await self.get_session(sid)
+        session["checked"] = 0.0
+        return await self._actor(sid)
+
+    async def dispatch(self, event: str, sid: str, payload: Any) -> dict[str, Any]:
+        command = self.commands.get(event) if isinstance(event, str) else None
+        if command is None:
+            raise InvalidInput(f"unknown command {str(event)[:60]!r}", code="unknown_command")
+        if not self.limiter.allow(sid):
+            raise RateLimited("too many commands; slow down")
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, dict):
+            raise InvalidInput("the payload must be a JSON object", code="invalid_payload")
+        if len(json.dumps(payload, separators=(",", ":"))) > MAX_PAYLOAD:
+            raise PayloadTooLarge(f"a command payload is at most {MAX_PAYLOAD} bytes")
+        cmd = parse_body(command.model, payload)
+        actor = await (self.refresh_actor(sid) if event == "meeting.join" else self._actor(sid))
+        ctx = Ctx(self.services, self.server, sid)
+        key = getattr(cmd, "idempotency_key", None) if command.idempotent else None
+        result = await once(
+            self.services, actor.user_id, key, command.name, lambda: command.run(ctx, actor, cmd)
+        )
+        return {"ok": True, **result}
