@@ -14,7 +14,11 @@ import socketio
 
 from meetings.config import Settings, load_settings
 from meetings.http.app import create_app
+from meetings.http.routes import annotations as annotation_routes
+from meetings.http.routes import archive as archive_routes
+from meetings.http.routes import polls as poll_routes
 from meetings.services.context import Services, create_services
+from realtime import commands_annotations, commands_archive, commands_polls
 from realtime.fanout import SocketFanout
 from realtime.namespace import QuorumNamespace
 from realtime.protocol import CORE_COMMANDS
@@ -44,7 +48,13 @@ def create_asgi_app(settings: Settings | None = None) -> socketio.ASGIApp:
     sio = create_sio(settings)
     services: Services = create_services(settings, SocketFanout(sio))
     limiter = RateLimiter(settings.command_rate, settings.command_burst)
-    sio.register_namespace(QuorumNamespace(services, list(CORE_COMMANDS), limiter))
+    commands = [
+        *CORE_COMMANDS,
+        *commands_polls.COMMANDS,
+        *commands_annotations.COMMANDS,
+        *commands_archive.COMMANDS,
+    ]
+    sio.register_namespace(QuorumNamespace(services, commands, limiter))
 
     async def tune_gc(_services: Services) -> None:
         # the bare-stack measurements (DESIGN §6): default GC thresholds made large
@@ -53,5 +63,8 @@ def create_asgi_app(settings: Settings | None = None) -> socketio.ASGIApp:
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
 
-    app = create_app(services, on_start=[tune_gc], frontend_dir=FRONTEND_DIST)
-    return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
+    apis = [*poll_routes.ROUTES, *annotation_routes.ROUTES, *archive_routes.ROUTES]
+    app = create_app(services, apis=apis, on_start=[tune_gc], frontend_dir=FRONTEND_DIST)
+    asgi = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
+    asgi.quorum_services = services  # for tests and tools that run the app in-process
+    return asgi

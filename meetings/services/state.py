@@ -6,7 +6,6 @@ meeting's `seq`, so snapshot + every event after `seq` equals a fresh snapshot (
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -18,18 +17,9 @@ from meetings.services.context import Actor, Services
 from meetings.services.documents import documents_of
 from meetings.services.loading import get_meeting
 from meetings.services.meetings import meeting_public, participants_of, quorum_of
+from meetings.services.polls import polls_snapshot
 from meetings.services.speakers import speakers_of
 from meetings.storage.tables import Meeting, MeetingEvent, utcnow
-
-# other subsystems (polls) add their part of the snapshot here: (session, actor, meeting) → dict
-SnapshotPart = Callable[[AsyncSession, Actor, Meeting], Awaitable[dict[str, Any]]]
-_parts: list[SnapshotPart] = []
-
-
-def register_snapshot_part(part: SnapshotPart) -> None:
-    if part not in _parts:
-        _parts.append(part)
-
 
 async def _snapshot(session: AsyncSession, actor: Actor, meeting: Meeting) -> dict[str, Any]:
     snap: dict[str, Any] = {
@@ -42,8 +32,7 @@ async def _snapshot(session: AsyncSession, actor: Actor, meeting: Meeting) -> di
         "server_time": iso(utcnow()),
         "seq": meeting.last_seq,
     }
-    for part in _parts:
-        snap.update(await part(session, actor, meeting))
+    snap.update(await polls_snapshot(session, actor, meeting))
     return snap
 
 

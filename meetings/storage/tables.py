@@ -235,3 +235,8 @@ class Speaker(SQLModel, table=True):
     started_at: datetime | None = None
     stopped_at: datetime | None = None
     time_limit_s: int | None = None
+
+
+# the other subsystems' tables live beside this module; importing them here registers them
+# with the metadata that Alembic and the tests compare against
+from meetings.storage import tables_annotations, tables_archive, tables_polls  # noqa: E402, F401

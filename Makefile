@@ -1,0 +1,47 @@
+# Quorum: `make run` serves a demo council; `make test` runs every test. Both install what they need.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+STAMP := .venv/.installed
+APT_PACKAGES := chromium softhsm2 poppler-utils
+
+.PHONY: install system-deps frontend run test test-fast lint bench clean
+
+$(STAMP): pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+frontend:
+	@if [ -f frontend/package.json ]; then \
+		cd frontend && npm ci --no-audit --no-fund && npm run build; \
+	fi
+
+run: install frontend
+	$(UV) run quorum demo
+
+lint: install
+	$(UV) run ruff check meetings realtime tests
+	$(UV) run lint-imports
+
+test: install system-deps frontend
+	$(UV) run ruff check meetings realtime tests
+	$(UV) run lint-imports
+	$(UV) run pytest -q -p no:cacheprovider
+
+test-fast: install
+	$(UV) run pytest -q -p no:cacheprovider tests/unit
+
+bench: install
+	$(UV) run python -m tests.bench.run_all
+
+clean:
+	rm -rf .venv var frontend/dist frontend/node_modules

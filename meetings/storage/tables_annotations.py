@@ -1,0 +1,3 @@
+"""Tables of the annotations subsystem (docs/ARCHITECTURE.md, "Storage"). Filled in by its issue."""
+
+from __future__ import annotations

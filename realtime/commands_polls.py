@@ -1,0 +1,7 @@
+"""Socket.IO commands of the polls subsystem (docs/PROTOCOL.md). Filled in by its issue."""
+
+from __future__ import annotations
+
+from realtime.protocol import SocketCommand
+
+COMMANDS: list[SocketCommand] = []

@@ -1,0 +1,193 @@
+"""Shared fixtures: real servers on loopback over SQLite and PostgreSQL (docs/TESTING.md).
+
+`server` starts a real uvicorn server in this process, on an ephemeral loopback port, over a
+fresh database: SQLite (a copy of a migrated template file) and PostgreSQL (a database made
+from a migrated template). Tests that use it run once per backend. With
+QUORUM_REQUIRE_SERVICES=1 (CI), a missing PostgreSQL, Redis or Chromium fails the test
+instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import asyncpg
+import pytest
+import uvicorn
+
+from meetings.config import Settings
+from meetings.demo import seed_rehearsal
+from meetings.services.context import Services, create_services
+from meetings.storage.migrate import upgrade
+from realtime.asgi import create_asgi_app
+from realtime.client import QuorumClient, login
+
+REQUIRE_SERVICES = os.environ.get("QUORUM_REQUIRE_SERVICES") == "1"
+PG_ADMIN = os.environ.get("QUORUM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("QUORUM_TEST_REDIS", "redis://127.0.0.1:6379/0")
+PASSWORD = "rehearsal-pass"
+DELEGATES = 6
+
+
+def need(what: str, available: bool, why: str = "") -> None:
+    if available:
+        return
+    message = f"{what} is not available{': ' + why if why else ''}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (QUORUM_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def pg_url(database: str) -> str:
+    base = PG_ADMIN.rsplit("/", 1)[0]
+    return f"{base.replace('postgresql://', 'postgresql+asyncpg://')}/{database}"
+
+
+async def pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def pg_available() -> tuple[bool, str]:
+    try:
+        conn = await asyncpg.connect(PG_ADMIN, timeout=3)
+        await conn.close()
+        return True, ""
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return False, str(exc)
+
+
+@dataclass
+class Template:
+    backend: str
+    url: str  # sqlite: a file path; postgres: template database name
+    seeded: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+async def _seed(url: str, data_dir: Path) -> dict[str, Any]:
+    await anyio.to_thread.run_sync(upgrade, url)
+    settings = Settings(database_url=url, data_dir=data_dir, secret_key="test-secret").prepare()
+    services = create_services(settings)
+    try:
+        report = await seed_rehearsal(services, DELEGATES, PASSWORD, progress=lambda _m: None)
+    finally:
+        await services.db.dispose()
+    return {"council_id": report.council_id, "meeting_id": report.meeting_id}
+
+
+@pytest.fixture(scope="session")
+async def template(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Template]:
+    folder = tmp_path_factory.mktemp(f"template-{backend}")
+    if backend == "sqlite":
+        path = folder / "quorum.sqlite3"
+        seeded = await _seed(f"sqlite+aiosqlite:///{path}", folder)
+        yield Template(backend, str(path), seeded)
+        return
+    ok, why = await pg_available()
+    need("PostgreSQL", ok, why)
+    name = f"quorum_tpl_{uuid.uuid4().hex[:10]}"
+    await pg_admin(f'CREATE DATABASE "{name}"')
+    seeded = await _seed(pg_url(name), folder)
+    try:
+        yield Template(backend, name, seeded)
+    finally:
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def fresh_database(template: Template, folder: Path) -> tuple[str, str | None]:
+    """A database URL holding a copy of the template; and the PG database to drop after."""
+    if template.backend == "sqlite":
+        target = folder / "quorum.sqlite3"
+        shutil.copyfile(template.url, target)
+        return f"sqlite+aiosqlite:///{target}", None
+    name = f"quorum_t_{uuid.uuid4().hex[:12]}"
+    await pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template.url}"')
+    return pg_url(name), name
+
+
+@dataclass
+class Running:
+    base_url: str
+    settings: Settings
+    services: Services
+    council_id: int
+    meeting_id: int
+    backend: str
+    _session: aiohttp.ClientSession
+    _clients: list[QuorumClient] = field(default_factory=list)
+
+    async def token(self, username: str, password: str = PASSWORD) -> str:
+        return await login(self._session, self.base_url, username, password)
+
+    async def http(self, method: str, path: str, *, token: str | None = None,
+                   **kwargs: Any) -> tuple[int, Any, aiohttp.typedefs.LooseHeaders]:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        async with self._session.request(method, self.base_url + path, headers=headers,
+                                         **kwargs) as response:
+            raw = await response.read()
+            if response.content_type == "application/json" and raw:
+                import json
+
+                return response.status, json.loads(raw), response.headers
+            return response.status, raw, response.headers
+
+    async def client(self, username: str, password: str = PASSWORD) -> QuorumClient:
+        client = QuorumClient(self.base_url, await self.token(username, password))
+        await client.connect()
+        self._clients.append(client)
+        return client
+
+
+@pytest.fixture
+async def server(template: Template, tmp_path: Path) -> AsyncIterator[Running]:
+    url, pg_name = await fresh_database(template, tmp_path)
+    settings = Settings(database_url=url, data_dir=tmp_path, secret_key="test-secret",
+                        max_upload_mb=5, login_attempts=5, command_rate=50, command_burst=100
+                        ).prepare()
+    app = create_asgi_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning",
+                            ws="websockets-sansio", ws_per_message_deflate=False)
+    uv = uvicorn.Server(config)
+    task = asyncio.get_running_loop().create_task(uv.serve())
+    while not uv.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = uv.servers[0].sockets[0].getsockname()[1]
+    session = aiohttp.ClientSession()
+    running = Running(f"http://127.0.0.1:{port}", settings, _services_of(app), template.seeded["council_id"],
+                      template.seeded["meeting_id"], template.backend, session)
+    try:
+        yield running
+    finally:
+        for client in running._clients:
+            await client.disconnect()
+        await session.close()
+        uv.should_exit = True
+        await task
+        if pg_name:
+            await pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+def _services_of(app: Any) -> Services:
+    services: Services = app.quorum_services
+    return services
