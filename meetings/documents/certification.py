@@ -8,10 +8,15 @@ its lower part free for the signature stamps (`StampText.box` defaults fall ther
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import os
+import tempfile
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
+from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -104,6 +109,28 @@ class MinutesData:
     """Hash of the newest audit-log entry when the minutes were generated."""
 
 
+@functools.lru_cache(maxsize=4)
+def _static_serif(weight: int, italic: bool) -> str:
+    """Noto Serif instanced at one weight, cached in the temp folder.
+
+    fpdf2 can instance the variable font itself, but that takes seconds per document.
+    """
+    source = serif_font(italic=italic)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    target = Path(tempfile.gettempdir()) / f"quorum-serif-{weight}-{int(italic)}-{digest}.ttf"
+    if not target.is_file():
+        from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+        from fontTools.varLib import instancer  # type: ignore[import-untyped]
+
+        font = instancer.instantiateVariableFont(
+            TTFont(str(source)), {"wght": weight, "wdth": 100}, optimize=False
+        )
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        font.save(str(partial))
+        os.replace(partial, target)
+    return str(target)
+
+
 def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
@@ -113,15 +140,23 @@ class _Doc(FPDF):
         super().__init__(format="A4", unit="mm")
         self.set_auto_page_break(auto=True, margin=18)
         self.set_margins(22, 18, 18)
-        self.add_font("serif", "", str(serif_font()), variations={"wght": 400})
-        self.add_font("serif", "B", str(serif_font()), variations={"wght": 700})
-        self.add_font("serif", "I", str(serif_font(italic=True)), variations={"wght": 400})
+        self.add_font("serif", "", _static_serif(400, False))
+        self.add_font("serif", "B", _static_serif(700, False))
+        self.add_font("serif", "I", _static_serif(400, True))
         self.add_font("sans", "", str(sans_font("Regular")))
         self.add_font("sans", "B", str(sans_font("Bold")))
         self.set_creator("Quorum")
 
-    def line_text(self, text: str, *, size: float = 12, style: str = "", family: str = "serif",
-                  align: str = "L", height: float = 6.5) -> None:  # fmt: skip
+    def line_text(
+        self,
+        text: str,
+        *,
+        size: float = 12,
+        style: str = "",
+        family: str = "serif",
+        align: str = "L",
+        height: float = 6.5,
+    ) -> None:
         self.set_font(family, style, size)
         self.multi_cell(0, height, _nfc(text), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
@@ -210,8 +245,12 @@ def render_minutes_pdf(data: MinutesData) -> bytes:
     doc.ln(3)
     doc.line_text(f"Chủ tọa: {data.chair}. Thư ký: {data.secretary}.")
     present = sum(1 for a in data.attendance if a.status == "present")
-    doc.line_text(f"I. ĐIỂM DANH ({present}/{len(data.attendance)} đại biểu có mặt)",
-                  style="B", family="sans", size=12)  # fmt: skip
+    doc.line_text(
+        f"I. ĐIỂM DANH ({present}/{len(data.attendance)} đại biểu có mặt)",
+        style="B",
+        family="sans",
+        size=12,
+    )
     doc.set_font("serif", "", 10.5)
     with doc.table(col_widths=(10, 80, 40, 40)) as table:
         row = table.row()

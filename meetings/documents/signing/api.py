@@ -149,7 +149,7 @@ class SigningSettings:
 def load_certificates(paths: tuple[str, ...] | list[str]) -> list[asn1_x509.Certificate]:
     """Read every certificate from PEM or DER files."""
     try:
-        return list(load_certs_from_pemder(list(paths)))
+        return list(load_certs_from_pemder(list(paths)))  # type: ignore[no-untyped-call]
     except (OSError, ValueError) as exc:
         raise SignerUnavailable(f"cannot read certificates: {exc}") from exc
 
@@ -198,10 +198,10 @@ class QuorumSigner(abc.ABC):
         der += self.certificate.public_key.byte_size + 2048
         if timestamped:
             der += timestamp_allowance
-        return 2 * der
+        return 2 * der  # type: ignore[no-any-return]
 
 
-class _KeptKeySigner(SimpleSigner):  # type: ignore[misc]
+class _KeptKeySigner(SimpleSigner):
     """SimpleSigner that parses its private key once (pyHanko re-parses it on every signature)."""
 
     _pyca_key: Any = None
@@ -255,7 +255,7 @@ class Pkcs12Signer(QuorumSigner):
         signer = _KeptKeySigner(
             signing_cert=asn1_x509.Certificate.load(cert.public_bytes(der)),
             signing_key=key_info,
-            cert_registry=SimpleCertificateStore.from_certs(others),
+            cert_registry=SimpleCertificateStore.from_certs(others),  # type: ignore[no-untyped-call]
         )
         signer._pyca_key = key
         return signer

@@ -23,12 +23,25 @@ TRUST_ROOTS_ENV = "QUORUM_TRUST_ROOTS"
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="quorum verify", description="Check a signed PDF.")
     p.add_argument("file", help="the PDF to check")
-    p.add_argument("--trust", action="append", default=[], metavar="ROOT.pem",
-                   help=f"trusted root certificate (repeatable; default: ${TRUST_ROOTS_ENV})")  # fmt: skip
-    p.add_argument("--cert", action="append", default=[], metavar="CA.pem",
-                   help="extra intermediate certificate to build chains (repeatable)")  # fmt: skip
-    p.add_argument("--offline", action="store_true",
-                   help="do not fetch OCSP/CRL data; use only what the file embeds")  # fmt: skip
+    p.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="ROOT.pem",
+        help=f"trusted root certificate (repeatable; default: ${TRUST_ROOTS_ENV})",
+    )
+    p.add_argument(
+        "--cert",
+        action="append",
+        default=[],
+        metavar="CA.pem",
+        help="extra intermediate certificate to build chains (repeatable)",
+    )
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not fetch OCSP/CRL data; use only what the file embeds",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 
@@ -40,8 +53,10 @@ def main_verify(argv: list[str]) -> int:
     if not roots:
         roots = [p for p in os.environ.get(TRUST_ROOTS_ENV, "").split(":") if p]
     if not roots:
-        print(f"quorum verify: no trust roots: pass --trust ROOT.pem or set {TRUST_ROOTS_ENV}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"quorum verify: no trust roots: pass --trust ROOT.pem or set {TRUST_ROOTS_ENV}",
+            file=sys.stderr,
+        )
         return 2
     try:
         pdf = Path(args.file).read_bytes()

@@ -55,8 +55,13 @@ def _worker() -> _WorkerState:
     return _state
 
 
-async def _sign(state: _WorkerState, pdf: bytes, settings: SigningSettings, field_name: str,
-                stamp: StampText | None) -> bytes:  # fmt: skip
+async def _sign(
+    state: _WorkerState,
+    pdf: bytes,
+    settings: SigningSettings,
+    field_name: str,
+    stamp: StampText | None,
+) -> bytes:
     from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
     from meetings.documents.signing.sign import (
@@ -71,20 +76,30 @@ async def _sign(state: _WorkerState, pdf: bytes, settings: SigningSettings, fiel
     timestamper = None
     if settings.tsa_url and settings.level.needs_timestamper:
         if state.session is None:
-            state.session = LazySession()
+            state.session = LazySession()  # type: ignore[no-untyped-call]
         timestamper = state.timestampers.get(settings.tsa_url)
         if timestamper is None:
             timestamper = create_timestamper(settings.tsa_url, session=state.session)
             state.timestampers[settings.tsa_url] = timestamper
-    vc = create_validation_context(settings.trust) if settings.level.needs_validation_context else None
+    vc = (
+        create_validation_context(settings.trust)
+        if settings.level.needs_validation_context
+        else None
+    )
     try:
         return await sign_pdf_bytes(
-            pdf, signer, settings.level, field_name, stamp, timestamper, vc,
+            pdf,
+            signer,
+            settings.level,
+            field_name,
+            stamp,
+            timestamper,
+            vc,
             timestamp_allowance=settings.timestamp_allowance,
-        )  # fmt: skip
+        )
     finally:
         if vc is not None:
-            await vc.aclose()
+            await vc.aclose()  # type: ignore[no-untyped-call]
 
 
 def sign_in_worker(
@@ -123,7 +138,10 @@ class SigningPool:
         loop = asyncio.get_running_loop()
         pids: set[int] = set()
         for _ in range(4):
-            jobs = [loop.run_in_executor(self._executor, _warm, settings) for _ in range(self.max_workers * 2)]
+            jobs = [
+                loop.run_in_executor(self._executor, _warm, settings)
+                for _ in range(self.max_workers * 2)
+            ]
             pids.update(await asyncio.gather(*jobs))
             if len(pids) >= self.max_workers:
                 break

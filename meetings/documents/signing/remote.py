@@ -1,4 +1,4 @@
-"""Interrupted (remote) signing: the key stays on the signer's token (docs/SIGNING.md, "Remote signing").
+"""Interrupted (remote) signing, key on the signer's token (docs/SIGNING.md, "Remote signing").
 
 1. The server calls `prepare_remote(pdf, signer_cert_pem, ...)`: pyHanko lays out the signature
    (field, stamp, placeholder), hashes the byte range and builds the CMS signed attributes. It
@@ -32,7 +32,7 @@ from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import TimeStamper
-from pyhanko.sign.validation import async_add_validation_info
+from pyhanko.sign.validation import async_add_validation_info  # type: ignore[attr-defined]
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -45,10 +45,10 @@ from meetings.documents.signing.api import (
 )
 from meetings.documents.signing.sign import (
     MD_ALGORITHM,
-    check_level,
-    open_pdf_writer,
     add_archive_timestamp,
+    check_level,
     create_stamp_style,
+    open_pdf_writer,
     stamp_text_params,
 )
 
@@ -78,12 +78,12 @@ class RemoteSigningState:
         b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
         return json.dumps(
             {
-                "prepared_pdf": b64(self.prepared_pdf),
-                "document_digest": b64(self.document_digest),
+                "prepared_pdf": b64(self.prepared_pdf),  # type: ignore[no-untyped-call]
+                "document_digest": b64(self.document_digest),  # type: ignore[no-untyped-call]
                 "reserved": [self.reserved_region_start, self.reserved_region_end],
-                "signed_attrs": b64(self.signed_attrs),
-                "signer_cert": b64(self.signer_cert),
-                "extra_certs": [b64(c) for c in self.extra_certs],
+                "signed_attrs": b64(self.signed_attrs),  # type: ignore[no-untyped-call]
+                "signer_cert": b64(self.signer_cert),  # type: ignore[no-untyped-call]
+                "extra_certs": [b64(c) for c in self.extra_certs],  # type: ignore[no-untyped-call]
                 "level": self.level.value,
                 "digest_algorithm": self.digest_algorithm,
             }
@@ -94,11 +94,16 @@ class RemoteSigningState:
         raw = json.loads(data)
         d = base64.b64decode
         return cls(
-            d(raw["prepared_pdf"]), d(raw["document_digest"]), int(raw["reserved"][0]),
-            int(raw["reserved"][1]), d(raw["signed_attrs"]), d(raw["signer_cert"]),
-            tuple(d(c) for c in raw["extra_certs"]), SignatureLevel(raw["level"]),
+            d(raw["prepared_pdf"]),
+            d(raw["document_digest"]),
+            int(raw["reserved"][0]),
+            int(raw["reserved"][1]),
+            d(raw["signed_attrs"]),
+            d(raw["signer_cert"]),
+            tuple(d(c) for c in raw["extra_certs"]),
+            SignatureLevel(raw["level"]),
             raw["digest_algorithm"],
-        )  # fmt: skip
+        )
 
 
 def _certs(pem_or_der: bytes) -> list[asn1_x509.Certificate]:
@@ -123,12 +128,14 @@ async def prepare_remote(
     if not certs:
         raise SigningFailed("no signer certificate given")
     cert, extras = certs[0], certs[1:] + (_certs(extra_certs_pem) if extra_certs_pem else [])
-    registry = SimpleCertificateStore.from_certs(extras)
+    registry = SimpleCertificateStore.from_certs(extras)  # type: ignore[no-untyped-call]
     key_bytes = cert.public_key.byte_size if cert.public_key.algorithm == "rsa" else 72
     ext = signers.ExternalSigner(cert, registry, signature_value=bytes(key_bytes))
     pdf_signer = signers.PdfSigner(
         signers.PdfSignatureMetadata(
-            field_name=field_name, md_algorithm=MD_ALGORITHM, subfilter=fields.SigSeedSubFilter.PADES
+            field_name=field_name,
+            md_algorithm=MD_ALGORITHM,
+            subfilter=fields.SigSeedSubFilter.PADES,
         ),
         signer=ext,
         stamp_style=create_stamp_style(stamp) if stamp else None,
@@ -146,15 +153,17 @@ async def prepare_remote(
             appearance_text_params=stamp_text_params(stamp, when) if stamp else None,
         )
         attrs = await ext.signed_attrs(
-            prep.document_digest, MD_ALGORITHM,
-            attr_settings=PdfCMSSignedAttributes(signing_time=when), use_pades=True,
-        )  # fmt: skip
+            prep.document_digest,
+            MD_ALGORITHM,
+            attr_settings=PdfCMSSignedAttributes(signing_time=when),
+            use_pades=True,
+        )
     except Exception as exc:  # pyHanko raises several types for unusable input
         if isinstance(exc, SigningFailed):
             raise
         raise SigningFailed(f"cannot prepare the document for signing: {exc}") from exc
     state = RemoteSigningState(
-        prepared_pdf=bytes(output.getvalue()),
+        prepared_pdf=bytes(output.getvalue()),  # type: ignore[attr-defined]
         document_digest=prep.document_digest,
         reserved_region_start=prep.reserved_region_start,
         reserved_region_end=prep.reserved_region_end,
@@ -206,7 +215,7 @@ async def complete_remote(
     sig_cms = _as_cms(signature)
     if sig_cms is None:
         _check_signature(state, signature)
-        registry = SimpleCertificateStore.from_certs(
+        registry = SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
             [asn1_x509.Certificate.load(c) for c in state.extra_certs]
         )
         ext = signers.ExternalSigner(cert, registry, signature_value=signature)
@@ -225,7 +234,9 @@ async def complete_remote(
         if state.level.needs_validation_context:
             assert validation_context is not None
             reader = PdfFileReader(BytesIO(signed), strict=False)
-            out = await async_add_validation_info(reader.embedded_signatures[-1], validation_context)
+            out = await async_add_validation_info(
+                reader.embedded_signatures[-1], validation_context
+            )
             signed = out.getvalue()
             if state.level is SignatureLevel.B_LTA and timestamper is not None:
                 signed = await add_archive_timestamp(signed, timestamper, validation_context)
@@ -236,7 +247,9 @@ async def complete_remote(
     return bytes(signed)
 
 
-def sign_digest_pkcs11(config: Pkcs11Config, digest: bytes, digest_algorithm: str = "sha256") -> bytes:
+def sign_digest_pkcs11(
+    config: Pkcs11Config, digest: bytes, digest_algorithm: str = "sha256"
+) -> bytes:
     """Sign a prepared digest with the key on a PKCS#11 token (client side of remote signing).
 
     RSA keys sign the DER DigestInfo with CKM_RSA_PKCS (PKCS#1 v1.5); EC keys sign the digest with
@@ -253,13 +266,16 @@ def sign_digest_pkcs11(config: Pkcs11Config, digest: bytes, digest_algorithm: st
             if key.key_type == KeyType.RSA:
                 info = algos.DigestInfo(
                     {
-                        "digest_algorithm": {"algorithm": digest_algorithm, "parameters": core.Null()},
+                        "digest_algorithm": {
+                            "algorithm": digest_algorithm,
+                            "parameters": core.Null(),
+                        },
                         "digest": digest,
                     }
                 )
-                return bytes(key.sign(info.dump(), mechanism=Mechanism.RSA_PKCS))
+                return bytes(key.sign(info.dump(), mechanism=Mechanism.RSA_PKCS))  # type: ignore[attr-defined]
             if key.key_type == KeyType.EC:
-                return bytes(encode_ecdsa_signature(key.sign(digest, mechanism=Mechanism.ECDSA)))
+                return bytes(encode_ecdsa_signature(key.sign(digest, mechanism=Mechanism.ECDSA)))  # type: ignore[attr-defined]
             raise SignerUnavailable(f"unsupported key type {key.key_type!r} on the token")
     except SignerUnavailable:
         raise
@@ -278,8 +294,10 @@ def read_certificate_pkcs11(config: Pkcs11Config) -> bytes:
         with token.open(user_pin=config.pin) as session:
             obj = next(
                 session.get_objects(
-                    {Attribute.CLASS: ObjectClass.CERTIFICATE,
-                     Attribute.LABEL: config.cert_label or config.key_label}  # fmt: skip
+                    {
+                        Attribute.CLASS: ObjectClass.CERTIFICATE,
+                        Attribute.LABEL: config.cert_label or config.key_label,
+                    }
                 )
             )
             der = bytes(obj[Attribute.VALUE])

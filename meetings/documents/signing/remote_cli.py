@@ -1,4 +1,4 @@
-"""`quorum sign-remote`: sign a server-prepared digest on a local token (docs/SIGNING.md, "Remote signing").
+"""`quorum sign-remote`: sign a server's digest on a token (docs/SIGNING.md, "Remote signing").
 
 The server holds the document; this client only fetches a digest, signs it on the PKCS#11 token
 (the key never leaves it) and posts the signature and certificate back:
@@ -64,9 +64,11 @@ def main_sign_remote(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     pin = args.pin if args.pin is not None else getpass.getpass("Token PIN: ")
     config = Pkcs11Config(
-        module_path=args.pkcs11_module, token_label=args.token_label,
-        key_label=args.key_label, pin=pin,
-    )  # fmt: skip
+        module_path=args.pkcs11_module,
+        token_label=args.token_label,
+        key_label=args.key_label,
+        pin=pin,
+    )
     try:
         asyncio.run(_run(args, config))
     except Exception as exc:  # report any failure in one line and exit non-zero

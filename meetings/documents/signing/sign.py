@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from fontTools import subset
-from fontTools.ttLib import TTFont
-
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from fontTools import subset  # type: ignore[import-untyped]
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -60,12 +59,15 @@ def create_timestamper(
 
 
 _STAMP_UNICODES = (
-    [*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x300, 0x370)]
-    + [*range(0x1E00, 0x1F00), *range(0x2010, 0x2070), 0x20AB]
+    *range(0x20, 0x7F),
+    *range(0xA0, 0x250),
+    *range(0x300, 0x370),
+    *range(0x1E00, 0x1F00),
+    *range(0x2010, 0x2070),
+    0x20AB,
 )
 
 
-@functools.lru_cache(maxsize=4)
 def stamp_font_path(style: str = "Regular") -> str:
     """Be Vietnam Pro cut down to Latin + Vietnamese, without hinting or layout tables.
 
@@ -110,15 +112,40 @@ def create_validation_context(
     }
     if trust.allow_fetching:
         # owned: `await validation_context.aclose()` closes its HTTP session
-        kwargs["fetcher_backend"] = OwnedFetcherBackend(AIOHttpFetcherBackend(per_request_timeout=10))
+        kwargs["fetcher_backend"] = OwnedFetcherBackend(
+            AIOHttpFetcherBackend(per_request_timeout=10)
+        )
     if moment is not None:
         kwargs["moment"] = moment
     return ValidationContext(**kwargs)
 
 
+@functools.lru_cache(maxsize=4)
+def _font_bytes(path: str) -> bytes:
+    return Path(path).read_bytes()
+
+
+class _InMemoryFontFactory(GlyphAccumulatorFactory):
+    """Feeds pyHanko the font from memory (its factory leaks an open file per signature)."""
+
+    def create_font_engine(self, writer: Any, obj_stream: Any = None) -> GlyphAccumulator:
+        if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
+            obj_stream = writer.prepare_object_stream()
+        return GlyphAccumulator(
+            writer=writer,
+            font_handle=BytesIO(_font_bytes(self.font_file)),
+            font_size=self.font_size,
+            ot_script_tag=self.ot_script_tag,
+            ot_language_tag=self.ot_language_tag,
+            writing_direction=self.writing_direction,
+            bcp47_lang_code=self.bcp47_lang_code,
+            obj_stream=obj_stream,
+        )
+
+
 def create_stamp_style(stamp: StampText) -> TextStampStyle:
     """A text stamp in Be Vietnam Pro (embedded, subset) so Vietnamese renders everywhere."""
-    font = GlyphAccumulatorFactory(stamp_font_path("Regular"), font_size=9)
+    font = _InMemoryFontFactory(stamp_font_path("Regular"), font_size=9)
     return TextStampStyle(
         stamp_text="%(heading)s:\n%(signer_name)s\n%(signer_title)s\n%(time_label)s: %(signed_at)s",
         text_box_style=TextBoxStyle(font=font, font_size=9, leading=12),
@@ -137,7 +164,8 @@ def stamp_text_params(stamp: StampText, when: dt.datetime) -> dict[str, str]:
         "time_label": unicodedata.normalize("NFC", stamp.time_label),
         "signer_name": unicodedata.normalize("NFC", stamp.name),
         "signer_title": unicodedata.normalize("NFC", stamp.title),
-        "signed_at": f"{local:%H:%M:%S} ngày {local:%d/%m/%Y} (UTC{sign}{abs(stamp.utc_offset_hours)})",
+        "signed_at": f"{local:%H:%M:%S} ngày {local:%d/%m/%Y} "
+        f"(UTC{sign}{abs(stamp.utc_offset_hours)})",
     }
 
 
@@ -232,14 +260,16 @@ async def add_archive_timestamp(
     """
     try:
         reader = PdfFileReader(BytesIO(pdf), strict=False)
-        doc_timestamps = [s for s in reader.embedded_signatures if s.sig_object_type == "/DocTimeStamp"]
+        doc_timestamps = [
+            s for s in reader.embedded_signatures if s.sig_object_type == "/DocTimeStamp"
+        ]
         stamper = signers.PdfTimeStamper(timestamper)
         if doc_timestamps:
             out = await stamper.async_update_archival_timestamp_chain(
                 reader, validation_context, in_place=False, default_md_algorithm=MD_ALGORITHM
             )
         else:
-            from pyhanko.sign.validation import async_add_validation_info
+            from pyhanko.sign.validation import async_add_validation_info  # type: ignore[attr-defined]
 
             # record revocation data of every signature first, so the time-stamp covers it
             data = pdf

@@ -21,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from meetings.documents.signing.api import Pkcs11Config, Pkcs12Config
 
@@ -175,7 +175,8 @@ def _issue(
         builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
     if ocsp_url:
         access = x509.AccessDescription(
-            x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+            AuthorityInformationAccessOID.OCSP,
+            x509.UniformResourceIdentifier(ocsp_url),
         )
         builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
     return builder.sign(issuer.key, hashes.SHA256())
@@ -214,18 +215,30 @@ def create_test_pki(directory: Path, base_url: str) -> TestPki:
     root_key = _key()
     root = _Issuer(_name("Quorum Test Root CA"), root_key, None)
     root_cert = _issue(
-        "Quorum Test Root CA", root_key, root, ca=True, not_before=long_ago,
-        not_after=far_ahead, crl_url=None, ocsp_url=None,
-    )  # fmt: skip
+        "Quorum Test Root CA",
+        root_key,
+        root,
+        ca=True,
+        not_before=long_ago,
+        not_after=far_ahead,
+        crl_url=None,
+        ocsp_url=None,
+    )
     root.cert = root_cert
     root_path = directory / "root.cert.pem"
     root_path.write_bytes(root_cert.public_bytes(serialization.Encoding.PEM))
 
     inter_key = _key()
     inter_cert = _issue(
-        "Quorum Test Intermediate CA", inter_key, root, ca=True, not_before=long_ago,
-        not_after=far_ahead, crl_url=f"{base_url}/crl/root.crl", ocsp_url=None,
-    )  # fmt: skip
+        "Quorum Test Intermediate CA",
+        inter_key,
+        root,
+        ca=True,
+        not_before=long_ago,
+        not_after=far_ahead,
+        crl_url=f"{base_url}/crl/root.crl",
+        ocsp_url=None,
+    )
     inter = _Issuer(inter_cert.subject, inter_key, inter_cert)
     intermediate = _write_identity(directory, "intermediate", inter_key, inter_cert, [])
 
@@ -238,9 +251,16 @@ def create_test_pki(directory: Path, base_url: str) -> TestPki:
     ) -> TestIdentity:
         key = _key()
         cert = _issue(
-            common_name, key, inter, ca=False, not_before=long_ago, not_after=not_after,
-            crl_url=f"{base_url}/crl/intermediate.crl", ocsp_url=f"{base_url}/ocsp", eku=eku,
-        )  # fmt: skip
+            common_name,
+            key,
+            inter,
+            ca=False,
+            not_before=long_ago,
+            not_after=not_after,
+            crl_url=f"{base_url}/crl/intermediate.crl",
+            ocsp_url=f"{base_url}/ocsp",
+            eku=eku,
+        )
         return _write_identity(directory, name, key, cert, [inter_cert])
 
     chair = leaf("chair", "Nguyễn Văn An")
@@ -252,9 +272,15 @@ def create_test_pki(directory: Path, base_url: str) -> TestPki:
     other_key = _key()
     other = _Issuer(_name("Unrelated Root CA"), other_key, None)
     other_cert = _issue(
-        "Unrelated Root CA", other_key, other, ca=True, not_before=long_ago, not_after=far_ahead,
-        crl_url=None, ocsp_url=None,
-    )  # fmt: skip
+        "Unrelated Root CA",
+        other_key,
+        other,
+        ca=True,
+        not_before=long_ago,
+        not_after=far_ahead,
+        crl_url=None,
+        ocsp_url=None,
+    )
     other_path = directory / "other-root.cert.pem"
     other_path.write_bytes(other_cert.public_bytes(serialization.Encoding.PEM))
     _write_key(directory / "root.key.pem", root_key)
@@ -280,6 +306,7 @@ _IMPORT_CERT = """
 import sys, pkcs11
 from pkcs11 import Attribute, CertificateType, ObjectClass
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 module, token_label, pin, label, cert_path = sys.argv[1:6]
 cert = x509.load_pem_x509_certificate(open(cert_path, "rb").read())
 token = pkcs11.lib(module).get_token(token_label=token_label)
@@ -291,8 +318,7 @@ with token.open(user_pin=pin, rw=True) as session:
         Attribute.LABEL: label,
         Attribute.ID: b"\\x01",
         Attribute.SUBJECT: cert.subject.public_bytes(),
-        Attribute.VALUE: cert.public_bytes(__import__("cryptography.hazmat.primitives.serialization",
-            fromlist=["Encoding"]).Encoding.DER),
+        Attribute.VALUE: cert.public_bytes(Encoding.DER),
     })
 """
 
@@ -316,20 +342,53 @@ def create_softhsm_token(
     tokens = directory / "tokens"
     tokens.mkdir(parents=True, exist_ok=True)
     conf = directory / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    conf.write_text(
+        f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n"
+    )
     os.environ["SOFTHSM2_CONF"] = str(conf)
     env = dict(os.environ)
 
     def run(*args: str) -> None:
         subprocess.run(args, check=True, env=env, capture_output=True, timeout=60)
 
-    run("softhsm2-util", "--init-token", "--free", "--label", token_label,
-        "--so-pin", so_pin, "--pin", pin)  # fmt: skip
-    run("softhsm2-util", "--import", str(identity.key_path), "--token", token_label,
-        "--label", identity.name, "--id", "01", "--pin", pin)  # fmt: skip
-    run(sys.executable, "-c", _IMPORT_CERT, module, token_label, pin, identity.name,
-        str(identity.cert_path))  # fmt: skip
+    run(
+        "softhsm2-util",
+        "--init-token",
+        "--free",
+        "--label",
+        token_label,
+        "--so-pin",
+        so_pin,
+        "--pin",
+        pin,
+    )
+    run(
+        "softhsm2-util",
+        "--import",
+        str(identity.key_path),
+        "--token",
+        token_label,
+        "--label",
+        identity.name,
+        "--id",
+        "01",
+        "--pin",
+        pin,
+    )
+    run(
+        sys.executable,
+        "-c",
+        _IMPORT_CERT,
+        module,
+        token_label,
+        pin,
+        identity.name,
+        str(identity.cert_path),
+    )
     return Pkcs11Config(
-        module_path=module, token_label=token_label, pin=pin, key_label=identity.name,
+        module_path=module,
+        token_label=token_label,
+        pin=pin,
+        key_label=identity.name,
         cert_label=identity.name,
-    )  # fmt: skip
+    )

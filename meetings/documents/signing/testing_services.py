@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
-from asn1crypto import keys as asn1_keys
 from asn1crypto import cms, core, tsp
+from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -52,8 +52,9 @@ def _load_cert(path: Path) -> x509.Certificate:
 
 def create_in_process_timestamper(pki: TestPki) -> DummyTimeStamper:
     """The test TSA as an in-process pyHanko time-stamper (no HTTP)."""
-    tsa_cert = asn1_x509.Certificate.load(_load_cert(pki.tsa.cert_path).public_bytes(
-        serialization.Encoding.DER))  # fmt: skip
+    tsa_cert = asn1_x509.Certificate.load(
+        _load_cert(pki.tsa.cert_path).public_bytes(serialization.Encoding.DER)
+    )
     tsa_key = asn1_keys.PrivateKeyInfo.load(
         _load_key(pki.tsa.key_path).private_bytes(
             serialization.Encoding.DER,
@@ -67,7 +68,7 @@ def create_in_process_timestamper(pki: TestPki) -> DummyTimeStamper:
     return _KeptKeyTimeStamper(tsa_cert=tsa_cert, tsa_key=tsa_key, certs_to_embed=[inter])  # type: ignore[arg-type]
 
 
-class _KeptKeyTimeStamper(DummyTimeStamper):  # type: ignore[misc]
+class _KeptKeyTimeStamper(DummyTimeStamper):
     """DummyTimeStamper that parses its key once (the stock one re-parses it per token)."""
 
     _pyca_key: rsa.RSAPrivateKey | None = None
@@ -79,12 +80,12 @@ class _KeptKeyTimeStamper(DummyTimeStamper):  # type: ignore[misc]
         digest.update(tst_info_data)
         signed_attrs = cms.CMSAttributes(
             [
-                simple_cms_attribute("content_type", "tst_info"),
-                simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
-                simple_cms_attribute(
+                simple_cms_attribute("content_type", "tst_info"),  # type: ignore[no-untyped-call]
+                simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),  # type: ignore[no-untyped-call]
+                simple_cms_attribute(  # type: ignore[no-untyped-call]
                     "signing_certificate", general.as_signing_certificate(self.tsa_cert)
                 ),
-                simple_cms_attribute("message_digest", digest.finalize()),
+                simple_cms_attribute("message_digest", digest.finalize()),  # type: ignore[no-untyped-call]
             ]
         )
         if self._pyca_key is None:
@@ -137,8 +138,10 @@ class _Responder:
         cert = self.leaves.get(req.serial_number)
         if cert is None:
             resp = ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
-            return web.Response(body=resp.public_bytes(serialization.Encoding.DER),
-                                content_type="application/ocsp-response")  # fmt: skip
+            return web.Response(
+                body=resp.public_bytes(serialization.Encoding.DER),
+                content_type="application/ocsp-response",
+            )
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         revoked = req.serial_number == self.pki.revoked.serial
         builder = ocsp.OCSPResponseBuilder().add_response(
@@ -156,8 +159,10 @@ class _Responder:
             if isinstance(ext.value, x509.OCSPNonce):
                 builder = builder.add_extension(ext.value, critical=False)
         resp = builder.sign(self.inter_key, hashes.SHA256())
-        return web.Response(body=resp.public_bytes(serialization.Encoding.DER),
-                            content_type="application/ocsp-response")  # fmt: skip
+        return web.Response(
+            body=resp.public_bytes(serialization.Encoding.DER),
+            content_type="application/ocsp-response",
+        )
 
     async def crl(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -190,8 +195,9 @@ class _Responder:
                 .build()
             )
         crl = builder.sign(key, hashes.SHA256())
-        return web.Response(body=crl.public_bytes(serialization.Encoding.DER),
-                            content_type="application/pkix-crl")  # fmt: skip
+        return web.Response(
+            body=crl.public_bytes(serialization.Encoding.DER), content_type="application/pkix-crl"
+        )
 
     def app(self) -> web.Application:
         app = web.Application()

@@ -1,4 +1,4 @@
-"""Verification of signed PDFs for `quorum verify` and the public page (docs/SIGNING.md, "Verifying").
+"""Verification of signed PDFs: `quorum verify`, the public page (docs/SIGNING.md, "Verifying").
 
 `verify_pdf_bytes` never raises for a bad file: it returns a `VerificationReport` with one
 `SignatureReport` per signature or document time-stamp, `ok`, and `summary()` in plain words.
@@ -42,7 +42,11 @@ _TRUST_PROBLEMS = {
     "SIG_CONSTRAINTS_FAILURE": "it is not allowed to make this kind of signature",
 }
 
-_ALLOWED_AFTER = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)
+_ALLOWED_AFTER = (
+    ModificationLevel.NONE,
+    ModificationLevel.LTA_UPDATES,
+    ModificationLevel.FORM_FILLING,
+)
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,7 @@ def _load_sources(sources: Sequence[CertSource]) -> list[Any]:
         if isinstance(source, bytes):
             certs.extend(load_certs_from_pemder_data(source))
         else:
-            certs.extend(load_certs_from_pemder([str(source)]))
+            certs.extend(load_certs_from_pemder([str(source)]))  # type: ignore[no-untyped-call]
     return certs
 
 
@@ -197,10 +201,21 @@ async def _check_one(embedded: Any, vc: ValidationContext) -> SignatureReport:
     except Exception as exc:  # pyHanko raises many types for malformed signatures
         name, subject = _name(getattr(embedded, "signer_cert", None))
         return SignatureReport(
-            str(embedded.field_name), "document_timestamp" if is_ts else "signature", name,
-            subject, None, None, False, False, False, "unknown", "unclear", None, True,
+            str(embedded.field_name),
+            "document_timestamp" if is_ts else "signature",
+            name,
+            subject,
+            None,
+            None,
+            False,
+            False,
+            False,
+            "unknown",
+            "unclear",
+            None,
+            True,
             (f"the signature could not be checked: {exc}",),
-        )  # fmt: skip
+        )
     name, subject = _name(status.signing_cert)
     if is_ts:
         signing_time, ts_time = None, status.timestamp
@@ -273,7 +288,9 @@ async def verify_pdf_bytes(
         "revocation_mode": revocation_mode,
     }
     if allow_fetching:
-        kwargs["fetcher_backend"] = OwnedFetcherBackend(AIOHttpFetcherBackend(per_request_timeout=10))
+        kwargs["fetcher_backend"] = OwnedFetcherBackend(
+            AIOHttpFetcherBackend(per_request_timeout=10)
+        )
     if moment is not None:
         kwargs["moment"] = moment
     try:
@@ -283,7 +300,7 @@ async def verify_pdf_bytes(
     try:
         reports = tuple([await _check_one(sig, vc) for sig in embedded])
     finally:
-        await vc.aclose()
+        await vc.aclose()  # type: ignore[no-untyped-call]
     last = reports[-1]
     changed = last.coverage != "entire_file" and last.modification not in ("none", "lta_updates")
     reason = None
