@@ -35,6 +35,23 @@ class Settings(BaseSettings):
     resync_limit: int = Field(default=500, description="Most events replayed on reconnect.")
     tally_interval_ms: int = Field(default=50, description="Coalescing window of vote updates.")
     log_level: str = Field(default="info", description="Log level.")
+    signing_pkcs12: str = Field(default="", description="Chair's signing key: PKCS#12 file.")
+    signing_passphrase: str = Field(default="", description="Passphrase of SIGNING_PKCS12.")
+    signing_pkcs11_module: str = Field(
+        default="", description="Chair's key on a PKCS#11 token: module path."
+    )
+    signing_pkcs11_token: str = Field(default="", description="PKCS#11 token label.")
+    signing_pkcs11_key: str = Field(default="", description="PKCS#11 key (and certificate) label.")
+    signing_pkcs11_pin: str = Field(default="", description="PKCS#11 user PIN.")
+    seal_pkcs12: str = Field(default="", description="Council seal: PKCS#12 file (optional).")
+    seal_passphrase: str = Field(default="", description="Passphrase of SEAL_PKCS12.")
+    signing_extra_certs: str = Field(
+        default="", description="Intermediate CA PEM files, ':'-separated."
+    )
+    tsa_url: str = Field(default="", description="RFC 3161 time-stamp authority (B-T and up).")
+    trust_roots: str = Field(default="", description="Trusted root PEM files, ':'-separated.")
+    signing_level: str = Field(default="", description="B-B, B-T, B-LT; default: best possible.")
+    signing_workers: int = Field(default=1, description="Signing worker processes.")
 
     @property
     def upload_limit(self) -> int:
