@@ -87,8 +87,16 @@ class PageText:
                     continue
             lines.append([x0, y0, x1, y1])
         return tuple(
-            (round(a, 2), round(d, 2), round(c, 2), round(d, 2),
-             round(a, 2), round(b, 2), round(c, 2), round(b, 2))
+            (
+                round(a, 2),
+                round(d, 2),
+                round(c, 2),
+                round(d, 2),
+                round(a, 2),
+                round(b, 2),
+                round(c, 2),
+                round(b, 2),
+            )
             for a, b, c, d in lines
         )
 
@@ -130,8 +138,9 @@ class TextLocator:
             textpage = page.get_textpage()
             try:
                 count = textpage.count_chars()
-                chars = [chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i) or 32)
-                         for i in range(count)]
+                chars = [
+                    chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i) or 32) for i in range(count)
+                ]
                 boxes = []
                 for i in range(count):
                     x0, y0, x1, y1 = textpage.get_charbox(i, loose=True)

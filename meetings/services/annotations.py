@@ -79,7 +79,7 @@ class SyncAnnotations(c.Command):
     limit: Annotated[int, Field(ge=1, le=SYNC_LIMIT)] = SYNC_LIMIT
 
 
-def _data(a: Annotation) -> dict[str, Any]:
+def annotation_data(a: Annotation) -> dict[str, Any]:
     return {
         "color": a.color,
         "opacity": a.opacity,
@@ -201,8 +201,13 @@ def _meeting_body(doc: Document, row: AnnotationRow, public: dict[str, Any]) -> 
 
 
 async def _announce(
-    uow: UnitOfWork, actor: Actor, meeting: Meeting, doc: Document, row: AnnotationRow,
-    was_shared: bool, sid: str | None,
+    uow: UnitOfWork,
+    actor: Actor,
+    meeting: Meeting,
+    doc: Document,
+    row: AnnotationRow,
+    was_shared: bool,
+    sid: str | None,
 ) -> dict[str, Any]:
     public = annotation_public(row)
     uow.notify_user(
@@ -225,13 +230,11 @@ async def upsert(
     payload["document_version_id"] = str(cmd.document_version_id)
     payload.pop("version", None)
     async with services.uow() as uow:
-        meeting, doc, version = await readable_version(
-            uow.session, actor, cmd.document_version_id
-        )
+        meeting, doc, version = await readable_version(uow.session, actor, cmd.document_version_id)
         sizes = [(float(w), float(h)) for w, h in version.page_sizes]
         annotation = validate_annotation(payload, sizes)
         row = await _owned(uow.session, actor, annotation.id)
-        data = _data(annotation)
+        data = annotation_data(annotation)
         if row is not None:
             if row.version_id != version.id:
                 raise InvalidInput(
@@ -239,8 +242,11 @@ async def upsert(
                     code="version_mismatch",
                 )
             same = (
-                not row.deleted and row.data == data and row.page == annotation.page
-                and row.shared == annotation.shared and row.kind == annotation.kind.value
+                not row.deleted
+                and row.data == data
+                and row.page == annotation.page
+                and row.shared == annotation.shared
+                and row.kind == annotation.kind.value
             )
             if cmd.base_version != row.version or row.deleted:
                 if same:
@@ -259,9 +265,14 @@ async def upsert(
         else:
             was_shared = False
             row = AnnotationRow(
-                id=annotation.id, user_id=actor.user_id, document_id=doc.id,  # type: ignore[arg-type]
-                version_id=version.id, kind=annotation.kind.value,  # type: ignore[arg-type]
-                page=annotation.page, data=data, shared=annotation.shared,
+                id=annotation.id,
+                user_id=actor.user_id,
+                document_id=doc.id,  # type: ignore[arg-type]
+                version_id=version.id,
+                kind=annotation.kind.value,  # type: ignore[arg-type]
+                page=annotation.page,
+                data=data,
+                shared=annotation.shared,
             )
             uow.session.add(row)
         row.seq = await next_seq(uow.session, actor.user_id)
@@ -304,7 +315,9 @@ async def changes_since(
             (
                 await session.execute(
                     select(AnnotationRow)
-                    .where(col(AnnotationRow.user_id) == actor.user_id, col(AnnotationRow.seq) > since)
+                    .where(
+                        col(AnnotationRow.user_id) == actor.user_id, col(AnnotationRow.seq) > since
+                    )
                     .order_by(col(AnnotationRow.seq))
                     .limit(limit + 1)
                 )
@@ -327,7 +340,8 @@ async def for_version(services: Services, actor: Actor, version_id: int) -> dict
                 .where(
                     col(AnnotationRow.version_id) == version_id,
                     col(AnnotationRow.deleted).is_(False),
-                    (col(AnnotationRow.user_id) == actor.user_id) | col(AnnotationRow.shared).is_(True),
+                    (col(AnnotationRow.user_id) == actor.user_id)
+                    | col(AnnotationRow.shared).is_(True),
                 )
                 .order_by(col(AnnotationRow.created_at), col(AnnotationRow.id))
             )

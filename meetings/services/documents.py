@@ -299,7 +299,11 @@ async def upload_version(
             {"sha256": sha256, "number": version.number},
         )
         await uow.commit()
-        return out
+    # annotations of the previous version follow it (imported here: it imports this module)
+    from meetings.services.annotation_carry import carry_after_upload
+
+    out["annotations"] = await carry_after_upload(services, version.id)  # type: ignore[arg-type]
+    return out
 
 
 async def update_document(

@@ -44,6 +44,7 @@ class AnnotationRow(SQLModel, table=True):
 
 class AnnotationCursor(SQLModel, table=True):
     __tablename__ = "annotation_cursors"
-    user_id: int = Field(primary_key=True, foreign_key="users.id", sa_column_kwargs={
-        "autoincrement": False})
+    user_id: int = Field(
+        primary_key=True, foreign_key="users.id", sa_column_kwargs={"autoincrement": False}
+    )
     last_seq: int = 0
