@@ -21,6 +21,7 @@ from meetings.services.context import Services, create_services
 from realtime import commands_annotations, commands_archive, commands_polls
 from realtime.fanout import SocketFanout
 from realtime.namespace import QuorumNamespace
+from realtime.presence import Presence
 from realtime.protocol import CORE_COMMANDS
 from realtime.ratelimit import RateLimiter
 
@@ -54,7 +55,8 @@ def create_asgi_app(settings: Settings | None = None) -> socketio.ASGIApp:
         *commands_annotations.COMMANDS,
         *commands_archive.COMMANDS,
     ]
-    sio.register_namespace(QuorumNamespace(services, commands, limiter))
+    presence = Presence(services)
+    sio.register_namespace(QuorumNamespace(services, commands, limiter, presence))
 
     async def tune_gc(_services: Services) -> None:
         # the bare-stack measurements (DESIGN §6): default GC thresholds made large
@@ -64,7 +66,13 @@ def create_asgi_app(settings: Settings | None = None) -> socketio.ASGIApp:
         gc.set_threshold(50_000, 20, 20)
 
     apis = [*poll_routes.ROUTES, *annotation_routes.ROUTES, *archive_routes.ROUTES]
-    app = create_app(services, apis=apis, on_start=[tune_gc], frontend_dir=FRONTEND_DIST)
+    app = create_app(
+        services,
+        apis=apis,
+        on_start=[tune_gc, presence.start],
+        on_stop=[presence.stop],
+        frontend_dir=FRONTEND_DIST,
+    )
     asgi = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
     asgi.quorum_services = services  # for tests and tools that run the app in-process
     return asgi

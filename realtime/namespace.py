@@ -28,7 +28,9 @@ from meetings.http.auth import SESSION_COOKIE
 from meetings.services.auth import actor_for_token
 from meetings.services.context import Actor, Services
 from meetings.services.idempotency import once
+from meetings.services.state import SnapshotCache
 from realtime import rooms
+from realtime.presence import Presence
 from realtime.protocol import Ctx, SocketCommand
 from realtime.ratelimit import RateLimiter
 
@@ -36,6 +38,9 @@ log = logging.getLogger("quorum.realtime")
 
 MAX_PAYLOAD = 2 * 1024 * 1024
 RECHECK_TOKEN_S = 30.0
+# `meeting.join` re-reads the caller's roles unless they were read this recently (at connect):
+# a tablet that connects and joins at once costs one token lookup, not two
+JOIN_RECHECK_S = 5.0
 
 
 def error_ack(error: DomainError) -> dict[str, Any]:
@@ -59,12 +64,18 @@ def token_from(environ: dict[str, Any], auth: Any) -> str | None:
 
 class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(
-        self, services: Services, commands: list[SocketCommand], limiter: RateLimiter
+        self,
+        services: Services,
+        commands: list[SocketCommand],
+        limiter: RateLimiter,
+        presence: Presence | None = None,
     ) -> None:
         super().__init__("/")
         self.services = services
         self.commands = {command.name: command for command in commands}
         self.limiter = limiter
+        self.presence = presence
+        self.cache = SnapshotCache()
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = token_from(environ, auth)
@@ -78,6 +89,8 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self.limiter.forget(sid)
+        if self.presence is not None:
+            self.presence.disconnected(sid)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         if event in ("connect", "disconnect"):
@@ -109,9 +122,11 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         actor_: Actor = session["actor"]
         return actor_
 
-    async def refresh_actor(self, sid: str) -> Actor:
+    async def refresh_actor(self, sid: str, fresh_for: float = 0.0) -> Actor:
+        """The caller re-read from the token unless that was done less than `fresh_for` ago."""
         session = await self.get_session(sid)
-        session["checked"] = 0.0
+        if time.monotonic() - session["checked"] >= fresh_for:
+            session["checked"] = float("-inf")
         return await self._actor(sid)
 
     async def dispatch(self, event: str, sid: str, payload: Any) -> dict[str, Any]:
@@ -127,8 +142,11 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if len(json.dumps(payload, separators=(",", ":"))) > MAX_PAYLOAD:
             raise PayloadTooLarge(f"a command payload is at most {MAX_PAYLOAD} bytes")
         cmd = parse_body(command.model, payload)
-        actor = await (self.refresh_actor(sid) if event == "meeting.join" else self._actor(sid))
-        ctx = Ctx(self.services, self.server, sid)
+        if event == "meeting.join":
+            actor = await self.refresh_actor(sid, JOIN_RECHECK_S)
+        else:
+            actor = await self._actor(sid)
+        ctx = Ctx(self.services, self.server, sid, self.cache, self.presence)
         key = getattr(cmd, "idempotency_key", None) if command.idempotent else None
         result = await once(
             self.services, actor.user_id, key, command.name, lambda: command.run(ctx, actor, cmd)

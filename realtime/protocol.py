@@ -7,12 +7,13 @@ subsystems (polls, annotations) contribute their own tables; `realtime.asgi` joi
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import socketio
 from pydantic import Field
 
+from meetings.domain.errors import DomainError, NotFound
 from meetings.domain.events import iso
 from meetings.domain.model import Role
 from meetings.services import agenda, meetings, speakers, state
@@ -20,6 +21,7 @@ from meetings.services import commands as c
 from meetings.services.context import Actor, Services
 from meetings.storage.tables import utcnow
 from realtime import rooms
+from realtime.presence import Presence
 
 
 @dataclass
@@ -27,6 +29,8 @@ class Ctx:
     services: Services
     sio: socketio.AsyncServer
     sid: str
+    cache: state.SnapshotCache = field(default_factory=state.SnapshotCache)
+    presence: Presence | None = None
 
 
 Run = Callable[[Ctx, Actor, Any], Awaitable[dict[str, Any]]]
@@ -51,18 +55,42 @@ class Empty(c.Command):
 
 
 async def join(ctx: Ctx, actor: Actor, cmd: Join) -> dict[str, Any]:
-    council_id = await state.visible_council(ctx.services, actor, cmd.meeting_id)
-    # rooms first, state second: an event committed in between is in the state and is also
-    # delivered; the client drops events whose seq is not above the state's seq
-    await ctx.sio.enter_room(ctx.sid, rooms.meeting(cmd.meeting_id))
+    """Rooms first, state second: an event committed in between is both in the state and
+    delivered; the client drops events whose seq is not above the state's seq."""
+    council_id = ctx.cache.councils.get(cmd.meeting_id)  # a meeting never changes council
+    if council_id is None:
+        council_id = await state.visible_council(ctx.services, actor, cmd.meeting_id)
+        ctx.cache.councils[cmd.meeting_id] = council_id
+    elif not actor.is_admin and actor.role_in(council_id) is None:
+        raise NotFound(f"no meeting {cmd.meeting_id}")
+    joined = _rooms(actor, council_id, cmd.meeting_id)
+    for room in joined:
+        await ctx.sio.enter_room(ctx.sid, room)
+    try:
+        ack = await state.catch_up(
+            ctx.services, actor, cmd.meeting_id, cmd.since_seq, ctx.cache
+        )  # also checks visibility (a draft meeting is not_found for delegates)
+    except DomainError:
+        for room in joined:
+            await ctx.sio.leave_room(ctx.sid, room)
+        raise
+    if ctx.presence is not None:
+        ctx.presence.joined(ctx.sid, actor.user_id, cmd.meeting_id)
+        if len(joined) > 1:  # staff and displays see presence
+            current = await ctx.presence.read(cmd.meeting_id)
+            if "snapshot" in ack:
+                ack["snapshot"] = ack["snapshot"] | {"presence": current}
+            ack["presence"] = current
+    return ack
+
+
+def _rooms(actor: Actor, council_id: int, meeting_id: int) -> list[str]:
+    out = [rooms.meeting(meeting_id)]
     if actor.is_staff(council_id):
-        await ctx.sio.enter_room(ctx.sid, rooms.chair(cmd.meeting_id))
+        out.append(rooms.chair(meeting_id))
     if actor.role_in(council_id) == Role.display:
-        await ctx.sio.enter_room(ctx.sid, rooms.display(cmd.meeting_id))
-    if cmd.since_seq is None:
-        snap = await state.snapshot(ctx.services, actor, cmd.meeting_id)
-        return {"snapshot": snap, "seq": snap["seq"]}
-    return await state.catch_up(ctx.services, actor, cmd.meeting_id, cmd.since_seq)
+        out.append(rooms.display(meeting_id))
+    return out
 
 
 async def leave(ctx: Ctx, _actor: Actor, cmd: c.MeetingRef) -> dict[str, Any]:
@@ -72,6 +100,8 @@ async def leave(ctx: Ctx, _actor: Actor, cmd: c.MeetingRef) -> dict[str, Any]:
         rooms.display(cmd.meeting_id),
     ):
         await ctx.sio.leave_room(ctx.sid, room)
+    if ctx.presence is not None:
+        ctx.presence.left(ctx.sid, cmd.meeting_id)
     return {}
 
 

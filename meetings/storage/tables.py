@@ -237,6 +237,33 @@ class Speaker(SQLModel, table=True):
     time_limit_s: int | None = None
 
 
+class PresenceWorker(SQLModel, table=True):
+    """A server process that reports presence; rows of workers silent too long are dropped."""
+
+    __tablename__ = "presence_workers"
+    worker_id: str = Field(primary_key=True, max_length=100)
+    started_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class PresenceRow(SQLModel, table=True):
+    """Devices of one user joined to one meeting on one worker (docs/PROTOCOL.md, "Presence")."""
+
+    __tablename__ = "presence"
+    worker_id: str = Field(primary_key=True, max_length=100)
+    meeting_id: int = Field(primary_key=True, index=True)
+    user_id: int = Field(primary_key=True)
+    devices: int = 1
+
+
+class PresenceVersion(SQLModel, table=True):
+    """Bumped (row locked) by every presence flush: orders presence updates across workers."""
+
+    __tablename__ = "presence_versions"
+    meeting_id: int = Field(primary_key=True)
+    version: int = 0
+
+
 # the other subsystems' tables live beside this module; importing them here registers them
 # with the metadata that Alembic and the tests compare against
 from meetings.storage import tables_annotations, tables_archive, tables_polls  # noqa: E402, F401
