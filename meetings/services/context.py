@@ -76,6 +76,8 @@ class Services:
     db: Database
     blobs: BlobStore
     publisher: EventPublisher = field(default_factory=NullPublisher)
+    subsystems: dict[str, object] = field(default_factory=dict)
+    """Per-app objects a subsystem creates in its start hook (e.g. the signing pool)."""
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db, self.publisher)
