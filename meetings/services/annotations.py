@@ -268,8 +268,8 @@ async def upsert(
                 id=annotation.id,
                 user_id=actor.user_id,
                 document_id=doc.id,  # type: ignore[arg-type]
-                version_id=version.id,
-                kind=annotation.kind.value,  # type: ignore[arg-type]
+                version_id=version.id,  # type: ignore[arg-type]
+                kind=annotation.kind.value,
                 page=annotation.page,
                 data=data,
                 shared=annotation.shared,
