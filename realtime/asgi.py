@@ -19,11 +19,11 @@ from meetings.http.routes import archive as archive_routes
 from meetings.http.routes import polls as poll_routes
 from meetings.services.context import Services, create_services
 from realtime import commands_annotations, commands_archive, commands_polls
-from realtime.fanout import SocketFanout
 from realtime.namespace import QuorumNamespace
 from realtime.presence import Presence
 from realtime.protocol import CORE_COMMANDS
 from realtime.ratelimit import RateLimiter
+from realtime.tally import PollTimer, TallyBroadcaster, TallyFanout
 
 FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 
@@ -47,7 +47,10 @@ def create_asgi_app(settings: Settings | None = None) -> socketio.ASGIApp:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     sio = create_sio(settings)
-    services: Services = create_services(settings, SocketFanout(sio))
+    fanout = TallyFanout(sio)
+    services: Services = create_services(settings, fanout)
+    fanout.tally = TallyBroadcaster(services, sio, settings.tally_interval_ms / 1000)
+    timer = PollTimer()
     limiter = RateLimiter(settings.command_rate, settings.command_burst)
     commands = [
         *CORE_COMMANDS,
@@ -69,8 +72,8 @@ def create_asgi_app(settings: Settings | None = None) -> socketio.ASGIApp:
     app = create_app(
         services,
         apis=apis,
-        on_start=[tune_gc, presence.start],
-        on_stop=[presence.stop],
+        on_start=[tune_gc, presence.start, timer.start],
+        on_stop=[presence.stop, timer.stop],
         frontend_dir=FRONTEND_DIST,
     )
     asgi = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")

@@ -1,15 +1,452 @@
-"""Polls and ballots (docs/VOTING.md). Filled in by the voting issue."""
+"""Polls: create, open, close, publish, cancel; results and snapshots (docs/VOTING.md).
+
+Each function follows the command path: authorise, load, ask `meetings.domain.voting`, change,
+emit, commit. Casting ballots is in `services.ballot_box` (group commit). Results are computed
+once, at the close, from the stored ballots, and stored on the poll.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import secrets
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from meetings.services.context import Actor
-from meetings.storage.tables import Meeting
+from meetings.domain.errors import Conflict, NotFound
+from meetings.domain.events import iso
+from meetings.domain.majority import quorum_status
+from meetings.domain.model import MeetingStatus
+from meetings.domain.voting import (
+    NormalizedChoice,
+    PollAction,
+    PollMeta,
+    PollSpec,
+    PollStatus,
+    check_can_open,
+    spec_from_dict,
+    tally,
+    to_vote_event,
+    transition,
+    validate_choice,
+)
+from meetings.services.context import Actor, Services
+from meetings.services.loading import get_item, get_meeting
+from meetings.services.meetings import meeting_rule, quorum_of
+from meetings.services.poll_commands import CancelPoll, CreatePoll, spec_of
+from meetings.storage.tables import Meeting, User, utcnow
+from meetings.storage.tables_polls import Poll, PollBallot, PollParticipation, PollVote
+from meetings.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def poll_public(poll: Poll, *, with_result: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": poll.id,
+        "meeting_id": poll.meeting_id,
+        "agenda_item_id": poll.agenda_item_id,
+        "title": poll.title,
+        "description": poll.description,
+        "kind": poll.kind,
+        "secret": poll.secret,
+        "spec": poll.spec,
+        "show_running": poll.show_running,
+        "duration_s": poll.duration_s,
+        "status": poll.status,
+        "opened_at": iso(poll.opened_at),
+        "closes_at": iso(poll.closes_at),
+        "closed_at": iso(poll.closed_at),
+        "published_at": iso(poll.published_at),
+        "cancelled_at": iso(poll.cancelled_at),
+        "cancel_reason": poll.cancel_reason,
+    }
+    if with_result and poll.result is not None:
+        out["result"] = poll.result
+    return out
+
+
+def may_see_result(actor: Actor, meeting: Meeting, poll: Poll) -> bool:
+    """Everyone once published; the chair and secretariat from the close (to check it)."""
+    if poll.status == PollStatus.PUBLISHED:
+        return True
+    return poll.status == PollStatus.CLOSED and actor.is_staff(meeting.council_id)
+
+
+async def load_poll(
+    session: AsyncSession, actor: Actor, poll_id: int, *, lock: bool = False
+) -> tuple[Poll, Meeting]:
+    poll = await session.get(Poll, poll_id, with_for_update=lock)
+    if poll is None:
+        raise NotFound(f"no poll {poll_id}")
+    try:
+        meeting = await get_meeting(session, actor, poll.meeting_id)
+    except NotFound:
+        raise NotFound(f"no poll {poll_id}") from None
+    return poll, meeting
+
+
+async def open_votes(session: AsyncSession, poll_id: int) -> list[dict[str, Any]]:
+    """An open poll's ballots with the voters' names, by name."""
+    rows = await session.execute(
+        select(PollVote, User)
+        .join(User, col(User.id) == col(PollVote.user_id))
+        .where(PollVote.poll_id == poll_id)
+        .order_by(col(User.name))
+    )
+    return [{"user_id": v.user_id, "name": u.name, "choice": v.choice} for v, u in rows.all()]
+
+
+async def _choices(session: AsyncSession, poll: Poll, spec: PollSpec) -> list[NormalizedChoice]:
+    table: Any = PollBallot if poll.secret else PollVote
+    rows = (await session.execute(select(table.choice).where(table.poll_id == poll.id))).scalars()
+    return [validate_choice(spec, choice) for choice in rows]
+
+
+async def voted_count(session: AsyncSession, poll: Poll) -> int:
+    table: Any = PollParticipation if poll.secret else PollVote
+    rows = await session.execute(select(table.user_id).where(table.poll_id == poll.id))
+    return len(rows.all())
+
+
+# --- lifecycle --------------------------------------------------------------------------------
+
+
+async def create_poll(services: Services, actor: Actor, cmd: CreatePoll) -> dict[str, Any]:
+    spec = spec_of(cmd)
+    if spec.secret and cmd.show_running:
+        raise Conflict(
+            "a secret poll never shows a running tally (it could re-link voters to choices)",
+            code="secret_running_tally",
+        )
+    async with services.uow() as uow:
+        meeting = await get_meeting(uow.session, actor, cmd.meeting_id)
+        actor.require_staff(meeting.council_id)
+        if meeting.status not in (MeetingStatus.draft, MeetingStatus.published, MeetingStatus.open):
+            raise Conflict(f"the meeting is {meeting.status}", code="meeting_locked")
+        if cmd.agenda_item_id is not None:
+            await get_item(uow.session, meeting, cmd.agenda_item_id)
+        poll = Poll(
+            meeting_id=cmd.meeting_id,
+            agenda_item_id=cmd.agenda_item_id,
+            title=cmd.title,
+            description=cmd.description,
+            kind=spec.kind.value,
+            secret=spec.secret,
+            spec=spec.to_dict(),
+            show_running=cmd.show_running,
+            duration_s=cmd.duration_s,
+            created_by=actor.user_id,
+        )
+        uow.session.add(poll)
+        await uow.session.flush()
+        out = poll_public(poll, with_result=False)
+        await uow.emit(cmd.meeting_id, "poll_created", {"poll": out})
+        await uow.audit(actor.user_id, "poll.create", f"poll:{poll.id}", {"title": poll.title})
+        await uow.commit()
+        return {"poll_id": poll.id, "poll": out}
+
+
+async def open_poll(services: Services, actor: Actor, poll_id: int) -> dict[str, Any]:
+    async with services.uow() as uow:
+        poll, meeting = await load_poll(uow.session, actor, poll_id, lock=True)
+        actor.require_chair(meeting.council_id)
+        if meeting.status != MeetingStatus.open:
+            raise Conflict("open the sitting before opening a poll", code="meeting_not_open")
+        q = await quorum_of(uow.session, meeting)
+        status = quorum_status(q["present"], q["total"], meeting_rule(meeting))
+        poll.status = check_can_open(poll.status, status).value
+        now = utcnow()
+        poll.opened_at = now
+        if poll.duration_s:
+            poll.closes_at = now + timedelta(seconds=poll.duration_s)
+        out = poll_public(poll, with_result=False)
+        await uow.emit(
+            meeting.id,  # type: ignore[arg-type]
+            "poll_opened",
+            {"poll": out, "quorum": q, "server_time": iso(now)},
+        )
+        await uow.audit(actor.user_id, "poll.open", f"poll:{poll_id}", {"quorum": q})
+        await uow.commit()
+        return {"poll": out}
+
+
+async def close_poll(
+    services: Services, actor: Actor | None, poll_id: int, *, auto: bool = False
+) -> dict[str, Any]:
+    """Close and count. `actor=None` is the timer (automatic close); it is idempotent."""
+    async with services.uow() as uow:
+        poll = await uow.session.get(Poll, poll_id, with_for_update=True)
+        if poll is None:
+            raise NotFound(f"no poll {poll_id}")
+        if actor is not None:
+            poll, meeting = await load_poll(uow.session, actor, poll_id, lock=True)
+            actor.require_chair(meeting.council_id)
+        else:
+            found = await uow.session.get(Meeting, poll.meeting_id)
+            assert found is not None
+            meeting = found
+            if poll.status != PollStatus.OPEN:
+                return {"poll": poll_public(poll, with_result=False), "unchanged": True}
+        poll.status = transition(poll.status, PollAction.CLOSE).value
+        poll.closed_at = utcnow()
+        spec = spec_from_dict(poll.spec)
+        q = await quorum_of(uow.session, meeting)
+        result = tally(spec, await _choices(uow.session, poll, spec), q["present"], q["total"])
+        poll.result = result.to_dict()
+        if poll.secret:
+            await _reshuffle(uow, poll_id)
+        out = poll_public(poll, with_result=False)
+        await uow.emit(
+            meeting.id,  # type: ignore[arg-type]
+            "poll_closed",
+            {"poll": out, "voted": result.ballots, "automatic": auto},
+        )
+        await uow.audit(
+            actor.user_id if actor else None,
+            "poll.close",
+            f"poll:{poll_id}",
+            {"automatic": auto, "ballots": result.ballots, "outcome": result.outcome.value},
+        )
+        await uow.commit()
+    if poll.secret:
+        await scrub_storage(services)
+    return {"poll": out | {"result": poll.result}}
+
+
+async def _reshuffle(uow: UnitOfWork, poll_id: int) -> None:
+    """Rewrite a secret poll's ballots under fresh random keys in one transaction, so neither
+    keys, physical order nor (PostgreSQL) the writing transaction of a row follows the casts."""
+    rows = (
+        await uow.session.execute(
+            select(PollBallot.receipt, PollBallot.choice).where(PollBallot.poll_id == poll_id)
+        )
+    ).all()
+    await uow.session.execute(delete(PollBallot).where(col(PollBallot.poll_id) == poll_id))
+    fresh = sorted((secrets.token_hex(16), r, c) for r, c in rows)
+    uow.session.add_all(PollBallot(id=k, poll_id=poll_id, receipt=r, choice=c) for k, r, c in fresh)
+    await uow.session.flush()
+
+
+async def scrub_storage(services: Services) -> None:
+    """Best effort: drop old row images (SQLite WAL, PostgreSQL dead tuples) after a reshuffle."""
+    try:
+        if services.db.sqlite:
+            import sqlite3
+
+            path = services.db.url.split("///", 1)[1]
+
+            def checkpoint() -> None:
+                with sqlite3.connect(path, timeout=5) as conn:
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+            await asyncio.to_thread(checkpoint)
+        else:
+            from sqlalchemy import text
+
+            async with services.db.write_engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(text("VACUUM poll_ballots"))
+    except Exception as exc:
+        log.warning("could not scrub old ballot rows: %s", type(exc).__name__)
+
+
+async def publish_poll(services: Services, actor: Actor, poll_id: int) -> dict[str, Any]:
+    async with services.uow() as uow:
+        poll, meeting = await load_poll(uow.session, actor, poll_id, lock=True)
+        actor.require_chair(meeting.council_id)
+        poll.status = transition(poll.status, PollAction.PUBLISH).value
+        poll.published_at = utcnow()
+        out = poll_public(poll, with_result=True)
+        if not poll.secret:
+            out["votes"] = await open_votes(uow.session, poll_id)
+        await uow.emit(meeting.id, "poll_published", {"poll": out})  # type: ignore[arg-type]
+        await uow.audit(actor.user_id, "poll.publish", f"poll:{poll_id}")
+        await uow.commit()
+        return {"poll": out}
+
+
+async def cancel_poll(services: Services, actor: Actor, cmd: CancelPoll) -> dict[str, Any]:
+    async with services.uow() as uow:
+        poll, meeting = await load_poll(uow.session, actor, cmd.poll_id, lock=True)
+        actor.require_chair(meeting.council_id)
+        poll.status = transition(poll.status, PollAction.CANCEL, reason=cmd.reason).value
+        poll.cancelled_at = utcnow()
+        poll.cancel_reason = cmd.reason.strip()
+        poll.result = None
+        out = poll_public(poll, with_result=False)
+        await uow.emit(meeting.id, "poll_cancelled", {"poll": out})  # type: ignore[arg-type]
+        await uow.audit(
+            actor.user_id, "poll.cancel", f"poll:{cmd.poll_id}", {"reason": poll.cancel_reason}
+        )
+        await uow.commit()
+        return {"poll": out}
+
+
+async def close_due(services: Services) -> list[int]:
+    """Close every open poll whose time is up (the sweeper and the cast path call this)."""
+    async with services.db.reading() as session:
+        due = (
+            (
+                await session.execute(
+                    select(Poll.id).where(
+                        Poll.status == PollStatus.OPEN,
+                        col(Poll.closes_at).is_not(None),
+                        col(Poll.closes_at) <= utcnow(),
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    closed = []
+    for poll_id in due:
+        out = await close_poll(services, None, int(poll_id), auto=True)
+        if not out.get("unchanged"):
+            closed.append(int(poll_id))
+    return closed
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+async def list_polls(services: Services, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
+    async with services.db.reading() as session:
+        meeting = await get_meeting(session, actor, meeting_id)
+        return (await polls_snapshot(session, actor, meeting))["polls"]  # type: ignore[no-any-return]
+
+
+async def get_poll(services: Services, actor: Actor, poll_id: int) -> dict[str, Any]:
+    async with services.db.reading() as session:
+        poll, meeting = await load_poll(session, actor, poll_id)
+        out = poll_public(poll, with_result=may_see_result(actor, meeting, poll))
+        out["voted"] = await voted_count(session, poll)
+        if "result" in out and not poll.secret:
+            out["votes"] = await open_votes(session, poll_id)
+        return out
+
+
+async def anonymous_ballots(services: Services, actor: Actor, poll_id: int) -> dict[str, Any]:
+    """A published secret poll's ballots, sorted by receipt, for every voter to check theirs."""
+    async with services.db.reading() as session:
+        poll, _meeting = await load_poll(session, actor, poll_id)
+        if not poll.secret:
+            raise Conflict("an open poll lists its votes by name", code="not_secret")
+        if poll.status != PollStatus.PUBLISHED:
+            raise Conflict(
+                "the ballots are listed once the result is published", code="not_published"
+            )
+        rows = (
+            await session.execute(
+                select(PollBallot.receipt, PollBallot.choice)
+                .where(PollBallot.poll_id == poll_id)
+                .order_by(col(PollBallot.receipt))
+            )
+        ).all()
+        return {"poll_id": poll_id, "ballots": [{"receipt": r, "choice": c} for r, c in rows]}
+
+
+async def vote_event(services: Services, actor: Actor, poll_id: int) -> dict[str, Any]:
+    """The Popolo / Open Civic Data vote event of a published poll."""
+    async with services.db.reading() as session:
+        poll, meeting = await load_poll(session, actor, poll_id)
+        if poll.status != PollStatus.PUBLISHED or poll.result is None:
+            raise Conflict("only a published poll is exported", code="not_published")
+        spec = spec_from_dict(poll.spec)
+        q = poll.result
+        result = tally(spec, await _choices(session, poll, spec), q["present"], q["members"])
+        votes = None
+        if not poll.secret:
+            votes = [
+                (f"user:{v['user_id']}", v["name"], validate_choice(spec, v["choice"]))
+                for v in await open_votes(session, poll_id)
+            ]
+        meta = PollMeta(
+            id=f"quorum:poll:{poll.id}",
+            title=poll.title,
+            spec=spec,
+            organization_id=f"quorum:council:{meeting.council_id}",
+            start_date=poll.opened_at,
+            end_date=poll.closed_at,
+            legislative_session_id=f"quorum:meeting:{meeting.id}",
+        )
+        return to_vote_event(meta, result, votes)
 
 
 async def polls_snapshot(session: AsyncSession, actor: Actor, meeting: Meeting) -> dict[str, Any]:
-    """The meeting's polls as this member sees them, with the caller's own ballots."""
-    return {"polls": [], "my_ballots": {}}
+    """The meeting's polls as this member sees them, with the caller's own ballots: the choice
+    for open polls, only `{"voted": true}` for secret ones (the receipt stays on the device)."""
+    polls = (
+        (
+            await session.execute(
+                select(Poll).where(Poll.meeting_id == meeting.id).order_by(col(Poll.id))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    out, mine = [], {}
+    for poll in polls:
+        item = poll_public(poll, with_result=may_see_result(actor, meeting, poll))
+        if poll.status in (PollStatus.OPEN, PollStatus.CLOSED, PollStatus.PUBLISHED):
+            item["voted"] = await voted_count(session, poll)
+        if "result" in item and not poll.secret:
+            item["votes"] = await open_votes(session, poll.id)  # type: ignore[arg-type]
+        out.append(item)
+        if poll.secret:
+            voted = await session.scalar(
+                select(PollParticipation.user_id).where(
+                    PollParticipation.poll_id == poll.id,
+                    PollParticipation.user_id == actor.user_id,
+                )
+            )
+            if voted is not None:
+                mine[str(poll.id)] = {"voted": True}
+        else:
+            choice = await session.scalar(
+                select(PollVote.choice).where(
+                    PollVote.poll_id == poll.id, PollVote.user_id == actor.user_id
+                )
+            )
+            if choice is not None:
+                mine[str(poll.id)] = {"voted": True, "choice": choice}
+    return {"polls": out, "my_ballots": mine}
+
+
+async def progress(services: Services, poll_id: int) -> dict[str, Any] | None:
+    """An open poll's progress as read from the database (so any worker's view is right):
+    how many voted, who (for the chair), and the running tally if the poll shows it. Never a
+    secret poll's tally."""
+    async with services.db.reading() as session:
+        poll = await session.get(Poll, poll_id)
+        if poll is None or poll.status != PollStatus.OPEN:
+            return None
+        meeting = await session.get(Meeting, poll.meeting_id)
+        assert meeting is not None
+        table: Any = PollParticipation if poll.secret else PollVote
+        voters = sorted(
+            int(u)
+            for u in (
+                await session.execute(select(table.user_id).where(table.poll_id == poll_id))
+            ).scalars()
+        )
+        q = await quorum_of(session, meeting)
+        data: dict[str, Any] = {
+            "poll_id": poll_id,
+            "voted": len(voters),
+            "present": q["present"],
+            "members": q["total"],
+        }
+        if poll.show_running and not poll.secret:
+            spec = spec_from_dict(poll.spec)
+            running = tally(spec, await _choices(session, poll, spec), q["present"], q["total"])
+            data["tally"] = {
+                "counts": running.to_dict()["counts"],
+                "ballots": running.ballots,
+                "abstentions": running.abstentions,
+            }
+        return {"meeting_id": poll.meeting_id, "data": data, "voters": voters}

@@ -1,0 +1,344 @@
+"""Casting ballots exactly once, in group-committed, shuffled batches (docs/VOTING.md, "Casting").
+
+`cast` queues a ballot; one writer task per process takes everything queued and stores it in
+ONE transaction: the ballots, the "has voted" rows and the idempotency keys, then commits and
+only then answers every caller. This keeps SQLite's single writer fast under a vote storm
+(one commit for many ballots) and, for secret polls, writes the anonymous ballots of a batch in
+random order, so neither order nor the writing transaction tells one voter's ballot from the
+others' of the same batch (the close re-writes them all: `polls._reshuffle`).
+
+If a batch hits a unique constraint (a duplicate from another worker), it is rolled back whole
+and every ballot in it is retried alone; a retry of the same idempotency key gets the first
+answer, a second ballot without one is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextvars
+import hashlib
+import logging
+import random
+import secrets
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from meetings.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from meetings.domain.events import VolatileOut
+from meetings.domain.model import Attendance
+from meetings.domain.voting import PollSpec, check_can_cast, spec_from_dict, validate_choice
+from meetings.services.context import Actor, Services
+from meetings.services.idempotency import remembered
+from meetings.services.loading import may_see_meeting
+from meetings.services.poll_commands import CastBallot
+from meetings.storage.db import Database
+from meetings.storage.tables import CommandResult, Meeting, Participant, utcnow
+from meetings.storage.tables_polls import Poll, PollBallot, PollParticipation, PollVote
+from meetings.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 1000
+COMMAND = "ballot.cast"
+
+
+def receipt_for(poll_id: int, seed: str) -> str:
+    """A receipt code derived from the client's seed: 20 base32 characters in groups of four."""
+    digest = hashlib.sha256(f"quorum-receipt:{poll_id}:{seed}".encode()).digest()
+    code = base64.b32encode(digest).decode()[:20]
+    return "-".join(code[i : i + 4] for i in range(0, 20, 4))
+
+
+@dataclass
+class _Cast:
+    actor: Actor
+    cmd: CastBallot
+    seed: str
+    future: asyncio.Future[dict[str, Any]]
+
+
+@dataclass
+class _Replay:
+    """The key was used before: answer with the stored result."""
+
+
+@dataclass
+class _Batch:
+    polls: dict[int, Poll]
+    meetings: dict[int, Meeting]
+    participants: dict[tuple[int, int], Participant]
+    votes: dict[tuple[int, int], PollVote]
+    voted_secret: set[tuple[int, int]]
+    keys: set[tuple[int, str]]
+    specs: dict[int, PollSpec] = field(default_factory=dict)
+    ballots: list[PollBallot] = field(default_factory=list)
+    participation: list[PollParticipation] = field(default_factory=list)
+    expired: set[int] = field(default_factory=set)
+    dirty: set[int] = field(default_factory=set)
+
+
+class BallotBox:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._queue: list[_Cast] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, actor: Actor, cmd: CastBallot, seed: str) -> dict[str, Any]:
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Cast(actor, cmd, seed, future))
+        self._wake.set()
+        if self._task is None or self._task.done():
+            # a clean context: the writer must not inherit a caller's pending idempotency key
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), context=contextvars.Context()
+            )
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                await self._write(batch)
+
+    async def _write(self, batch: list[_Cast]) -> None:
+        try:
+            try:
+                outcomes = await self._apply(batch)
+            except IntegrityError:
+                outcomes = []
+                for cast in batch:
+                    try:
+                        outcomes += await self._apply([cast])
+                    except IntegrityError:
+                        outcomes.append((cast, _Replay()))
+            for cast, outcome in outcomes:
+                await self._answer(cast, outcome)
+        except Exception as exc:  # never leave a caller waiting; the namespace logs it
+            for cast in batch:
+                if not cast.future.done():
+                    cast.future.set_exception(exc)
+
+    async def _answer(self, cast: _Cast, outcome: dict[str, Any] | DomainError | _Replay) -> None:
+        if cast.future.done():
+            return
+        if isinstance(outcome, _Replay):
+            key = cast.cmd.idempotency_key
+            first = None
+            if key is not None:
+                async with self.services.db.reading() as session:
+                    first = await remembered(session, cast.actor.user_id, key)
+            if first is None:
+                cast.future.set_exception(
+                    Conflict("a ballot was already cast in this poll", code="ballot_already_cast")
+                )
+                return
+            outcome = with_receipt(first | {"replayed": True}, cast.cmd)
+        if isinstance(outcome, DomainError):
+            cast.future.set_exception(outcome)
+        else:
+            cast.future.set_result(outcome)
+
+    async def _apply(
+        self, batch: list[_Cast]
+    ) -> list[tuple[_Cast, dict[str, Any] | DomainError | _Replay]]:
+        async with self.services.uow() as uow:
+            b = await _load(uow, batch)
+            outcomes: list[tuple[_Cast, dict[str, Any] | DomainError | _Replay]] = []
+            for cast in batch:
+                try:
+                    outcomes.append((cast, await _one(uow, b, cast)))
+                except DomainError as exc:
+                    outcomes.append((cast, exc))
+            random.shuffle(b.ballots)
+            uow.session.add_all(sorted(b.participation, key=lambda p: p.user_id))
+            uow.session.add_all(b.ballots)
+            for poll_id in b.dirty:
+                poll = b.polls[poll_id]
+                uow.volatile.append(
+                    VolatileOut(poll.meeting_id, "poll_dirty", {"poll_id": poll_id})
+                )
+            await uow.commit()
+        if b.expired:
+            from meetings.services.polls import close_due
+
+            asyncio.get_running_loop().create_task(close_due(self.services))
+        return outcomes
+
+
+async def _load(uow: UnitOfWork, batch: list[_Cast]) -> _Batch:
+    s = uow.session
+    poll_ids = {c.cmd.poll_id for c in batch}
+    users = {c.actor.user_id for c in batch}
+    polls = {
+        p.id: p
+        for p in (
+            await s.execute(select(Poll).where(col(Poll.id).in_(poll_ids)).with_for_update())
+        ).scalars()
+    }
+    meeting_ids = {p.meeting_id for p in polls.values()}
+    meetings = {
+        m.id: m
+        for m in (
+            await s.execute(select(Meeting).where(col(Meeting.id).in_(meeting_ids)))
+        ).scalars()
+    }
+    participants = {
+        (p.meeting_id, p.user_id): p
+        for p in (
+            await s.execute(
+                select(Participant).where(
+                    col(Participant.meeting_id).in_(meeting_ids),
+                    col(Participant.user_id).in_(users),
+                )
+            )
+        ).scalars()
+    }
+    votes = {
+        (v.poll_id, v.user_id): v
+        for v in (
+            await s.execute(
+                select(PollVote).where(
+                    col(PollVote.poll_id).in_(poll_ids), col(PollVote.user_id).in_(users)
+                )
+            )
+        ).scalars()
+    }
+    voted_secret = {
+        (int(pid), int(uid))
+        for pid, uid in (
+            await s.execute(
+                select(PollParticipation.poll_id, PollParticipation.user_id).where(
+                    col(PollParticipation.poll_id).in_(poll_ids),
+                    col(PollParticipation.user_id).in_(users),
+                )
+            )
+        ).all()
+    }
+    wanted = {c.cmd.idempotency_key for c in batch if c.cmd.idempotency_key}
+    keys: set[tuple[int, str]] = set()
+    if wanted:
+        keys = {
+            (int(u), str(k))
+            for u, k in (
+                await s.execute(
+                    select(CommandResult.user_id, CommandResult.key).where(
+                        col(CommandResult.user_id).in_(users), col(CommandResult.key).in_(wanted)
+                    )
+                )
+            ).all()
+        }
+    return _Batch(polls, meetings, participants, votes, voted_secret, keys)  # type: ignore[arg-type]
+
+
+async def _one(uow: UnitOfWork, b: _Batch, cast: _Cast) -> dict[str, Any] | _Replay:
+    actor, cmd = cast.actor, cast.cmd
+    uid = actor.user_id
+    if cmd.idempotency_key is not None:
+        if (uid, cmd.idempotency_key) in b.keys:
+            return _Replay()
+        b.keys.add((uid, cmd.idempotency_key))
+    poll = b.polls.get(cmd.poll_id)
+    meeting = b.meetings.get(poll.meeting_id) if poll else None
+    if poll is None or meeting is None or not may_see_meeting(actor, meeting):
+        raise NotFound(f"no poll {cmd.poll_id}")
+    pid = cmd.poll_id
+    if poll.status == "open" and poll.closes_at is not None and utcnow() >= poll.closes_at:
+        b.expired.add(pid)
+        raise Conflict("the voting time is over", code="poll_not_open")
+    spec = b.specs.get(pid) or spec_from_dict(poll.spec)
+    b.specs[pid] = spec
+    if not actor.is_voting_member(meeting.council_id):
+        raise Forbidden("only voting members may vote", code="not_voting_member")
+    participant = b.participants.get((meeting.id, uid))  # type: ignore[arg-type]
+    if participant is None or not participant.voting:
+        raise Forbidden("only voting participants of this sitting may vote", code="not_participant")
+    if participant.attendance != Attendance.present:
+        raise Conflict("check in before voting", code="not_present")
+    choice = validate_choice(spec, cmd.choice)
+    already = (pid, uid) in b.votes or (pid, uid) in b.voted_secret
+    check_can_cast(spec, poll.status, already_voted=already)
+    result: dict[str, Any]
+    if not poll.secret:
+        if cmd.replaces is not None:
+            raise InvalidInput("an open poll has no receipts", code="not_secret")
+        vote = b.votes.get((pid, uid))
+        if vote is None:
+            vote = PollVote(poll_id=pid, user_id=uid, choice=choice.to_wire())
+            uow.session.add(vote)
+            b.votes[(pid, uid)] = vote
+        else:
+            vote.choice, vote.cast_at = choice.to_wire(), utcnow()
+        result = {"poll_id": pid, "secret": False, "choice": choice.to_wire(), "changed": already}
+    else:
+        if already:
+            if cmd.replaces is None:
+                raise InvalidInput(
+                    "to change a secret ballot, send the receipt of the one it replaces",
+                    code="receipt_required",
+                )
+            gone = await uow.session.execute(
+                delete(PollBallot).where(
+                    col(PollBallot.poll_id) == pid, col(PollBallot.receipt) == cmd.replaces
+                )
+            )
+            if getattr(gone, "rowcount", 0) != 1:
+                raise NotFound("no ballot with that receipt in this poll", code="unknown_receipt")
+        elif cmd.replaces is not None:
+            raise Conflict("there is no ballot of yours to replace", code="nothing_to_replace")
+        else:
+            b.participation.append(PollParticipation(poll_id=pid, user_id=uid))
+            b.voted_secret.add((pid, uid))
+        receipt = receipt_for(pid, cast.seed)
+        b.ballots.append(
+            PollBallot(
+                id=secrets.token_hex(16), poll_id=pid, receipt=receipt, choice=choice.to_wire()
+            )
+        )
+        result = {"poll_id": pid, "secret": True, "changed": already}
+    if cmd.idempotency_key is not None:
+        uow.session.add(
+            CommandResult(user_id=uid, key=cmd.idempotency_key, command=COMMAND, result=result)
+        )
+    b.dirty.add(pid)
+    return with_receipt(result, cmd, cast.seed)
+
+
+def with_receipt(
+    result: dict[str, Any], cmd: CastBallot, seed: str | None = None
+) -> dict[str, Any]:
+    """The stored result never holds a secret ballot's receipt; it is derived again here."""
+    seed = seed or cmd.receipt_seed
+    if result.get("secret"):
+        return result | {"receipt": receipt_for(int(result["poll_id"]), seed) if seed else None}
+    return result
+
+
+_boxes: weakref.WeakKeyDictionary[Database, BallotBox] = weakref.WeakKeyDictionary()
+
+
+def ballot_box(services: Services) -> BallotBox:
+    """The process's box for this database (one writer task per process and database)."""
+    box = _boxes.get(services.db)
+    if box is None:
+        box = _boxes[services.db] = BallotBox(services)
+    return box
+
+
+async def cast(services: Services, actor: Actor, cmd: CastBallot) -> dict[str, Any]:
+    """Cast (or change) a ballot; answered after commit. Retrying a key replays the answer."""
+    if cmd.idempotency_key is not None:
+        async with services.db.reading() as session:
+            first = await remembered(session, actor.user_id, cmd.idempotency_key)
+        if first is not None:
+            return with_receipt(first | {"replayed": True}, cmd)
+    seed = cmd.receipt_seed or secrets.token_urlsafe(24)
+    return await ballot_box(services).submit(actor, cmd, seed)

@@ -1,0 +1,118 @@
+"""Coalesced vote progress and the poll timer (docs/VOTING.md, "Live progress").
+
+Ballots are never pushed one by one. A committed batch marks its polls dirty; for each poll at
+most one `update` goes out per `tally_interval_ms` (leading edge, then trailing), with figures
+read from the database, so whichever worker sends it, it is right. `poll_progress` (how many
+voted; the running tally only for open polls that show it) goes to the meeting room and
+`poll_voters` (who has voted) to the chair's room. For a secret poll neither carries anything
+about choices, so their content and timing follow participation only.
+
+`PollTimer` closes polls whose time is up, every half second, on every worker; closing is
+idempotent (the poll row is locked and its status checked), and the cast path closes too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import socketio
+
+from meetings.domain.events import VolatileOut
+from meetings.services import polls
+from meetings.services.context import Services
+from realtime import rooms
+from realtime.fanout import SocketFanout
+
+log = logging.getLogger(__name__)
+
+
+class TallyBroadcaster:
+    def __init__(self, services: Services, sio: socketio.AsyncServer, interval_s: float) -> None:
+        self.services = services
+        self.sio = sio
+        self.interval = interval_s
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._dirty: set[int] = set()
+        self._last: dict[int, float] = {}
+
+    def mark(self, poll_id: int) -> None:
+        self._dirty.add(poll_id)
+        if poll_id in self._tasks:
+            return
+        delay = max(0.0, self._last.get(poll_id, 0.0) + self.interval - time.monotonic())
+        self._tasks[poll_id] = asyncio.get_running_loop().create_task(self._flush(poll_id, delay))
+
+    async def _flush(self, poll_id: int, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+            self._dirty.discard(poll_id)
+            self._last[poll_id] = time.monotonic()
+            found = await polls.progress(self.services, poll_id)
+            if found is not None:
+                await self._emit(found)
+        except Exception:
+            log.exception("vote progress for poll %s failed", poll_id)
+        finally:
+            self._tasks.pop(poll_id, None)
+            if poll_id in self._dirty:
+                self.mark(poll_id)
+
+    async def _emit(self, found: dict[str, Any]) -> None:
+        meeting_id = int(found["meeting_id"])
+        await self.sio.emit(
+            "update",
+            {"type": "poll_progress", "meeting_id": meeting_id, "data": found["data"]},
+            room=rooms.meeting(meeting_id),
+        )
+        await self.sio.emit(
+            "update",
+            {
+                "type": "poll_voters",
+                "meeting_id": meeting_id,
+                "data": {"poll_id": found["data"]["poll_id"], "user_ids": found["voters"]},
+            },
+            room=rooms.chair(meeting_id),
+        )
+
+
+class TallyFanout(SocketFanout):
+    """The publisher: ballots' "poll_dirty" marks go to the broadcaster, the rest as usual."""
+
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        super().__init__(sio)
+        self.tally: TallyBroadcaster | None = None
+
+    async def volatile(self, update: VolatileOut) -> None:
+        if update.type == "poll_dirty":
+            if self.tally is not None:
+                self.tally.mark(int(update.data["poll_id"]))
+            return
+        await super().volatile(update)
+
+
+class PollTimer:
+    def __init__(self, interval_s: float = 0.5) -> None:
+        self.interval = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, services: Services) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(services))
+
+    async def stop(self, _services: Services) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self, services: Services) -> None:
+        while True:
+            try:
+                await polls.close_due(services)
+            except Exception:
+                log.exception("closing polls whose time is up failed")
+            await asyncio.sleep(self.interval)
