@@ -134,7 +134,7 @@ class TextLocator:
     def _read(self, number: int) -> PageText:
         page = self._pdf[number]
         try:
-            left, bottom, _right, _top = page.get_cropbox()
+            left, bottom, _right, _top = page.get_bbox()  # effective crop box, inherited too
             textpage = page.get_textpage()
             try:
                 count = textpage.count_chars()
