@@ -72,8 +72,8 @@ def create_asgi_app(settings: Settings | None = None) -> socketio.ASGIApp:
     app = create_app(
         services,
         apis=apis,
-        on_start=[tune_gc, presence.start, timer.start],
-        on_stop=[presence.stop, timer.stop],
+        on_start=[tune_gc, presence.start, timer.start, *archive_routes.ON_START],
+        on_stop=[presence.stop, timer.stop, *archive_routes.ON_STOP],
         frontend_dir=FRONTEND_DIST,
     )
     asgi = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
