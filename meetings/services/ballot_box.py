@@ -21,7 +21,6 @@ import hashlib
 import logging
 import random
 import secrets
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +36,6 @@ from meetings.services.context import Actor, Services
 from meetings.services.idempotency import remembered
 from meetings.services.loading import may_see_meeting
 from meetings.services.poll_commands import CastBallot
-from meetings.storage.db import Database
 from meetings.storage.tables import CommandResult, Meeting, Participant, utcnow
 from meetings.storage.tables_polls import Poll, PollBallot, PollParticipation, PollVote
 from meetings.storage.uow import UnitOfWork
@@ -322,14 +320,11 @@ def with_receipt(
     return result
 
 
-_boxes: weakref.WeakKeyDictionary[Database, BallotBox] = weakref.WeakKeyDictionary()
-
-
 def ballot_box(services: Services) -> BallotBox:
-    """The process's box for this database (one writer task per process and database)."""
-    box = _boxes.get(services.db)
-    if box is None:
-        box = _boxes[services.db] = BallotBox(services)
+    """The app's box (one writer task per process), kept in `services.subsystems`."""
+    box = services.subsystems.get("ballot_box")
+    if not isinstance(box, BallotBox):
+        box = services.subsystems["ballot_box"] = BallotBox(services)
     return box
 
 
