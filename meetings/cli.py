@@ -246,6 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="verify a signed PDF", add_help=False)
     verify.add_argument("rest", nargs=argparse.REMAINDER)
     verify.set_defaults(func=cmd_verify)
+
+    from meetings import cli_archive
+
+    cli_archive.add_parsers(sub)  # sign-remote, archive verify|export
     return parser
 
 
