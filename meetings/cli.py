@@ -209,6 +209,26 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return main_verify(args.rest)
 
 
+def cmd_loadtest(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from realtime.loadtest import LoadSpec, run_loadtest
+
+    spec = LoadSpec(
+        url=args.url.rstrip("/"),
+        delegates=args.delegates,
+        password=args.password,
+        meeting_id=args.meeting,
+        broadcasts=args.broadcasts,
+        processes=args.processes,
+        server_pid=args.server_pid,
+        tokens_file=Path(args.tokens_file) if args.tokens_file else None,
+    )
+    result = asyncio.run(run_loadtest(spec))
+    print(result.summary())
+    return 0 if result.joined == args.delegates else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="quorum", description="Paperless council meetings.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -242,6 +262,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--no-serve", action="store_true", help="seed only")
     demo.set_defaults(func=cmd_demo)
+
+    load = sub.add_parser("loadtest", help="rehearse: N delegates join, the chair broadcasts")
+    load.add_argument("--url", default="http://127.0.0.1:8000")
+    load.add_argument("--delegates", type=int, required=True)
+    load.add_argument("--password", required=True, help="the rehearsal accounts' password")
+    load.add_argument("--meeting", type=int, help="meeting id (default: the first open one)")
+    load.add_argument("--broadcasts", type=int, default=20)
+    load.add_argument("--processes", type=int, default=2, help="client processes")
+    load.add_argument("--server-pid", type=int, help="read the server's memory (same host)")
+    load.add_argument("--tokens-file", help="keep delegates' tokens here between runs")
+    load.set_defaults(func=cmd_loadtest)
 
     verify = sub.add_parser("verify", help="verify a signed PDF", add_help=False)
     verify.add_argument("rest", nargs=argparse.REMAINDER)

@@ -28,7 +28,7 @@ from meetings.http.auth import SESSION_COOKIE
 from meetings.services.auth import actor_for_token
 from meetings.services.context import Actor, Services
 from meetings.services.idempotency import once
-from meetings.services.state import SnapshotCache
+from meetings.services.state import Joiner
 from realtime import rooms
 from realtime.presence import Presence
 from realtime.protocol import Ctx, SocketCommand
@@ -75,7 +75,7 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.commands = {command.name: command for command in commands}
         self.limiter = limiter
         self.presence = presence
-        self.cache = SnapshotCache()
+        self.joiner = Joiner(services)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = token_from(environ, auth)
@@ -146,7 +146,7 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             actor = await self.refresh_actor(sid, JOIN_RECHECK_S)
         else:
             actor = await self._actor(sid)
-        ctx = Ctx(self.services, self.server, sid, self.cache, self.presence)
+        ctx = Ctx(self.services, self.server, sid, self.joiner, self.presence)
         key = getattr(cmd, "idempotency_key", None) if command.idempotent else None
         result = await once(
             self.services, actor.user_id, key, command.name, lambda: command.run(ctx, actor, cmd)

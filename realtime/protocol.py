@@ -7,7 +7,7 @@ subsystems (polls, annotations) contribute their own tables; `realtime.asgi` joi
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import socketio
@@ -29,8 +29,13 @@ class Ctx:
     services: Services
     sio: socketio.AsyncServer
     sid: str
-    cache: state.SnapshotCache = field(default_factory=state.SnapshotCache)
+    joiner: state.Joiner | None = None
     presence: Presence | None = None
+
+    def joining(self) -> state.Joiner:
+        if self.joiner is None:
+            self.joiner = state.Joiner(self.services)
+        return self.joiner
 
 
 Run = Callable[[Ctx, Actor, Any], Awaitable[dict[str, Any]]]
@@ -57,19 +62,19 @@ class Empty(c.Command):
 async def join(ctx: Ctx, actor: Actor, cmd: Join) -> dict[str, Any]:
     """Rooms first, state second: an event committed in between is both in the state and
     delivered; the client drops events whose seq is not above the state's seq."""
-    council_id = ctx.cache.councils.get(cmd.meeting_id)  # a meeting never changes council
+    joiner = ctx.joining()
+    council_id = joiner.cache.councils.get(cmd.meeting_id)  # a meeting never changes council
     if council_id is None:
         council_id = await state.visible_council(ctx.services, actor, cmd.meeting_id)
-        ctx.cache.councils[cmd.meeting_id] = council_id
+        joiner.cache.councils[cmd.meeting_id] = council_id
     elif not actor.is_admin and actor.role_in(council_id) is None:
         raise NotFound(f"no meeting {cmd.meeting_id}")
     joined = _rooms(actor, council_id, cmd.meeting_id)
     for room in joined:
         await ctx.sio.enter_room(ctx.sid, room)
     try:
-        ack = await state.catch_up(
-            ctx.services, actor, cmd.meeting_id, cmd.since_seq, ctx.cache
-        )  # also checks visibility (a draft meeting is not_found for delegates)
+        # also checks visibility (a draft meeting is not_found for delegates)
+        ack = await joiner.join(actor, cmd.meeting_id, cmd.since_seq)
     except DomainError:
         for room in joined:
             await ctx.sio.leave_room(ctx.sid, room)

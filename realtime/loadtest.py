@@ -1,0 +1,353 @@
+"""`quorum loadtest`: rehearse a sitting's load (docs/PERFORMANCE.md, "Realtime: connections
+and broadcast").
+
+N rehearsal delegates (`delegate001`… from `quorum demo --delegates N`) log in, then connect and
+join the meeting all at the same moment; the chair then moves the agenda K times and we measure,
+for each move, the time from the chair's command until the LAST delegate received the event.
+
+Clients run in several processes (`--processes`, default 2): one Python process cannot drive
+thousands of sockets without becoming the bottleneck itself. Processes are started and connected
+before the clock starts; all times are wall-clock on this machine. The same code drives the bare
+python-socketio server of `tests/bench/bare_sio_server.py` (`bare=True`), so the comparison in
+`tests/bench/bench_broadcast.py` differs only in the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import socketio
+
+from realtime.client import QuorumClient, login
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    url: str
+    delegates: int
+    password: str = ""
+    meeting_id: int | None = None
+    broadcasts: int = 20
+    processes: int = 2
+    server_pid: int | None = None
+    bare: bool = False  # drive tests/bench/bare_sio_server.py instead of Quorum
+    tokens_file: Path | None = None  # reuse tokens between runs (logins are slow by design)
+    join_timeout: float = 60.0
+
+
+@dataclass
+class LoadResult:
+    delegates: int
+    joined: int = 0
+    failed: int = 0
+    connect_s: float = 0.0  # until the last client was connected
+    join_s: float = 0.0  # until the last client had its join ack
+    rss_before_kb: int | None = None
+    rss_after_kb: int | None = None
+    broadcasts_s: list[float] = field(default_factory=list)
+    received: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def kb_per_connection(self) -> float | None:
+        if self.rss_before_kb is None or self.rss_after_kb is None or not self.joined:
+            return None
+        return (self.rss_after_kb - self.rss_before_kb) / self.joined
+
+    def percentile(self, q: float) -> float:
+        values = sorted(self.broadcasts_s)
+        if not values:
+            return float("nan")
+        return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+    def summary(self) -> str:
+        kb = self.kb_per_connection
+        lines = [
+            f"delegates {self.delegates}: joined {self.joined}, failed {self.failed}",
+            f"  all connected in {self.connect_s:.2f} s, all joined in {self.join_s:.2f} s",
+        ]
+        if kb is not None:
+            lines.append(f"  server memory: {self.rss_after_kb} kB RSS, {kb:.1f} kB per connection")
+        if self.broadcasts_s:
+            lines.append(
+                f"  broadcast until the last client: p50 {self.percentile(0.5) * 1000:.0f} ms,"
+                f" p99 {self.percentile(0.99) * 1000:.0f} ms,"
+                f" max {max(self.broadcasts_s) * 1000:.0f} ms over {len(self.broadcasts_s)}"
+                f" (every client got {min(self.received)}/{self.joined} or more)"
+            )
+        lines += [f"  error: {e}" for e in self.errors[:5]]
+        return "\n".join(lines)
+
+
+def rss_kb(pid: int | None) -> int | None:
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+# -- client processes ---------------------------------------------------------------------
+def _worker(conn: Connection, url: str, tokens: list[str], meeting_id: int) -> None:
+    asyncio.run(_worker_main(conn, url, tokens, meeting_id))
+
+
+async def _worker_main(conn: Connection, url: str, tokens: list[str], meeting_id: int) -> None:
+    loop = asyncio.get_running_loop()
+    arrivals: dict[int, list[float]] = {}  # seq → [count, latest arrival]
+
+    async def on_event(event: Any) -> None:
+        seq = int(event.get("seq", 0)) if isinstance(event, dict) else 0
+        entry = arrivals.setdefault(seq, [0, 0.0])
+        entry[0] += 1
+        entry[1] = time.time()
+
+    clients = []
+    for _ in tokens:
+        sio = socketio.AsyncClient(reconnection=False)
+        sio.on("event", on_event)
+        clients.append(sio)
+    joined = 0
+    times: list[tuple[float, float]] = []
+    errors: list[str] = []
+
+    async def one(sio: socketio.AsyncClient, token: str) -> None:
+        nonlocal joined
+        try:
+            await sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=60)
+            connected = time.time()
+            ack = await sio.call("meeting.join", {"meeting_id": meeting_id}, timeout=60)
+            if not isinstance(ack, dict) or not ack.get("ok"):
+                raise RuntimeError(f"join refused: {ack}")
+            times.append((connected, time.time()))
+            joined += 1
+        except Exception as exc:  # reported, counted as failed
+            errors.append(f"{type(exc).__name__}: {exc}"[:200])
+
+    conn.send(("ready", len(tokens)))
+    await loop.run_in_executor(None, conn.recv)  # "go"
+    work = asyncio.gather(*(one(sio, t) for sio, t in zip(clients, tokens, strict=True)))
+    while not work.done():
+        await asyncio.wait([work], timeout=0.5)
+        conn.send(("progress", joined + len(errors)))
+    conn.send(("joined", times, errors))
+    while True:
+        message = await loop.run_in_executor(None, conn.recv)
+        if message[0] == "wait":
+            _, seq, timeout = message
+            deadline = loop.time() + timeout
+            while arrivals.get(seq, [0])[0] < joined and loop.time() < deadline:
+                await asyncio.sleep(0.005)
+            count, latest = arrivals.get(seq, [0, 0.0])
+            conn.send(("arrived", int(count), float(latest)))
+        else:
+            await asyncio.gather(*(sio.disconnect() for sio in clients), return_exceptions=True)
+            conn.send(("stopped",))
+            return
+
+
+# -- the chair ----------------------------------------------------------------------------
+class Chair:
+    """Triggers one broadcast and answers its seq."""
+
+    async def start(self) -> None: ...
+    async def fire(self) -> int:
+        raise NotImplementedError
+
+    async def stop(self) -> None: ...
+
+
+class QuorumChair(Chair):
+    def __init__(self, url: str, token: str, meeting_id: int) -> None:
+        self.client = QuorumClient(url, token)
+        self.meeting_id = meeting_id
+        self.items: list[int] = []
+        self.turn = 0
+
+    async def start(self) -> None:
+        await self.client.connect()
+        view = await self.client.join(self.meeting_id)
+        if view.snapshot["meeting"]["status"] != "open":
+            await self.client.command("meeting.open", {"meeting_id": self.meeting_id})
+        self.items = [int(i["id"]) for i in view.snapshot["agenda"]][:2]
+        if view.snapshot["meeting"]["current_item_id"] == self.items[-1]:
+            self.turn = 1  # the first move must change the item, or there is no event
+
+    async def fire(self) -> int:
+        view = self.client.meetings[self.meeting_id]
+        before = view.seq
+        self.turn += 1
+        item = self.items[self.turn % len(self.items)]
+        await self.client.command(
+            "agenda.set_current", {"meeting_id": self.meeting_id, "item_id": item}
+        )
+        await self.client.wait_for_seq(self.meeting_id, before + 1)
+        return next(
+            int(e["seq"])
+            for e in view.applied
+            if e["seq"] > before and e["type"] == "current_item_changed"
+        )
+
+    async def stop(self) -> None:
+        await self.client.disconnect()
+
+
+class BareChair(Chair):
+    def __init__(self, url: str, meeting_id: int) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.url = url
+        self.meeting_id = meeting_id
+
+    async def start(self) -> None:
+        await self.sio.connect(self.url, auth={"token": "chair"}, transports=["websocket"])
+
+    async def fire(self) -> int:
+        ack = await self.sio.call("loadtest.broadcast", {"meeting_id": self.meeting_id})
+        return int(ack["seq"])
+
+    async def stop(self) -> None:
+        await self.sio.disconnect()
+
+
+# -- the run ------------------------------------------------------------------------------
+async def delegate_tokens(spec: LoadSpec, progress: Progress) -> list[str]:
+    if spec.bare:
+        return [f"bare-{i}" for i in range(spec.delegates)]
+    cache: dict[str, list[str]] = {}
+    if spec.tokens_file and spec.tokens_file.exists():
+        cache = json.loads(spec.tokens_file.read_text())
+    tokens = cache.get(spec.url, [])
+    if len(tokens) >= spec.delegates:
+        return tokens[: spec.delegates]
+    progress(f"logging in {spec.delegates - len(tokens)} delegates …")
+    semaphore = asyncio.Semaphore(8)
+    async with aiohttp.ClientSession() as session:
+
+        async def one(i: int) -> str:
+            async with semaphore:
+                return await login(session, spec.url, f"delegate{i:03d}", spec.password)
+
+        more = await asyncio.gather(*(one(i) for i in range(len(tokens) + 1, spec.delegates + 1)))
+    tokens = tokens + list(more)
+    if spec.tokens_file:
+        cache[spec.url] = tokens
+        spec.tokens_file.write_text(json.dumps(cache))
+    return tokens
+
+
+async def find_meeting(spec: LoadSpec, token: str) -> int:
+    async with aiohttp.ClientSession() as session:
+        headers = {"authorization": f"Bearer {token}"}
+        async with session.get(f"{spec.url}/api/meetings", headers=headers) as response:
+            meetings = await response.json()
+    for meeting in meetings:
+        if meeting["status"] in ("published", "open"):
+            return int(meeting["id"])
+    raise RuntimeError("no published or open meeting: pass --meeting")
+
+
+async def _recv(conn: Connection) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+
+
+async def run_loadtest(spec: LoadSpec, progress: Progress = print) -> LoadResult:
+    result = LoadResult(spec.delegates)
+    if spec.bare:
+        chair: Chair = BareChair(spec.url, spec.meeting_id or 1)
+        meeting_id = spec.meeting_id or 1
+    else:
+        async with aiohttp.ClientSession() as session:
+            chair_token = await login(session, spec.url, "chair", spec.password)
+        meeting_id = spec.meeting_id or await find_meeting(spec, chair_token)
+        chair = QuorumChair(spec.url, chair_token, meeting_id)
+    tokens = await delegate_tokens(spec, progress)
+    await chair.start()
+    processes = max(1, min(spec.processes, spec.delegates))
+    mp = multiprocessing.get_context("spawn")
+    pipes, procs = [], []
+    for k in range(processes):
+        parent, child = mp.Pipe()
+        share = tokens[k::processes]
+        proc = mp.Process(target=_worker, args=(child, spec.url, share, meeting_id), daemon=True)
+        proc.start()
+        pipes.append(parent)
+        procs.append(proc)
+    try:
+        for pipe in pipes:
+            await _recv(pipe)  # ready
+        result.rss_before_kb = rss_kb(spec.server_pid)
+        progress(f"{spec.delegates} delegates connect and join meeting {meeting_id} at once …")
+        started = time.time()
+        for pipe in pipes:
+            pipe.send(("go",))
+        done = [0] * processes
+
+        async def follow(k: int) -> tuple[list[tuple[float, float]], list[str]]:
+            while True:
+                message = await _recv(pipes[k])
+                if message[0] == "joined":
+                    return message[1], message[2]
+                done[k] = message[1]
+
+        async def report() -> None:
+            while True:
+                await asyncio.sleep(1.0)
+                progress(
+                    f"  {sum(done)}/{spec.delegates} answered after {time.time() - started:.1f} s"
+                )
+
+        reporter = asyncio.get_running_loop().create_task(report())
+        outcomes = await asyncio.gather(*(follow(k) for k in range(processes)))
+        reporter.cancel()
+        times = [t for o in outcomes for t in o[0]]
+        result.errors = [e for o in outcomes for e in o[1]]
+        result.joined, result.failed = len(times), len(result.errors)
+        if times:
+            result.connect_s = max(c for c, _ in times) - started
+            result.join_s = max(j for _, j in times) - started
+        await asyncio.sleep(1.0)  # let the server settle (presence flush, GC) before measuring
+        result.rss_after_kb = rss_kb(spec.server_pid)
+        progress(f"joined {result.joined} in {result.join_s:.2f} s; {spec.broadcasts} broadcasts …")
+        for _ in range(spec.broadcasts):
+            fired = time.time()
+            seq = await chair.fire()
+            latest, count = fired, 0
+            for pipe in pipes:
+                pipe.send(("wait", seq, 10.0))
+            for pipe in pipes:
+                _, got, at = await _recv(pipe)
+                count += got
+                latest = max(latest, at)
+            result.broadcasts_s.append(latest - fired)
+            result.received.append(count)
+            await asyncio.sleep(0.2)
+    finally:
+        for pipe in pipes:
+            pipe.send(("stop",))
+        for pipe, proc in zip(pipes, procs, strict=True):
+            try:
+                if await asyncio.wait_for(_recv(pipe), 30):
+                    pass
+            except (TimeoutError, EOFError):
+                pass
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+        await chair.stop()
+    return result
