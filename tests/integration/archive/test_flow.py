@@ -1,0 +1,125 @@
+"""Poll adopted → resolution generated → signed → archived → published → listed → verified."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import subprocess
+import sys
+from io import BytesIO
+from pathlib import Path
+
+from pypdf import PdfWriter
+
+from meetings.documents.signing.testing import TestPki
+from tests.integration.archive.conftest import Flow, pdf_path, pdf_text
+
+TITLE = "Nghị quyết về dự toán ngân sách tỉnh năm 2026"
+
+
+def quorum_verify(path: Path, pki: TestPki) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "meetings.cli", "verify", str(path), "--trust",
+         str(pki.root_cert_path), "--cert", str(pki.intermediate.cert_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def append_page_change(pdf: bytes) -> bytes:
+    """An incremental update that rotates page 1 (the original bytes stay as they were)."""
+    writer = PdfWriter(BytesIO(pdf), incremental=True)
+    writer.pages[0].rotate(90)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+async def test_poll_to_verified_public_resolution(flow: Flow, tmp_path: Path) -> None:
+    server = flow.server
+    items = await flow.call("GET", f"/api/meetings/{flow.meeting_id}/agenda")
+    item_id = items[0]["id"] if isinstance(items, list) else None
+    poll_id = await flow.adopted_poll()
+    draft = await flow.draft(poll_id, TITLE, item_id)
+    assert draft["status"] == "draft" and draft["poll_id"] == poll_id
+    # a delegate may not generate; an unadopted draft cannot be generated
+    delegate = await server.token("delegate001")
+    status, body, _ = await server.http(
+        "POST", f"/api/resolutions/{draft['id']}/generate", token=delegate
+    )
+    assert status == 403 and body["error"]["code"] == "forbidden"
+    unlinked = await flow.draft(None, "Dự thảo chưa biểu quyết")
+    status, body, _ = await server.http(
+        "POST", f"/api/resolutions/{unlinked['id']}/generate", token=flow.secretary
+    )
+    assert status == 409 and body["error"]["code"] == "no_poll"
+
+    generated = await flow.call("POST", f"/api/resolutions/{draft['id']}/generate")
+    assert generated["number"] == "1/NQ-HĐND" and generated["status"] == "generated"
+    status, pdf, _ = await server.http(
+        "GET", f"/api/resolutions/{draft['id']}/file?which=generated", token=flow.secretary
+    )
+    text = pdf_text(pdf)
+    assert "Nghị quyết số 1/NQ-HĐND" in text and TITLE in text and "Tán thành" in text
+    assert "Điều 1. Phê chuẩn dự toán thu ngân sách nhà nước." in text  # the draft's page
+
+    # the secretariat may not sign; the chair signs with the server's key, then the seal
+    status, body, _ = await server.http(
+        "POST", f"/api/resolutions/{draft['id']}/sign", token=flow.secretary
+    )
+    assert status == 403
+    signed = await flow.call("POST", f"/api/resolutions/{draft['id']}/sign", flow.chair_token)
+    assert signed["status"] == "signed"
+    assert [s["field"] for s in signed["signatures"]] == ["Chair", "Seal"]
+    assert all(s["ok"] and s["timestamp_time"] for s in signed["signatures"])
+
+    record = await flow.call("POST", f"/api/resolutions/{draft['id']}/archive")
+    assert record["public"] and record["number"] == "1/NQ-HĐND"
+    assert [s["kind"] for s in record["signatures"]] == [
+        "signature", "signature", "document_timestamp"
+    ]  # B-LTA when archived
+    # the public listing, no login: with and without diacritics
+    for q in ("", "dự toán ngân sách", "du toan ngan sach", "1/NQ"):
+        status, listing, _ = await server.http("GET", "/api/public/resolutions", params={"q": q})
+        assert status == 200 and [r["id"] for r in listing["resolutions"]] == [record["id"]], q
+    status, listing, _ = await server.http("GET", "/api/public/resolutions?q=giáo+dục")
+    assert listing["resolutions"] == []
+    entry = (await server.http("GET", "/api/public/resolutions"))[1]["resolutions"][0]
+    assert entry["label"] == "Nghị quyết số 1/NQ-HĐND" and entry["title"] == TITLE
+    status, archived_pdf, headers = await server.http("GET", entry["download_url"])
+    assert status == 200 and headers["content-type"] == "application/pdf"
+    assert hashlib.sha256(archived_pdf).hexdigest() == entry["sha256"] == record["sha256"]
+
+    # verify: the public endpoint and `quorum verify`
+    status, report, _ = await server.http(
+        "POST", "/api/public/verify", data=archived_pdf,
+        headers={"content-type": "application/pdf"},
+    )  # fmt: skip
+    assert status == 200 and report["ok"], report["summary"]
+    assert report["archived"]["id"] == record["id"]
+    signers = [s["signer_name"] for s in report["report"]["signatures"]]
+    assert signers[:2] == ["Nguyễn Văn An", "Hội đồng nhân dân tỉnh Thử Nghiệm"]
+    pki = flow.pki
+    good = await asyncio.to_thread(quorum_verify, pdf_path(tmp_path, "good.pdf", archived_pdf), pki)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "VALID" in good.stdout
+
+    # tamper: one byte inside the signed content; an appended update that changes a page
+    at = archived_pdf.index(b"/MediaBox")
+    one_byte = archived_pdf[:at + 2] + bytes([archived_pdf[at + 2] ^ 1]) + archived_pdf[at + 3:]
+    rotated = append_page_change(archived_pdf)
+    for name, bad in (("one-byte.pdf", one_byte), ("rotated.pdf", rotated)):
+        status, report, _ = await server.http(
+            "POST", "/api/public/verify", data=bad, headers={"content-type": "application/pdf"}
+        )
+        assert status == 200 and not report["ok"] and report["archived"] is None, name
+        result = await asyncio.to_thread(quorum_verify, pdf_path(tmp_path, name, bad), pki)
+        assert result.returncode == 1, (name, result.stdout, result.stderr)
+        assert "NOT VALID" in result.stdout
+
+    # the public page itself: no inline script, script served separately
+    status, page, headers = await server.http("GET", "/verify")
+    assert status == 200 and b'<script src="/verify.js">' in page
+    assert b"<script>" not in page and "script-src 'self'" in headers["content-security-policy"]
+    status, script, headers = await server.http("GET", "/verify.js")
+    assert status == 200 and "javascript" in headers["content-type"]
+
