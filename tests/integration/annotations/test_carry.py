@@ -45,7 +45,8 @@ def _close(a: Any, b: Any, tolerance: float = 0.6) -> bool:
     flat_a = [float(v) for quad in a for v in quad]
     flat_b = [float(v) for quad in b for v in quad]
     return len(flat_a) == len(flat_b) and all(
-        abs(x - y) <= tolerance for x, y in zip(flat_a, flat_b, strict=True))
+        abs(x - y) <= tolerance for x, y in zip(flat_a, flat_b, strict=True)
+    )
 
 
 async def test_new_version_moves_orphans_and_tells(server: Running) -> None:
@@ -67,18 +68,34 @@ async def test_new_version_moves_orphans_and_tells(server: Running) -> None:
     assert (new_page, new_quads[0][1]) != (old_page, old_quads[0][1])  # the text did move
 
     def markup(kind: str, page: int, quads: Any, quote: tuple[str, str, str]) -> dict[str, Any]:
-        return {"id": str(uuid.uuid4()), "document_version_id": v1, "kind": kind, "page": page,
-                "quads": [list(q) for q in quads],
-                "anchor": {"exact": quote[0], "prefix": quote[1], "suffix": quote[2]}}
+        return {
+            "id": str(uuid.uuid4()),
+            "document_version_id": v1,
+            "kind": kind,
+            "page": page,
+            "quads": [list(q) for q in quads],
+            "anchor": {"exact": quote[0], "prefix": quote[1], "suffix": quote[2]},
+        }
 
     x, y = old_quads[0][0], old_quads[0][1]
     highlight = markup("highlight", old_page, old_quads, (exact, prefix, suffix))
     strike = markup("strike", gone_page, gone_quads, (gone, gone_prefix, gone_suffix))
-    note = {"id": str(uuid.uuid4()), "document_version_id": v1, "kind": "note", "page": old_page,
-            "rect": [x - 30, y - 20, x - 10, y], "text": "Hỏi lại nguồn vốn",
-            "anchor": {"exact": exact, "prefix": prefix, "suffix": suffix}}
-    ink = {"id": str(uuid.uuid4()), "document_version_id": v1, "kind": "ink", "page": 1,
-           "strokes": [[[50.0, 50.0, 0.5], [80.0, 60.0, 0.7]]]}
+    note = {
+        "id": str(uuid.uuid4()),
+        "document_version_id": v1,
+        "kind": "note",
+        "page": old_page,
+        "rect": [x - 30, y - 20, x - 10, y],
+        "text": "Hỏi lại nguồn vốn",
+        "anchor": {"exact": exact, "prefix": prefix, "suffix": suffix},
+    }
+    ink = {
+        "id": str(uuid.uuid4()),
+        "document_version_id": v1,
+        "kind": "ink",
+        "page": 1,
+        "strokes": [[[50.0, 50.0, 0.5], [80.0, 60.0, 0.7]]],
+    }
     tablet = await server.client("delegate001")
     laptop = await server.client("delegate001")
     await laptop.join(server.meeting_id)
@@ -87,8 +104,12 @@ async def test_new_version_moves_orphans_and_tells(server: Running) -> None:
 
     token = await server.token("secretary")
     status, body, _ = await server.http(
-        "POST", f"/api/documents/{doc['id']}/versions", token=token, data=new_pdf,
-        headers={"content-type": "application/pdf"})
+        "POST",
+        f"/api/documents/{doc['id']}/versions",
+        token=token,
+        data=new_pdf,
+        headers={"content-type": "application/pdf"},
+    )
     assert status == 201, body
     assert body["annotations"] == {"carried": 4, "anchored": 2, "unverified": 1, "orphaned": 1}
     v2 = body["current_version"]["id"]
@@ -102,7 +123,8 @@ async def test_new_version_moves_orphans_and_tells(server: Running) -> None:
 
     me = await server.token("delegate001")
     status, listing, _ = await server.http(
-        "GET", f"/api/document-versions/{v2}/annotations", token=me)
+        "GET", f"/api/document-versions/{v2}/annotations", token=me
+    )
     assert status == 200
     carried = {a["carried_from"]: a for a in listing["annotations"]}
     moved = carried[highlight["id"]]
@@ -120,10 +142,16 @@ async def test_new_version_moves_orphans_and_tells(server: Running) -> None:
     assert orphan["status"] == "orphaned"
     assert orphan["anchor"]["exact"] == gone and orphan["page"] == gone_page  # kept whole
     status, orphans, _ = await server.http(
-        "GET", f"/api/annotations/orphaned?document_id={doc['id']}", token=me)
+        "GET", f"/api/annotations/orphaned?document_id={doc['id']}", token=me
+    )
     assert [o["id"] for o in orphans] == [orphan["id"]]
     # the old version keeps its annotations untouched
     status, old_listing, _ = await server.http(
-        "GET", f"/api/document-versions/{v1}/annotations", token=me)
+        "GET", f"/api/document-versions/{v1}/annotations", token=me
+    )
     assert {a["id"] for a in old_listing["annotations"]} == {
-        highlight["id"], strike["id"], note["id"], ink["id"]}
+        highlight["id"],
+        strike["id"],
+        note["id"],
+        ink["id"],
+    }

@@ -28,8 +28,13 @@ def _all_kinds(version_id: int) -> list[dict[str, Any]]:
     quad = [100.0, 700.0, 300.0, 700.0, 100.0, 688.0, 300.0, 688.0]
 
     def one(kind: str, **geometry: Any) -> dict[str, Any]:
-        return {"id": str(uuid.uuid4()), "document_version_id": version_id, "kind": kind,
-                "page": 0, **geometry}
+        return {
+            "id": str(uuid.uuid4()),
+            "document_version_id": version_id,
+            "kind": kind,
+            "page": 0,
+            **geometry,
+        }
 
     return [
         one("highlight", quads=[quad], color="#ffd400", opacity=0.5),
@@ -54,7 +59,8 @@ async def test_annotated_copy_and_web_annotations(server: Running) -> None:
 
     me = await server.token("delegate001")
     status, pdf, headers = await server.http(
-        "GET", f"/api/document-versions/{version_id}/annotated.pdf", token=me)
+        "GET", f"/api/document-versions/{version_id}/annotated.pdf", token=me
+    )
     assert status == 200 and headers["content-type"] == "application/pdf"
     expected = ["/Highlight", "/Underline", "/Ink", "/Text", "/FreeText"]
 
@@ -63,7 +69,15 @@ async def test_annotated_copy_and_web_annotations(server: Running) -> None:
     assert sorted(a["/Subtype"] for a in annots) == sorted(expected)
     highlight = next(a for a in annots if a["/Subtype"] == "/Highlight")
     assert [float(v) for v in highlight["/QuadPoints"]] == [
-        100.0, 700.0, 300.0, 700.0, 100.0, 688.0, 300.0, 688.0]
+        100.0,
+        700.0,
+        300.0,
+        700.0,
+        100.0,
+        688.0,
+        300.0,
+        688.0,
+    ]
     assert highlight["/NM"] == payloads[0]["id"]
     note = next(a for a in annots if a["/Subtype"] == "/Text")
     assert note["/Contents"] == "Cần bổ sung số liệu năm 2025"
@@ -83,7 +97,8 @@ async def test_annotated_copy_and_web_annotations(server: Running) -> None:
     document.close()
 
     status, body, headers = await server.http(
-        "GET", f"/api/document-versions/{version_id}/annotations.jsonld", token=me)
+        "GET", f"/api/document-versions/{version_id}/annotations.jsonld", token=me
+    )
     assert status == 200 and "application/ld+json" in headers["content-type"]
     if isinstance(body, bytes):
         import json
@@ -92,26 +107,38 @@ async def test_annotated_copy_and_web_annotations(server: Running) -> None:
     assert body["type"] == "AnnotationCollection" and body["total"] == 5
     items = body["first"]["items"]
     assert {i["id"] for i in items} == {f"urn:uuid:{p['id']}" for p in payloads} - {
-        f"urn:uuid:{payloads[2]['id']}"}
+        f"urn:uuid:{payloads[2]['id']}"
+    }
     assert all(i["target"]["selector"]["value"].startswith("page=1") for i in items)
 
     # someone who may not read it gets not_found, not the file
-    status, _, _ = await server.http(
-        "GET", "/api/document-versions/987654/annotated.pdf", token=me)
+    status, _, _ = await server.http("GET", "/api/document-versions/987654/annotated.pdf", token=me)
     assert status == 404
 
 
 async def test_search_with_and_without_diacritics(server: Running) -> None:
-    await upload(server, agenda_pdf(["Nghị quyết về phát triển đường tỉnh ĐT 741.",
-                                     "Báo cáo thẩm tra của Ban Kinh tế – Ngân sách."]),
-                 title="Nghị quyết đường tỉnh")
-    await upload(server, agenda_pdf(["Kế hoạch mật về nhân sự trường học."]),
-                 title="Tài liệu mật", visibility="restricted")
+    await upload(
+        server,
+        agenda_pdf(
+            [
+                "Nghị quyết về phát triển đường tỉnh ĐT 741.",
+                "Báo cáo thẩm tra của Ban Kinh tế – Ngân sách.",
+            ]
+        ),
+        title="Nghị quyết đường tỉnh",
+    )
+    await upload(
+        server,
+        agenda_pdf(["Kế hoạch mật về nhân sự trường học."]),
+        title="Tài liệu mật",
+        visibility="restricted",
+    )
     me = await server.token("delegate001")
 
     async def search(q: str) -> list[dict[str, Any]]:
         status, body, _ = await server.http(
-            "GET", f"/api/meetings/{server.meeting_id}/search", token=me, params={"q": q})
+            "GET", f"/api/meetings/{server.meeting_id}/search", token=me, params={"q": q}
+        )
         assert status == 200, body
         return list(body["results"])
 
@@ -128,10 +155,14 @@ async def test_search_with_and_without_diacritics(server: Running) -> None:
     assert await search("nhân sự trường") == []  # restricted: not this delegate's to read
     assert await search("khong co tu nay") == []
     status, body, _ = await server.http(
-        "GET", f"/api/meetings/{server.meeting_id}/search", token=me, params={"q": "  ;; "})
+        "GET", f"/api/meetings/{server.meeting_id}/search", token=me, params={"q": "  ;; "}
+    )
     assert status == 422 and body["error"]["code"] == "bad_query"
     secretary = await server.token("secretary")
     status, body, _ = await server.http(
-        "GET", f"/api/meetings/{server.meeting_id}/search", token=secretary,
-        params={"q": "nhan su truong"})
+        "GET",
+        f"/api/meetings/{server.meeting_id}/search",
+        token=secretary,
+        params={"q": "nhan su truong"},
+    )
     assert status == 200 and [r["title"] for r in body["results"]] == ["Tài liệu mật"]

@@ -40,16 +40,25 @@ async def test_stroke_reaches_my_other_device_only(server: Running) -> None:
     assert changed_ids(other) == []  # private: nobody else's device hears of it
 
     # shared with the meeting: members hear of it through the meeting's event log
-    note = {"id": str(uuid.uuid4()), "document_version_id": version_id, "kind": "note",
-            "page": 0, "rect": [300, 500, 320, 520], "text": "Đề nghị làm rõ", "shared": True}
+    note = {
+        "id": str(uuid.uuid4()),
+        "document_version_id": version_id,
+        "kind": "note",
+        "page": 0,
+        "rect": [300, 500, 320, 520],
+        "text": "Đề nghị làm rõ",
+        "shared": True,
+    }
     await tablet.command("annotation.upsert", note)
     view = other.meetings[server.meeting_id]
     await until(lambda: any(e["type"] == "annotation_shared" for e in view.applied))
     shared = next(e for e in view.applied if e["type"] == "annotation_shared")["data"]
     assert shared["annotation"]["text"] == "Đề nghị làm rõ"
     status, listing, _ = await server.http(
-        "GET", f"/api/document-versions/{version_id}/annotations",
-        token=await server.token("delegate002"))
+        "GET",
+        f"/api/document-versions/{version_id}/annotations",
+        token=await server.token("delegate002"),
+    )
     assert status == 200
     assert [a["id"] for a in listing["annotations"]] == [note["id"]]
     assert listing["annotations"][0]["mine"] is False
@@ -66,8 +75,10 @@ async def _replay(device: QuorumClient, ops: list[tuple[str, dict[str, Any]]]) -
             assert exc.code == "stale_version", exc
             current = exc.error["details"]["current"]
             if not current["deleted"]:
-                rebased = payload | {"base_version": current["version"],
-                                     "idempotency_key": payload["idempotency_key"] + "-rebased"}
+                rebased = payload | {
+                    "base_version": current["version"],
+                    "idempotency_key": payload["idempotency_key"] + "-rebased",
+                }
                 await device.call(name, rebased)
 
 
@@ -106,16 +117,22 @@ async def test_offline_edits_on_two_devices_converge(server: Running) -> None:
 
     # both go offline and queue changes
     a1, b1, b2 = stroke(version_id), stroke(version_id, page=1), stroke(version_id)
-    queue_a = _keyed("a", [
-        ("annotation.upsert", a1),
-        ("annotation.upsert", x | {"color": "#0000ff", "base_version": 1}),
-    ])
-    queue_b = _keyed("b", [
-        ("annotation.upsert", b1),
-        ("annotation.upsert", x | {"color": "#00aa00", "base_version": 1}),
-        ("annotation.upsert", b2),
-        ("annotation.delete", {"annotation_id": b2["id"]}),
-    ])
+    queue_a = _keyed(
+        "a",
+        [
+            ("annotation.upsert", a1),
+            ("annotation.upsert", x | {"color": "#0000ff", "base_version": 1}),
+        ],
+    )
+    queue_b = _keyed(
+        "b",
+        [
+            ("annotation.upsert", b1),
+            ("annotation.upsert", x | {"color": "#00aa00", "base_version": 1}),
+            ("annotation.upsert", b2),
+            ("annotation.delete", {"annotation_id": b2["id"]}),
+        ],
+    )
     # replayed, each twice (acks lost on a flaky network), interleaved; the idempotency keys
     # make a second replay of an applied change return its first result
     await _replay(a, queue_a)
@@ -126,8 +143,10 @@ async def test_offline_edits_on_two_devices_converge(server: Running) -> None:
     cursor_a = await _sync(a, store_a, cursor_a)
     cursor_b = await _sync(b, store_b, cursor_b)
     status, listing, _ = await server.http(
-        "GET", f"/api/document-versions/{version_id}/annotations",
-        token=await server.token("delegate001"))
+        "GET",
+        f"/api/document-versions/{version_id}/annotations",
+        token=await server.token("delegate001"),
+    )
     assert status == 200
     server_view = {(n["id"], n["version"], n["color"]) for n in listing["annotations"]}
     assert _view(store_a) == _view(store_b) == server_view
@@ -162,19 +181,24 @@ async def test_bad_input_gets_clear_errors(server: Running) -> None:
     many = stroke(version_id) | {"strokes": [[[1.0, 1.0, 0.5]]] * 201}
     assert await code(mine, "annotation.upsert", many) == "too_many_strokes"
     assert await code(mine, "annotation.upsert", stroke(version_id, page=99)) == (
-        "page_out_of_range")
+        "page_out_of_range"
+    )
     assert await code(mine, "annotation.upsert", stroke(987654)) == "unknown_document_version"
     assert await code(mine, "annotation.upsert", stroke(version_id) | {"id": "x1"}) == "bad_id"
     assert await code(mine, "annotation.upsert", stroke(version_id) | {"kind": "laser"}) == (
-        "unknown_kind")
+        "unknown_kind"
+    )
     assert await code(mine, "annotation.upsert", stroke(version_id) | {"color": "red"}) == (
-        "bad_color")
+        "bad_color"
+    )
     assert await code(theirs, "annotation.upsert", x | {"base_version": 1}) == "not_owner"
     assert await code(theirs, "annotation.delete", {"annotation_id": x["id"]}) == "not_owner"
     assert await code(mine, "annotation.delete", {"annotation_id": str(uuid.uuid4())}) == (
-        "unknown_annotation")
+        "unknown_annotation"
+    )
     assert await code(mine, "annotation.upsert", stroke(version_id) | {"extra": 1}) == (
-        "validation")
+        "validation"
+    )
     huge = stroke(version_id) | {"text": "x" * 2_100_000}
     assert await code(mine, "annotation.upsert", huge) == "too_large"
     # the connection survived all of it
