@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from meetings.domain.errors import Conflict, InvalidInput, NotFound
+from meetings.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from meetings.domain.events import iso
 from meetings.domain.majority import QuorumRule, quorum_status
 from meetings.domain.model import (
@@ -345,6 +346,16 @@ async def check_in(services: Services, actor: Actor, meeting_id: int) -> dict[st
             raise Conflict(
                 f"check-in is not possible while the meeting is {meeting.status}",
                 code="meeting_not_open",
+            )
+        invited = await uow.session.scalar(
+            select(Participant.id).where(
+                col(Participant.meeting_id) == meeting_id,
+                col(Participant.user_id) == actor.user_id,
+            )
+        )
+        if invited is None:
+            raise Forbidden(
+                "only the meeting's participants check in", code="not_participant"
             )
         data = await _set_attendance(
             uow, meeting, actor.user_id, Attendance.present, "self", actor.user_id
