@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -56,6 +57,8 @@ class LoadResult:
     join_s: float = 0.0  # until the last client had its join ack
     rss_before_kb: int | None = None
     rss_after_kb: int | None = None
+    join_cpu_s: float | None = None  # server CPU spent while everyone connected and joined
+    broadcast_cpu_s: float | None = None  # server CPU per broadcast (mean)
     broadcasts_s: list[float] = field(default_factory=list)
     received: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -80,6 +83,11 @@ class LoadResult:
         ]
         if kb is not None:
             lines.append(f"  server memory: {self.rss_after_kb} kB RSS, {kb:.1f} kB per connection")
+        if self.join_cpu_s is not None and self.broadcast_cpu_s is not None:
+            lines.append(
+                f"  server CPU: {self.join_cpu_s:.2f} s to connect+join everyone,"
+                f" {self.broadcast_cpu_s * 1000:.0f} ms per broadcast"
+            )
         if self.broadcasts_s:
             lines.append(
                 f"  broadcast until the last client: p50 {self.percentile(0.5) * 1000:.0f} ms,"
@@ -101,6 +109,17 @@ def rss_kb(pid: int | None) -> int | None:
     except OSError:
         return None
     return None
+
+
+def cpu_s(pid: int | None) -> float | None:
+    """User + system CPU seconds of a process (Linux /proc), or None."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 # -- client processes ---------------------------------------------------------------------
@@ -292,6 +311,7 @@ async def run_loadtest(spec: LoadSpec, progress: Progress = print) -> LoadResult
         for pipe in pipes:
             await _recv(pipe)  # ready
         result.rss_before_kb = rss_kb(spec.server_pid)
+        cpu_before = cpu_s(spec.server_pid)
         progress(f"{spec.delegates} delegates connect and join meeting {meeting_id} at once …")
         started = time.time()
         for pipe in pipes:
@@ -321,8 +341,12 @@ async def run_loadtest(spec: LoadSpec, progress: Progress = print) -> LoadResult
         if times:
             result.connect_s = max(c for c, _ in times) - started
             result.join_s = max(j for _, j in times) - started
+        cpu_joined = cpu_s(spec.server_pid)
+        if cpu_before is not None and cpu_joined is not None:
+            result.join_cpu_s = cpu_joined - cpu_before
         await asyncio.sleep(1.0)  # let the server settle (presence flush, GC) before measuring
         result.rss_after_kb = rss_kb(spec.server_pid)
+        cpu_start = cpu_s(spec.server_pid)
         progress(f"joined {result.joined} in {result.join_s:.2f} s; {spec.broadcasts} broadcasts …")
         for _ in range(spec.broadcasts):
             fired = time.time()
@@ -337,6 +361,9 @@ async def run_loadtest(spec: LoadSpec, progress: Progress = print) -> LoadResult
             result.broadcasts_s.append(latest - fired)
             result.received.append(count)
             await asyncio.sleep(0.2)
+        cpu_end = cpu_s(spec.server_pid)
+        if cpu_start is not None and cpu_end is not None and spec.broadcasts:
+            result.broadcast_cpu_s = (cpu_end - cpu_start) / spec.broadcasts  # incl. timers
     finally:
         for pipe in pipes:
             pipe.send(("stop",))

@@ -1,0 +1,115 @@
+"""Bad input and flooding: an error ack, the connection stays, nothing changes (PROTOCOL.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from realtime.client import CommandFailed, QuorumClient
+from tests.conftest import Running
+from tests.integration.realtime.conftest import opened
+
+
+async def raw(client: QuorumClient, event: str, payload: Any) -> dict[str, Any]:
+    ack = await client.sio.call(event, payload, timeout=10)
+    assert isinstance(ack, dict)
+    return ack
+
+
+async def seq_of(server: Running) -> int:
+    token = await server.token("secretary")
+    _, body, _ = await server.http("GET", f"/api/meetings/{server.meeting_id}", token=token)
+    return int(body["seq"])
+
+
+async def test_bad_input_is_an_error_ack_and_changes_nothing(server: Running) -> None:
+    m = server.meeting_id
+    delegate = await server.client("delegate001")
+    await delegate.join(m)
+    before = await seq_of(server)
+    secretary = await server.token("secretary")
+    status, draft, _ = await server.http(
+        "POST",
+        "/api/meetings",
+        token=secretary,
+        json={"council_id": server.council_id, "title": "Not yet published"},
+    )
+    assert status in (200, 201)
+    before = await seq_of(server)
+    cases: list[tuple[str, Any, str]] = [
+        ("no.such.command", {}, "unknown_command"),
+        ("meeting.join", [1, 2], "invalid_payload"),
+        ("meeting.join", "meeting 1", "invalid_payload"),
+        ("meeting.join", 7, "invalid_payload"),
+        ("meeting.join", {"meeting_id": "one"}, "validation"),
+        ("meeting.join", {"meeting_id": m, "extra": 1}, "validation"),
+        ("meeting.join", {"meeting_id": -4}, "validation"),
+        ("meeting.join", {"meeting_id": 99999}, "not_found"),
+        ("meeting.join", {"meeting_id": draft["id"]}, "not_found"),
+        ("meeting.open", {"meeting_id": m}, "forbidden"),
+        ("meeting.open", {"meeting_id": draft["id"]}, "not_found"),
+        (
+            "attendance.record",
+            {"meeting_id": m, "user_id": 1, "attendance": "present"},
+            "forbidden",
+        ),
+        ("agenda.set_current", {"meeting_id": m, "item_id": None}, "forbidden"),
+        (
+            "speakers.reorder",
+            {"meeting_id": m, "item_id": 1, "speaker_ids": []},
+            "meeting_not_open",
+        ),
+        ("speakers.start", {"speaker_id": 10**6}, "not_found"),
+        ("meeting.join", {"meeting_id": m, "pad": "x" * (2 * 1024 * 1024 + 10)}, "too_large"),
+    ]
+    for event, payload, code in cases:
+        ack = await raw(delegate, event, payload)
+        assert ack["ok"] is False and ack["error"]["code"] == code, (event, payload, ack)
+    assert delegate.sio.connected
+    assert "server_time" in await delegate.call("time.sync")
+    assert await seq_of(server) == before
+
+
+async def test_a_flooding_client_is_limited_and_others_stay_fast(server: Running) -> None:
+    flooder = await server.client("delegate002")
+    other = await server.client("delegate003")
+    await other.join(server.meeting_id)
+    burst = server.settings.command_burst
+
+    async def flood() -> list[str]:
+        acks = await asyncio.gather(*(raw(flooder, "time.sync", {}) for _ in range(burst * 3)))
+        return [a["error"]["code"] for a in acks if not a["ok"]]
+
+    async def polite() -> list[float]:
+        took = []
+        for _ in range(15):
+            started = time.perf_counter()
+            await other.call("time.sync")
+            took.append(time.perf_counter() - started)
+            await asyncio.sleep(0.01)
+        return took
+
+    refused, took = await asyncio.gather(flood(), polite())
+    assert refused and set(refused) == {"rate_limited"}
+    assert len(refused) >= burst  # at least the commands beyond the burst
+    assert max(took) < 1.0, took
+    assert flooder.sio.connected
+    await asyncio.sleep(0.2)  # tokens refill
+    await flooder.call("time.sync")
+
+
+async def test_commands_from_the_wrong_role(server: Running) -> None:
+    chair, items = await opened(server)
+    display = await server.client("display")
+    await display.join(server.meeting_id)
+    for client, event, payload in (
+        (display, "speakers.request", {"meeting_id": server.meeting_id, "item_id": items[0]}),
+        (display, "agenda.set_current", {"meeting_id": server.meeting_id, "item_id": items[0]}),
+    ):
+        try:
+            await client.command(event, payload)
+        except CommandFailed as exc:
+            assert exc.code in ("forbidden", "not_participant"), exc
+        else:
+            raise AssertionError(f"{event} was accepted from the display")
