@@ -17,11 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from meetings.domain.errors import InvalidInput, Unauthenticated
+from meetings.domain.errors import InvalidInput, NotFound, Unauthenticated
 from meetings.http.auth import authenticate
 from meetings.services.context import Actor, Services
 
 MAX_JSON_BYTES = 1024 * 1024
+MAX_INT = 2**31 - 1
+"""Integer columns are 32-bit on PostgreSQL: larger ids and numbers are refused at the edge."""
 
 
 @dataclass
@@ -38,7 +40,11 @@ class Call:
         return self.actor
 
     def int_param(self, name: str) -> int:
-        return int(self.request.path_params[name])
+        """A path id; one no row can have (past the databases' 32-bit integers) is not found."""
+        value = int(self.request.path_params[name])
+        if not 0 < value <= MAX_INT:
+            raise NotFound(f"no {name.removesuffix('_id').replace('_', ' ')} {value}")
+        return value
 
     def query_int(self, name: str) -> int | None:
         raw = self.request.query_params.get(name)
@@ -50,7 +56,7 @@ class Call:
             raise InvalidInput(
                 f"query parameter {name!r} must be a whole number", code="bad_query"
             ) from None
-        if not 0 <= value < 2**62:
+        if not 0 <= value <= MAX_INT:
             raise InvalidInput(f"query parameter {name!r} is out of range", code="bad_query")
         return value
 

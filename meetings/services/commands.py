@@ -15,7 +15,7 @@ from meetings.domain.model import Attendance, Role, Visibility
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Text = Annotated[str, StringConstraints(max_length=10000)]
-Id = Annotated[int, Field(ge=1, le=2**62)]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]  # PostgreSQL integer columns are 32-bit
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 

@@ -7,16 +7,19 @@ worst an unreferenced blob, never a row without its file.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from meetings.documents.ingest import PdfInfo, inspect_pdf, safe_filename
 from meetings.documents.watermark import watermark_pdf
-from meetings.domain.errors import Conflict, InvalidInput, NotFound
+from meetings.domain.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from meetings.domain.events import iso
 from meetings.domain.model import EDITABLE_MEETING, Visibility
 from meetings.domain.text import fold
@@ -29,7 +32,7 @@ from meetings.storage.tables import (
     DocumentPage,
     DocumentVersion,
     Meeting,
-    User,
+    Membership,
     utcnow,
 )
 from meetings.storage.uow import UnitOfWork
@@ -148,15 +151,27 @@ class Upload:
     filename: str
 
 
-async def _ingest(services: Services, upload: Upload) -> tuple[PdfInfo, str]:
+async def _inspect(services: Services, upload: Upload) -> PdfInfo:
+    """Parse and check the PDF in a worker thread; nothing is written yet."""
     if len(upload.data) > services.settings.upload_limit:
-        raise InvalidInput("the file is larger than the upload limit", code="too_large")
+        raise PayloadTooLarge(
+            f"the file is larger than {services.settings.max_upload_mb} MiB", code="too_large"
+        )
+    max_pages = services.settings.max_pdf_pages
+    return await anyio.to_thread.run_sync(lambda: inspect_pdf(upload.data, max_pages=max_pages))
 
-    def work() -> tuple[PdfInfo, str]:
-        info = inspect_pdf(upload.data, max_pages=services.settings.max_pdf_pages)
-        return info, services.blobs.put(upload.data)
 
-    return await anyio.to_thread.run_sync(work)
+@asynccontextmanager
+async def _stored(services: Services, upload: Upload) -> AsyncIterator[str]:
+    """Write the blob (after every check passed, before the rows naming it are committed);
+    if the transaction then fails, a blob this upload created is removed again."""
+    sha256, created = await anyio.to_thread.run_sync(services.blobs.put_new, upload.data)
+    try:
+        yield sha256
+    except BaseException:
+        if created:
+            await anyio.to_thread.run_sync(services.blobs.discard, sha256)
+        raise
 
 
 async def _add_version(
@@ -207,7 +222,7 @@ async def upload_document(
 ) -> dict[str, Any]:
     """A new document with its first version. `actor` None is the local CLI (demo seeding)."""
     title = title.strip()[:500] or safe_filename(upload.filename)
-    info, sha256 = await _ingest(services, upload)
+    info = await _inspect(services, upload)
     async with services.uow() as uow:
         if actor is None:
             meeting = await uow.session.get(Meeting, meeting_id)
@@ -231,30 +246,45 @@ async def upload_document(
         )
         uow.session.add(doc)
         await uow.session.flush()
-        allowed = await _set_access(uow, doc, allowed_user_ids or [])
-        version = await _add_version(uow, actor, doc, info, sha256, upload, "")
-        out = document_public(doc, [version], allowed if doc.visibility in NAMED else None)
-        await uow.emit(meeting_id, "document_added", event_body(doc, out))
-        await uow.audit(
-            actor.user_id if actor else None,
-            "document.upload",
-            f"document:{doc.id}",
-            {"sha256": sha256, "title": title},
-        )
-        await uow.commit()
+        allowed = await _set_access(uow, meeting, doc, allowed_user_ids or [])
+        async with _stored(services, upload) as sha256:
+            version = await _add_version(uow, actor, doc, info, sha256, upload, "")
+            out = document_public(doc, [version], allowed if doc.visibility in NAMED else None)
+            await uow.emit(meeting_id, "document_added", event_body(doc, out))
+            await uow.audit(
+                actor.user_id if actor else None,
+                "document.upload",
+                f"document:{doc.id}",
+                {"sha256": sha256, "title": title},
+            )
+            await uow.commit()
         return out
 
 
-async def _set_access(uow: UnitOfWork, doc: Document, user_ids: list[int]) -> list[int]:
-    await uow.session.execute(delete(DocumentAccess).where(DocumentAccess.document_id == doc.id))  # type: ignore[arg-type]
+async def _set_access(
+    uow: UnitOfWork, meeting: Meeting, doc: Document, user_ids: list[int]
+) -> list[int]:
+    """Name a document's readers: members of the meeting's council only."""
+    await uow.session.execute(
+        delete(DocumentAccess).where(col(DocumentAccess.document_id) == doc.id)
+    )
     unique = sorted(set(user_ids))
     if unique:
         found = set(
-            (await uow.session.execute(select(User.id).where(User.id.in_(unique)))).scalars()
-        )  # type: ignore[union-attr]
+            (
+                await uow.session.execute(
+                    select(Membership.user_id).where(
+                        col(Membership.council_id) == meeting.council_id,
+                        col(Membership.user_id).in_(unique),
+                    )
+                )
+            ).scalars()
+        )
         missing = [u for u in unique if u not in found]
         if missing:
-            raise NotFound(f"no users {missing}", code="unknown_users")
+            raise InvalidInput(
+                f"users {missing} are not members of this council", code="unknown_users"
+            )
     for user_id in unique:
         uow.session.add(DocumentAccess(document_id=doc.id, user_id=user_id))  # type: ignore[arg-type]
     return unique
@@ -278,27 +308,30 @@ async def _staff_document(
 async def upload_version(
     services: Services, actor: Actor, document_id: int, upload: Upload, note: str = ""
 ) -> dict[str, Any]:
-    info, sha256 = await _ingest(services, upload)
+    info = await _inspect(services, upload)
     async with services.uow() as uow:
         meeting, doc = await _staff_document(uow, actor, document_id)
-        version = await _add_version(uow, actor, doc, info, sha256, upload, note)
-        allowed = await _allowed(uow.session, document_id)
-        versions = list(
-            (
-                await uow.session.execute(
-                    select(DocumentVersion).where(DocumentVersion.document_id == document_id)
-                )
-            ).scalars()
-        )
-        out = document_public(doc, versions, allowed if doc.visibility in NAMED else None)
-        await uow.emit(meeting.id, "document_version_added", event_body(doc, out))  # type: ignore[arg-type]
-        await uow.audit(
-            actor.user_id,
-            "document.version",
-            f"document:{document_id}",
-            {"sha256": sha256, "number": version.number},
-        )
-        await uow.commit()
+        async with _stored(services, upload) as sha256:
+            version = await _add_version(uow, actor, doc, info, sha256, upload, note)
+            allowed = await _allowed(uow.session, document_id)
+            versions = list(
+                (
+                    await uow.session.execute(
+                        select(DocumentVersion).where(
+                            col(DocumentVersion.document_id) == document_id
+                        )
+                    )
+                ).scalars()
+            )
+            out = document_public(doc, versions, allowed if doc.visibility in NAMED else None)
+            await uow.emit(meeting.id, "document_version_added", event_body(doc, out))  # type: ignore[arg-type]
+            await uow.audit(
+                actor.user_id,
+                "document.version",
+                f"document:{document_id}",
+                {"sha256": sha256, "number": version.number},
+            )
+            await uow.commit()
     # annotations of the previous version follow it (imported here: it imports this module)
     from meetings.services.annotation_carry import carry_after_upload
 
@@ -318,7 +351,7 @@ async def update_document(
             if key in changes:
                 setattr(doc, key, changes[key].value if key == "visibility" else changes[key])
         if "allowed_user_ids" in changes:
-            allowed = await _set_access(uow, doc, changes["allowed_user_ids"])
+            allowed = await _set_access(uow, meeting, doc, changes["allowed_user_ids"])
         else:
             allowed = await _allowed(uow.session, document_id)
         versions = list(

@@ -31,10 +31,15 @@ class BlobStore:
 
     def put(self, data: bytes) -> str:
         """Store `data` (blocking: call from a thread) and return its sha256."""
+        return self.put_new(data)[0]
+
+    def put_new(self, data: bytes) -> tuple[str, bool]:
+        """Store `data`; return its sha256 and whether this call created the file, so a
+        caller whose transaction then fails can `discard` it (nothing half-written)."""
         digest = hashlib.sha256(data).hexdigest()
         target = self.path(digest)
         if target.is_file():
-            return digest
+            return digest, False
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
@@ -53,7 +58,16 @@ class BlobStore:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
-        return digest
+        return digest, True
+
+    def discard(self, sha256: str) -> None:
+        """Remove a blob this process just created for a change that was not committed."""
+        path = self.path(sha256)
+        path.unlink(missing_ok=True)
+        try:
+            path.parent.rmdir()  # only when empty
+        except OSError:
+            pass
 
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()

@@ -7,14 +7,19 @@ service layer as the administrator, so each probe acts on its own objects.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import itertools
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+import uvicorn
 from sqlalchemy import func, select
 
 from meetings.domain.model import Role, Visibility
@@ -31,7 +36,9 @@ from meetings.storage.tables import (
     Membership,
     User,
 )
-from tests.conftest import PASSWORD, Running
+from meetings.config import Settings
+from realtime.asgi import create_asgi_app
+from tests.conftest import PASSWORD, Running, Template, fresh_database, pg_admin
 from tests.integration.foundation.pdfs import text_pdf
 
 ROLES = ("admin", "secretary", "chair", "delegate", "display", "outsider", "anonymous")
@@ -45,6 +52,10 @@ USERNAMES = {
 }
 _counter = itertools.count(1)
 _hashes: list[str] = []
+
+
+def _files(root: Path) -> int:
+    return sum(1 for p in root.rglob("*") if p.is_file())
 
 
 @functools.cache
@@ -156,6 +167,9 @@ class World:
             )
         return self.shared_documents[visibility.value]
 
+    async def shared_document_for_versions(self) -> int:
+        return await self.shared_document(Visibility.members)
+
     async def counts(self) -> dict[str, int]:
         """Row counts of what a refused command must not leave behind, and the blob files."""
         out: dict[str, int] = {}
@@ -164,13 +178,54 @@ class World:
                 out[table.__tablename__] = int(
                     await session.scalar(select(func.count()).select_from(table)) or 0
                 )
-        root: Path = self.services.blobs.root
-        out["blob_files"] = sum(1 for p in root.rglob("*") if p.is_file())
+        out["blob_files"] = _files(self.services.blobs.root)
         return out
 
 
-@pytest.fixture
-async def world(server: Running) -> World:
+@asynccontextmanager
+async def running_server(template: Template, folder: Path) -> AsyncIterator[Running]:
+    """As the shared `server` fixture, but for a whole module: starting a server and logging
+    every role in costs seconds, and these tests only compare what they themselves change."""
+    url, pg_name = await fresh_database(template, folder)
+    settings = Settings(
+        database_url=url,
+        data_dir=folder,
+        secret_key="test-secret",
+        max_upload_mb=5,
+        login_attempts=5,
+        command_rate=50,
+        command_burst=100,
+    ).prepare()
+    app = create_asgi_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
+    uv = uvicorn.Server(config)
+    task = asyncio.get_running_loop().create_task(uv.serve())
+    while not uv.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = uv.servers[0].sockets[0].getsockname()[1]
+    session = aiohttp.ClientSession()
+    running = Running(
+        f"http://127.0.0.1:{port}",
+        settings,
+        app.quorum_services,
+        template.seeded["council_id"],
+        template.seeded["meeting_id"],
+        template.backend,
+        session,
+    )
+    try:
+        yield running
+    finally:
+        await session.close()
+        uv.should_exit = True
+        await task
+        if pg_name:
+            await pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+async def make_world(server: Running) -> World:
     services = server.services
     admin_user = await auth.create_user(
         services, None, "admin", "Quản trị viên", PASSWORD, is_admin=True
@@ -192,3 +247,12 @@ async def world(server: Running) -> World:
         w.tokens[role] = await server.token(username)
     w.tokens["anonymous"] = None
     return w
+
+
+@pytest.fixture(scope="module")
+async def world(
+    template: Template, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[World]:
+    """Every role logged in to one server per module and backend."""
+    async with running_server(template, tmp_path_factory.mktemp("world")) as server:
+        yield await make_world(server)

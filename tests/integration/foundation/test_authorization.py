@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from meetings.config import Settings
-
 from tests.integration.foundation.authz import (
     PROBE_MODULES,
     SUBSYSTEMS,
