@@ -22,6 +22,7 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select
 
+from meetings.config import Settings
 from meetings.domain.model import Role, Visibility
 from meetings.services import agenda, auth, councils, documents, meetings
 from meetings.services import commands as c
@@ -36,7 +37,6 @@ from meetings.storage.tables import (
     Membership,
     User,
 )
-from meetings.config import Settings
 from realtime.asgi import create_asgi_app
 from tests.conftest import PASSWORD, Running, Template, fresh_database, pg_admin
 from tests.integration.foundation.pdfs import text_pdf
