@@ -13,11 +13,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+REMOTE_OPTIONS = ("url", "token", "session", "pkcs11_module", "token_label", "key_label", "pin")
+
 
 def cmd_sign_remote(args: argparse.Namespace) -> int:
     from meetings.documents.signing.remote_cli import main_sign_remote
 
-    return main_sign_remote(args.rest)
+    argv: list[str] = []
+    for name in REMOTE_OPTIONS:
+        value = getattr(args, name, None)
+        if value is not None:
+            argv += ["--" + name.replace("_", "-"), str(value)]
+    return main_sign_remote(argv)
 
 
 def _with_services(work: Any) -> Any:
@@ -72,10 +79,14 @@ def cmd_archive(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     """Add `sign-remote` and `archive` to the `quorum` sub-command parsers."""
+    from meetings.documents.signing.remote_cli import _parser as remote_parser
+
     remote = sub.add_parser(
-        "sign-remote", help="sign a server's signing session on a PKCS#11 token", add_help=False
+        "sign-remote",
+        help="sign a server's signing session on a PKCS#11 token",
+        parents=[remote_parser()],
+        add_help=False,
     )
-    remote.add_argument("rest", nargs=argparse.REMAINDER)
     remote.set_defaults(func=cmd_sign_remote)
 
     archive = sub.add_parser("archive", help="check or export the archive of signed documents")

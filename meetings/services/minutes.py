@@ -87,7 +87,7 @@ async def _attendance(session: AsyncSession, meeting_id: int) -> tuple[Attendanc
         .order_by(col(User.name), col(User.id))
     )
     out = []
-    for p, user in rows.tuples():
+    for p, user in rows:
         status = p.attendance if p.attendance in ("present", "excused") else "absent"
         at = p.checked_in_at
         when = (
@@ -112,7 +112,7 @@ async def _agenda(session: AsyncSession, meeting_id: int) -> tuple[AgendaEntry, 
         .order_by(col(Speaker.started_at))
     )
     speakers: dict[int, list[str]] = {}
-    for item_id, name in spoke.tuples():
+    for item_id, name in spoke:
         speakers.setdefault(item_id, []).append(name)
     out: list[AgendaEntry] = []
 
@@ -158,7 +158,7 @@ async def _polls(session: AsyncSession, meeting_id: int) -> tuple[PollResult, ..
                 .where(col(PollVote.poll_id) == poll.id)
                 .order_by(col(User.name), col(User.id))
             )
-            ballots = tuple((name, _choice_label(choice)) for name, choice in rows.tuples())
+            ballots = tuple((name, _choice_label(choice)) for name, choice in rows)
         out.append(PollResult(poll.title, counts, adopted, poll.secret, ballots))
     return tuple(out)
 

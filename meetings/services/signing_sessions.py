@@ -186,8 +186,10 @@ def _in_thread(work: Callable[[], Awaitable[T]]) -> Awaitable[T]:
 
 
 def _remote_level(keys: SigningKeys) -> SignatureLevel:
-    # a B-LTA document time-stamp is added when the file is archived
-    return SignatureLevel.B_LT if keys.level is SignatureLevel.B_LTA else keys.level
+    # B-T at most: revocation data for every signature (B-LT) and the document time-stamp
+    # (B-LTA) are added once, when the file is archived. Adding them here too made pyHanko's
+    # diff analysis flag the second update of the chair's DSS/VRI entry as suspicious.
+    return SignatureLevel.B_T if keys.tsa_url else SignatureLevel.B_B
 
 
 async def start_session(
@@ -278,7 +280,7 @@ async def complete_session(
         from meetings.documents.signing.sign import create_timestamper, create_validation_context
 
         ts = create_timestamper(keys.tsa_url) if keys.tsa_url else None
-        vc = create_validation_context(keys.trust) if keys.trust_roots else None
+        vc = create_validation_context(keys.trust) if state.level.needs_validation_context else None
         try:
             return await complete_remote(
                 state, signature, certificate_pem=cert, timestamper=ts, validation_context=vc
