@@ -14,8 +14,11 @@ async def test_motion_open_vote_change_close_publish(sitting: Sitting) -> None:
     poll_id = await sitting.open(allow_change=True, show_running=True, title="Adopt the budget")
     d = sitting.delegates
     acks = await asyncio.gather(
-        cast(d[0], poll_id, "yes"), cast(d[1], poll_id, "yes"), cast(d[2], poll_id, "no"),
-        cast(d[3], poll_id, "abstain"), cast(sitting.chair, poll_id, "no"),
+        cast(d[0], poll_id, "yes"),
+        cast(d[1], poll_id, "yes"),
+        cast(d[2], poll_id, "no"),
+        cast(d[3], poll_id, "abstain"),
+        cast(sitting.chair, poll_id, "no"),
     )
     assert [a["choice"] for a in acks] == ["yes", "yes", "no", "abstain", "no"]
     changed = await cast(d[3], poll_id, "yes")  # changes abstain → yes
@@ -23,7 +26,8 @@ async def test_motion_open_vote_change_close_publish(sitting: Sitting) -> None:
     # the running tally reaches the display as a coalesced update, read from the database
     async with asyncio.timeout(5):
         while not any(
-            u["type"] == "poll_progress" and u["data"].get("voted") == 5
+            u["type"] == "poll_progress"
+            and u["data"].get("voted") == 5
             and {"option": "yes", "value": 3} in u["data"]["tally"]["counts"]
             for u in display.updates
         ):
@@ -32,7 +36,8 @@ async def test_motion_open_vote_change_close_publish(sitting: Sitting) -> None:
     result = closed["poll"]["result"]
     assert result["outcome"] == "adopted"
     assert result["counts"] == [
-        {"option": "yes", "value": 3}, {"option": "no", "value": 2},
+        {"option": "yes", "value": 3},
+        {"option": "no", "value": 2},
         {"option": "abstain", "value": 0},
     ]
     assert (result["base_size"], result["threshold"], result["present"]) == (5, 3, 6)
@@ -72,7 +77,10 @@ async def test_majority_of_all_members_and_elections(sitting: Sitting) -> None:
     result = (await sitting.chair.command("poll.close", {"poll_id": poll_id}))["poll"]["result"]
     assert (result["outcome"], result["base_size"], result["threshold"]) == ("rejected", 7, 4)
     election = await sitting.open(
-        kind="election", title="Vice-chairs", candidates=["An", "Bình", "Chi"], seats=2,
+        kind="election",
+        title="Vice-chairs",
+        candidates=["An", "Bình", "Chi"],
+        seats=2,
         secret=False,
     )
     ballots = [["An", "Bình"], ["An"], ["An", "Chi"], ["Bình", "Chi"], "abstain"]
@@ -83,7 +91,9 @@ async def test_majority_of_all_members_and_elections(sitting: Sitting) -> None:
     # 5 ballots: more than half is 3; An 3 → elected; Bình 2, Chi 2 → not elected
     assert result["elected"] == ["An"] and result["outcome"] == "partial"
     confidence = await sitting.open(
-        kind="confidence", title="Confidence", officeholders=["Chủ tịch", "Phó chủ tịch"],
+        kind="confidence",
+        title="Confidence",
+        officeholders=["Chủ tịch", "Phó chủ tịch"],
         secret=True,
     )
     rating = {"Chủ tịch": "high", "Phó chủ tịch": "low"}

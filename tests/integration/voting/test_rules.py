@@ -43,8 +43,13 @@ async def test_refusals_have_clear_codes(sitting: Sitting) -> None:
     assert await refused(sitting.chair.command("poll.publish", {"poll_id": poll_id})) == (
         "illegal_transition"
     )
-    secret = {"meeting_id": mid, "kind": "motion", "title": "S", "secret": True,
-              "show_running": True}
+    secret = {
+        "meeting_id": mid,
+        "kind": "motion",
+        "title": "S",
+        "secret": True,
+        "show_running": True,
+    }
     assert await refused(sitting.chair.command("poll.create", secret)) == "secret_running_tally"
     # the cancellation and its reason are in the audit log
     from sqlalchemy import select
@@ -52,8 +57,11 @@ async def test_refusals_have_clear_codes(sitting: Sitting) -> None:
     from meetings.storage.tables import AuditEntry
 
     async with server.services.db.reading() as session:
-        rows = (await session.execute(select(AuditEntry).where(
-            AuditEntry.action == "poll.cancel"))).scalars().all()
+        rows = (
+            (await session.execute(select(AuditEntry).where(AuditEntry.action == "poll.cancel")))
+            .scalars()
+            .all()
+        )
     assert [r.data["reason"] for r in rows] == ["wrong text on the screen"]
 
 
@@ -69,8 +77,12 @@ async def test_retries_with_the_same_key_count_once(sitting: Sitting) -> None:
     # secret: the replay derives the same receipt from the seed, nothing stored links them
     secret_id = await sitting.open(secret=True)
     seed = uuid.uuid4().hex
-    body = {"poll_id": secret_id, "choice": "no", "idempotency_key": key + "s",
-            "receipt_seed": seed}
+    body = {
+        "poll_id": secret_id,
+        "choice": "no",
+        "idempotency_key": key + "s",
+        "receipt_seed": seed,
+    }
     one = await d[1].call("ballot.cast", body)
     two = await d[1].call("ballot.cast", body)
     assert two["replayed"] is True and one["receipt"] == two["receipt"]
@@ -92,8 +104,10 @@ async def test_quorum_is_needed_to_open(sitting: Sitting) -> None:
         for u in (await session.execute(select(User))).scalars():
             users[u.username] = u.id
     for name in ("delegate001", "delegate002", "delegate003"):
-        await sitting.chair.command("attendance.record", {
-            "meeting_id": sitting.meeting_id, "user_id": users[name], "attendance": "absent"})
+        await sitting.chair.command(
+            "attendance.record",
+            {"meeting_id": sitting.meeting_id, "user_id": users[name], "attendance": "absent"},
+        )
     assert await refused(sitting.chair.command("poll.open", {"poll_id": poll_id})) == "no_quorum"
 
 
@@ -103,8 +117,9 @@ async def test_automatic_close_and_late_ballot(sitting: Sitting) -> None:
     poll_id = await sitting.open(duration_s=1)
     await cast(d[0], poll_id, "yes")
     async with asyncio.timeout(5):
-        while not any(e["type"] == "poll_closed" and e["data"]["poll"]["id"] == poll_id
-                      for e in view.applied):
+        while not any(
+            e["type"] == "poll_closed" and e["data"]["poll"]["id"] == poll_id for e in view.applied
+        ):
             await asyncio.sleep(0.05)
     closed = [e for e in view.applied if e["type"] == "poll_closed"][-1]
     assert closed["data"]["automatic"] is True and closed["data"]["voted"] == 1

@@ -45,7 +45,11 @@ async def test_secret_poll_leaves_no_link(
         caplog.set_level(logging.DEBUG, logger=ours)
     server, voters = sitting.server, [*sitting.delegates[:5], sitting.chair]
     poll_id = await sitting.open(
-        kind="election", title="Secret election", candidates=CANDIDATES, seats=1, secret=True,
+        kind="election",
+        title="Secret election",
+        candidates=CANDIDATES,
+        seats=1,
+        secret=True,
         allow_change=True,
     )
     mine: dict[str, tuple[str, str]] = {}  # username → (candidate, receipt)
@@ -55,8 +59,9 @@ async def test_secret_poll_leaves_no_link(
         mine[username] = (candidate, ack["receipt"])
     # the chair changes their ballot: only with the receipt of the one replaced
     assert await refused(cast(sitting.chair, poll_id, ["Cand-7"])) == "receipt_required"
-    ack = await cast(sitting.chair, poll_id, ["Cand-7"], replaces=mine["chair"][1],
-                     receipt_seed=uuid.uuid4().hex)
+    ack = await cast(
+        sitting.chair, poll_id, ["Cand-7"], replaces=mine["chair"][1], receipt_seed=uuid.uuid4().hex
+    )
     old_receipt, mine["chair"] = mine["chair"][1], ("Cand-7", ack["receipt"])
     async with server.services.db.reading() as session:
         keys_at_cast = set((await session.execute(select(PollBallot.id))).scalars())
@@ -77,21 +82,31 @@ async def test_secret_poll_leaves_no_link(
         users = {u.username: u for u in (await session.execute(select(User))).scalars()}
         if server.backend == "postgres":  # one writing transaction for all ballots
             xmins = (await session.execute(text("SELECT xmin::text FROM poll_ballots"))).scalars()
-            part = (await session.execute(text("SELECT xmin::text FROM poll_participation"))
-                    ).scalars()
+            part = (
+                await session.execute(text("SELECT xmin::text FROM poll_participation"))
+            ).scalars()
             assert len(set(xmins)) == 1 and not set(xmins) & set(part)
         else:
-            ddl = (await session.execute(text(
-                "SELECT sql FROM sqlite_master WHERE name IN ('poll_ballots', 'poll_participation')"
-            ))).scalars().all()
+            ddl = (
+                (
+                    await session.execute(
+                        text(
+                            "SELECT sql FROM sqlite_master WHERE name IN ('poll_ballots', 'poll_participation')"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
             assert all("WITHOUT ROWID" in sql for sql in ddl)
     # no row of any table names a voter together with their receipt or choice
     for username, (candidate, receipt) in mine.items():
         user = users[username]
         for table, table_rows in rows.items():
             for row in table_rows:
-                assert not _links(row, user.id, (username, user.name), [receipt, f'"{candidate}"']), (
-                    table, row)
+                assert not _links(
+                    row, user.id, (username, user.name), [receipt, f'"{candidate}"']
+                ), (table, row)
     # nor does any log line or any live update
     logged = "\n".join(r.getMessage() for r in caplog.records)
     updates = json.dumps([c.updates for c in voters], ensure_ascii=False)
