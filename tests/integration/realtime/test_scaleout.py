@@ -1,0 +1,140 @@
+"""Two `quorum serve` processes behind Redis and one PostgreSQL database (docs/PROTOCOL.md,
+"Scale-out"): clients on each see the same events in the same order with the same seq."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+
+from realtime.client import QuorumClient, login
+from tests.conftest import PASSWORD, REDIS_URL, _seed, need, pg_admin, pg_available, pg_url
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def redis_available() -> bool:
+    try:
+        client = aioredis.from_url(REDIS_URL)
+        await client.ping()
+        await client.aclose()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not available"
+        return False
+
+
+async def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(1200):  # a cold start imports a lot on a busy 2-core machine
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {proc.returncode}")
+            try:
+                async with session.get(url + "/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError(url)
+
+
+@pytest.fixture
+async def two_workers(tmp_path: Path) -> AsyncIterator[tuple[list[str], int]]:
+    ok, why = await pg_available()
+    need("PostgreSQL", ok, why)
+    need("Redis", await redis_available(), REDIS_URL)
+    name = f"quorum_so_{uuid.uuid4().hex[:10]}"
+    await pg_admin(f'CREATE DATABASE "{name}"')
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        seeded = await _seed(pg_url(name), tmp_path)
+        env = dict(
+            os.environ,
+            QUORUM_DATABASE_URL=pg_url(name),
+            QUORUM_DATA_DIR=str(tmp_path),
+            QUORUM_REDIS_URL=REDIS_URL,
+            QUORUM_SECRET_KEY="test-secret",
+            QUORUM_LOG_LEVEL="warning",
+        )
+        urls = []
+        for _ in range(2):
+            port = free_port()
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "meetings.cli", "serve", "--port", str(port)],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+        await asyncio.gather(*(wait_ready(u, p) for u, p in zip(urls, procs, strict=True)))
+        yield urls, int(seeded["meeting_id"])
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(15)
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_two_workers_same_events_same_order(two_workers: tuple[list[str], int]) -> None:
+    urls, m = two_workers
+    clients: list[QuorumClient] = []
+    async with aiohttp.ClientSession() as session:
+        for i, username in enumerate(["chair", "delegate001", "delegate002", "secretary"]):
+            url = urls[i % 2]
+            clients.append(QuorumClient(url, await login(session, url, username, PASSWORD)))
+    try:
+        for client in clients:
+            await client.connect()
+            await client.join(m)
+        chair, one, two, secretary = clients
+        await chair.command("meeting.open", {"meeting_id": m})
+        items = [i["id"] for i in chair.meetings[m].snapshot["agenda"]]
+        # commands on both workers, interleaved and concurrent
+        await asyncio.gather(
+            one.command("attendance.check_in", {"meeting_id": m}),
+            two.command("attendance.check_in", {"meeting_id": m}),
+            chair.command("agenda.set_current", {"meeting_id": m, "item_id": items[1]}),
+            one.command("speakers.request", {"meeting_id": m, "item_id": items[0]}),
+            two.command("speakers.request", {"meeting_id": m, "item_id": items[0]}),
+        )
+        token = secretary.token
+        async with aiohttp.ClientSession() as session:
+            async with session.get(
+                f"{urls[1]}/api/meetings/{m}", headers={"authorization": f"Bearer {token}"}
+            ) as response:
+                final = int((await response.json())["seq"])
+        streams = []
+        for client in clients:
+            view = await client.wait_for_seq(m, final, timeout=15)
+            streams.append([(e["seq"], e["type"], e["data"]) for e in view.applied])
+        assert all(stream == streams[0] for stream in streams)
+        seqs = [s for s, _, _ in streams[0]]
+        assert seqs == list(range(seqs[0], final + 1)) and len(seqs) >= 6
+        # presence counts devices on both workers
+        for _ in range(60):
+            latest = [u["data"] for u in chair.updates if u["type"] == "presence"]
+            if latest and max(latest, key=lambda d: d["version"])["online"] >= 4:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"presence never counted both workers: {chair.updates[-2:]}")
+    finally:
+        for client in clients:
+            await client.disconnect()
