@@ -120,6 +120,6 @@ async def test_poll_to_verified_public_resolution(flow: Flow, tmp_path: Path) ->
     status, page, headers = await server.http("GET", "/verify")
     assert status == 200 and b'<script src="/verify.js">' in page
     assert b"<script>" not in page and "script-src 'self'" in headers["content-security-policy"]
-    status, script, headers = await server.http("GET", "/verify.js")
+    status, _script, headers = await server.http("GET", "/verify.js")
     assert status == 200 and "javascript" in headers["content-type"]
 
