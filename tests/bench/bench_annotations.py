@@ -30,7 +30,7 @@ import aiohttp
 import socketio
 
 from meetings.documents.generate import generate_agenda_document, vietnamese_paragraphs
-from realtime.client import QuorumClient, login
+from realtime.client import login
 from realtime.loadtest import LoadSpec, _worker, delegate_tokens
 from tests.bench._server import free_port, quorum_server
 
@@ -39,13 +39,19 @@ PASSWORD = "bench-pass-123"
 
 def _stroke(version_id: int, i: int) -> dict[str, Any]:
     points = [[100 + k * 2.0, 300 + (i % 50) * 4 + (k % 7), 0.5] for k in range(40)]
-    return {"id": str(uuid.uuid4()), "document_version_id": version_id, "kind": "ink",
-            "page": i % 3, "color": "#1f4fd8", "strokes": [points]}
+    return {
+        "id": str(uuid.uuid4()),
+        "document_version_id": version_id,
+        "kind": "ink",
+        "page": i % 3,
+        "color": "#1f4fd8",
+        "strokes": [points],
+    }
 
 
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _hold(url: str, tokens: list[str], meeting_id: int, processes: int = 2) -> list[Any]:
@@ -54,8 +60,9 @@ def _hold(url: str, tokens: list[str], meeting_id: int, processes: int = 2) -> l
     pipes = []
     for k in range(processes):
         parent, child = mp.Pipe()
-        proc = mp.Process(target=_worker, args=(child, url, tokens[k::processes], meeting_id),
-                          daemon=True)
+        proc = mp.Process(
+            target=_worker, args=(child, url, tokens[k::processes], meeting_id), daemon=True
+        )
         proc.start()
         pipes.append((parent, proc))
     for parent, _ in pipes:
@@ -79,8 +86,13 @@ def _release(pipes: list[Any]) -> None:
         proc.join(timeout=10)
 
 
-async def _relay(tablet: socketio.AsyncClient, laptop: socketio.AsyncClient, version_id: int,
-                 strokes: int, wrap: Any) -> list[float]:
+async def _relay(
+    tablet: socketio.AsyncClient,
+    laptop: socketio.AsyncClient,
+    version_id: int,
+    strokes: int,
+    wrap: Any,
+) -> list[float]:
     """Send strokes one at a time from `tablet`; ms until `laptop` has each."""
     arrived: dict[str, float] = {}
     waiting: dict[str, asyncio.Event] = {}
@@ -106,8 +118,9 @@ async def _relay(tablet: socketio.AsyncClient, laptop: socketio.AsyncClient, ver
     return latencies
 
 
-async def _background(url: str, tokens: list[str], version_id: int, stop: asyncio.Event,
-                      wrap: Any) -> int:
+async def _background(
+    url: str, tokens: list[str], version_id: int, stop: asyncio.Event, wrap: Any
+) -> int:
     """Other delegates drawing, 4 strokes per second each."""
     clients = []
     for token in tokens:
@@ -130,16 +143,16 @@ async def _background(url: str, tokens: list[str], version_id: int, stop: asynci
     return sent
 
 
-async def _scenarios(url: str, tablet_token: str, version_id: int, others: list[str],
-                     strokes: int, wrap: Any) -> dict[str, list[float]]:
+async def _scenarios(
+    url: str, tablet_token: str, version_id: int, others: list[str], strokes: int, wrap: Any
+) -> dict[str, list[float]]:
     tablet = socketio.AsyncClient(reconnection=False)
     laptop = socketio.AsyncClient(reconnection=False)
     for sio in (tablet, laptop):
         await sio.connect(url, auth={"token": tablet_token}, transports=["websocket"])
     quiet = await _relay(tablet, laptop, version_id, strokes, wrap)
     stop = asyncio.Event()
-    load = asyncio.get_running_loop().create_task(
-        _background(url, others, version_id, stop, wrap))
+    load = asyncio.get_running_loop().create_task(_background(url, others, version_id, stop, wrap))
     await asyncio.sleep(1.0)
     busy = await _relay(tablet, laptop, version_id, strokes, wrap)
     stop.set()
@@ -157,20 +170,22 @@ async def _quorum_run(base: str, delegates: int, strokes: int) -> dict[str, list
             meeting_id = int((await r.json())[0]["id"])
         pdf = generate_agenda_document("Tờ trình", vietnamese_paragraphs(30, seed=5), pages=3)
         headers["content-type"] = "application/pdf"
-        async with session.post(f"{base}/api/meetings/{meeting_id}/documents?title=T",
-                                data=pdf, headers=headers) as r:
+        async with session.post(
+            f"{base}/api/meetings/{meeting_id}/documents?title=T", data=pdf, headers=headers
+        ) as r:
             version_id = int((await r.json())["current_version"]["id"])
     spec = LoadSpec(url=base, delegates=delegates, password=PASSWORD)
     tokens = await delegate_tokens(spec, lambda m: print(m, flush=True))
     pipes = await asyncio.to_thread(_hold, base, tokens, meeting_id)
     try:
-        return await _scenarios(base, tokens[0], version_id, tokens[1:41], strokes,
-                                lambda p: ("annotation.upsert", p))
+        return await _scenarios(
+            base, tokens[0], version_id, tokens[1:41], strokes, lambda p: ("annotation.upsert", p)
+        )
     finally:
         await asyncio.to_thread(_release, pipes)
 
 
-BARE = '''
+BARE = """
 import socketio, uvicorn, gc, sys
 sio = socketio.AsyncServer(async_mode="asgi", http_compression=False, logger=False)
 @sio.event
@@ -191,26 +206,29 @@ gc.collect(); gc.freeze(); gc.set_threshold(50_000, 20, 20)
 uvicorn.run(socketio.ASGIApp(sio), host="127.0.0.1", port=int(sys.argv[1]),
             ws="websockets-sansio", ws_per_message_deflate=False, loop="uvloop",
             http="httptools", log_level="warning")
-'''
+"""
 
 
 async def _bare_run(delegates: int, strokes: int) -> dict[str, list[float]]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", BARE, str(port)])
+    proc = subprocess.Popen([sys.executable, "-c", BARE, str(port)])  # noqa: ASYNC220
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
             try:
-                async with aiohttp.ClientSession() as s, s.get(url + "/socket.io/?EIO=4"
-                                                               "&transport=polling"):
+                async with (
+                    aiohttp.ClientSession() as s,
+                    s.get(url + "/socket.io/?EIO=4&transport=polling"),
+                ):
                     break
             except aiohttp.ClientError:
                 await asyncio.sleep(0.1)
         tokens = [f"bare-{i}" for i in range(delegates)]
         pipes = await asyncio.to_thread(_hold, url, tokens, 1)
         try:
-            return await _scenarios(url, tokens[0], 1, tokens[1:41], strokes,
-                                    lambda p: ("stroke", p))
+            return await _scenarios(
+                url, tokens[0], 1, tokens[1:41], strokes, lambda p: ("stroke", p)
+            )
         finally:
             await asyncio.to_thread(_release, pipes)
     finally:
@@ -226,20 +244,27 @@ def main() -> None:
     with quorum_server(args.delegates, PASSWORD) as (base, _pid):
         ours = asyncio.run(_quorum_run(base, args.delegates, args.strokes))
     bare = asyncio.run(_bare_run(args.delegates, args.strokes))
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; {args.delegates} delegates connected and joined; "
-          f"{args.strokes} strokes of 40 points per scenario")
-    print(f"{'scenario':<24} {'quorum p50':>11} {'p99':>8} {'max':>8} | "
-          f"{'bare p50':>9} {'p99':>8}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; {args.delegates} delegates connected and joined; "
+        f"{args.strokes} strokes of 40 points per scenario"
+    )
+    print(f"{'scenario':<24} {'quorum p50':>11} {'p99':>8} {'max':>8} | {'bare p50':>9} {'p99':>8}")
     report = {}
     for name in ours:
         o, b = ours[name], bare[name]
-        report[name] = {"p50": round(statistics.median(o), 2), "p99": round(_pct(o, 0.99), 2),
-                        "max": round(max(o), 2), "bare_p50": round(statistics.median(b), 2),
-                        "bare_p99": round(_pct(b, 0.99), 2)}
+        report[name] = {
+            "p50": round(statistics.median(o), 2),
+            "p99": round(_pct(o, 0.99), 2),
+            "max": round(max(o), 2),
+            "bare_p50": round(statistics.median(b), 2),
+            "bare_p99": round(_pct(b, 0.99), 2),
+        }
         r = report[name]
-        print(f"{name:<24} {r['p50']:>9.1f}ms {r['p99']:>6.1f}ms {r['max']:>6.1f}ms | "
-              f"{r['bare_p50']:>7.1f}ms {r['bare_p99']:>6.1f}ms")
+        print(
+            f"{name:<24} {r['p50']:>9.1f}ms {r['p99']:>6.1f}ms {r['max']:>6.1f}ms | "
+            f"{r['bare_p50']:>7.1f}ms {r['bare_p99']:>6.1f}ms"
+        )
     print(json.dumps(report))
 
 
