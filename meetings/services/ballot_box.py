@@ -22,6 +22,7 @@ import logging
 import random
 import secrets
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -157,7 +158,7 @@ class BallotBox:
                 except DomainError as exc:
                     outcomes.append((cast, exc))
             random.shuffle(b.ballots)
-            uow.session.add_all(sorted(b.participation, key=lambda p: p.user_id))
+            uow.session.add_all(sorted(b.participation, key=attrgetter("user_id")))
             uow.session.add_all(b.ballots)
             for poll_id in b.dirty:
                 poll = b.polls[poll_id]
@@ -214,7 +215,7 @@ async def _load(uow: UnitOfWork, batch: list[_Cast]) -> _Batch:
         (int(pid), int(uid))
         for pid, uid in (
             await s.execute(
-                select(PollParticipation.poll_id, PollParticipation.user_id).where(
+                select(col(PollParticipation.poll_id), col(PollParticipation.user_id)).where(
                     col(PollParticipation.poll_id).in_(poll_ids),
                     col(PollParticipation.user_id).in_(users),
                 )
@@ -228,7 +229,7 @@ async def _load(uow: UnitOfWork, batch: list[_Cast]) -> _Batch:
             (int(u), str(k))
             for u, k in (
                 await s.execute(
-                    select(CommandResult.user_id, CommandResult.key).where(
+                    select(col(CommandResult.user_id), col(CommandResult.key)).where(
                         col(CommandResult.user_id).in_(users), col(CommandResult.key).in_(wanted)
                     )
                 )

@@ -95,7 +95,7 @@ async def open_votes(session: AsyncSession, poll_id: int) -> list[dict[str, Any]
     rows = await session.execute(
         select(PollVote, User)
         .join(User, col(User.id) == col(PollVote.user_id))
-        .where(PollVote.poll_id == poll_id)
+        .where(col(PollVote.poll_id) == poll_id)
         .order_by(col(User.name))
     )
     return [{"user_id": v.user_id, "name": u.name, "choice": v.choice} for v, u in rows.all()]
@@ -223,7 +223,9 @@ async def _reshuffle(uow: UnitOfWork, poll_id: int) -> None:
     keys, physical order nor (PostgreSQL) the writing transaction of a row follows the casts."""
     rows = (
         await uow.session.execute(
-            select(PollBallot.receipt, PollBallot.choice).where(PollBallot.poll_id == poll_id)
+            select(col(PollBallot.receipt), col(PollBallot.choice)).where(
+                col(PollBallot.poll_id) == poll_id
+            )
         )
     ).all()
     await uow.session.execute(delete(PollBallot).where(col(PollBallot.poll_id) == poll_id))
@@ -293,8 +295,8 @@ async def close_due(services: Services) -> list[int]:
         due = (
             (
                 await session.execute(
-                    select(Poll.id).where(
-                        Poll.status == PollStatus.OPEN,
+                    select(col(Poll.id)).where(
+                        col(Poll.status) == PollStatus.OPEN,
                         col(Poll.closes_at).is_not(None),
                         col(Poll.closes_at) <= utcnow(),
                     )
@@ -304,10 +306,10 @@ async def close_due(services: Services) -> list[int]:
             .all()
         )
     closed = []
-    for poll_id in due:
-        out = await close_poll(services, None, int(poll_id), auto=True)
+    for poll_id in (p for p in due if p is not None):
+        out = await close_poll(services, None, poll_id, auto=True)
         if not out.get("unchanged"):
-            closed.append(int(poll_id))
+            closed.append(poll_id)
     return closed
 
 
@@ -342,8 +344,8 @@ async def anonymous_ballots(services: Services, actor: Actor, poll_id: int) -> d
             )
         rows = (
             await session.execute(
-                select(PollBallot.receipt, PollBallot.choice)
-                .where(PollBallot.poll_id == poll_id)
+                select(col(PollBallot.receipt), col(PollBallot.choice))
+                .where(col(PollBallot.poll_id) == poll_id)
                 .order_by(col(PollBallot.receipt))
             )
         ).all()
@@ -383,7 +385,7 @@ async def polls_snapshot(session: AsyncSession, actor: Actor, meeting: Meeting) 
     polls = (
         (
             await session.execute(
-                select(Poll).where(Poll.meeting_id == meeting.id).order_by(col(Poll.id))
+                select(Poll).where(col(Poll.meeting_id) == meeting.id).order_by(col(Poll.id))
             )
         )
         .scalars()
@@ -399,17 +401,17 @@ async def polls_snapshot(session: AsyncSession, actor: Actor, meeting: Meeting) 
         out.append(item)
         if poll.secret:
             voted = await session.scalar(
-                select(PollParticipation.user_id).where(
-                    PollParticipation.poll_id == poll.id,
-                    PollParticipation.user_id == actor.user_id,
+                select(col(PollParticipation.user_id)).where(
+                    col(PollParticipation.poll_id) == poll.id,
+                    col(PollParticipation.user_id) == actor.user_id,
                 )
             )
             if voted is not None:
                 mine[str(poll.id)] = {"voted": True}
         else:
             choice = await session.scalar(
-                select(PollVote.choice).where(
-                    PollVote.poll_id == poll.id, PollVote.user_id == actor.user_id
+                select(col(PollVote.choice)).where(
+                    col(PollVote.poll_id) == poll.id, col(PollVote.user_id) == actor.user_id
                 )
             )
             if choice is not None:

@@ -91,9 +91,9 @@ async def _storm(casters: list[Any], spread: float, storm: Storm) -> None:
     await asyncio.gather(*(one(c) for c in casters))
 
 
-async def _await_final(storm: Storm, timeout: float = 15.0) -> None:
-    end = time.perf_counter() + timeout
-    while len(storm.final_at) < storm.n and time.perf_counter() < end:
+async def _await_final(storm: Storm, limit_s: float = 15.0) -> None:
+    end = time.perf_counter() + limit_s
+    while len(storm.final_at) < storm.n and time.perf_counter() < end:  # noqa: ASYNC110
         await asyncio.sleep(0.02)
 
 
@@ -178,7 +178,9 @@ async def run_quorum(n: int, spread: float, data_dir: Path) -> dict[str, Any]:
 
 async def run_bare(n: int, spread: float) -> dict[str, Any]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tests.bench.bare_vote_server", str(port)])
+    proc = subprocess.Popen(  # noqa: ASYNC220 - spawning does not block
+        [sys.executable, "-m", "tests.bench.bare_vote_server", str(port)]
+    )
     url = f"http://127.0.0.1:{port}"
     clients: list[socketio.AsyncClient] = []
     try:

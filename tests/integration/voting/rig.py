@@ -68,16 +68,16 @@ class QuorumProcess:
             stdout=subprocess.DEVNULL,
         )
 
-    async def start(self, timeout: float = 60.0) -> None:
+    async def start(self, limit_s: float = 60.0) -> None:
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
+        self.proc = subprocess.Popen(  # noqa: ASYNC220 - spawning does not block
             [*quorum_cmd(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         log.close()
-        async with aiohttp.ClientSession() as http, asyncio.timeout(timeout):
+        async with aiohttp.ClientSession() as http, asyncio.timeout(limit_s):
             while True:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"quorum serve exited: see {self.log_path}")

@@ -25,7 +25,7 @@ async def test_motion_open_vote_change_close_publish(sitting: Sitting) -> None:
     assert changed["changed"] is True
     # the running tally reaches the display as a coalesced update, read from the database
     async with asyncio.timeout(5):
-        while not any(
+        while not any(  # noqa: ASYNC110
             u["type"] == "poll_progress"
             and u["data"].get("voted") == 5
             and {"option": "yes", "value": 3} in u["data"]["tally"]["counts"]

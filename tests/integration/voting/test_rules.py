@@ -117,7 +117,7 @@ async def test_automatic_close_and_late_ballot(sitting: Sitting) -> None:
     poll_id = await sitting.open(duration_s=1)
     await cast(d[0], poll_id, "yes")
     async with asyncio.timeout(5):
-        while not any(
+        while not any(  # noqa: ASYNC110
             e["type"] == "poll_closed" and e["data"]["poll"]["id"] == poll_id for e in view.applied
         ):
             await asyncio.sleep(0.05)

@@ -91,7 +91,8 @@ async def test_secret_poll_leaves_no_link(
                 (
                     await session.execute(
                         text(
-                            "SELECT sql FROM sqlite_master WHERE name IN ('poll_ballots', 'poll_participation')"
+                            "SELECT sql FROM sqlite_master"
+                            " WHERE name IN ('poll_ballots', 'poll_participation')"
                         )
                     )
                 )
