@@ -267,6 +267,9 @@ async def seed_demo(
             )
             progress(f"  {doc_title} ({pages} pages)")
     await _publish(services, meeting_id)
+    from meetings.demo_archive import seed_archive  # a past sitting, signed and archived
+
+    await seed_archive(services, council.id, progress)
     report = SeedReport(
         council.id, meeting_id, [(u, n, r.value) for u, n, r, _ in people], password
     )

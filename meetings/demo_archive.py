@@ -1,0 +1,125 @@
+"""Demo: a past sitting whose resolution is signed and archived (docs/ARCHIVE.md, "Demo").
+
+`seed_archive` runs from `meetings.demo.seed_demo`, so the public archive is not empty: it
+writes a demo PKI into the data folder (made with `cryptography`, nothing downloaded), adds a
+closed sitting of last month with an adopted motion (tallied by the domain's own rules), and
+takes its resolution through the real services: draft → generate → sign (chair + seal) →
+archive → published. The server then signs and verifies with the same demo keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import anyio
+from sqlalchemy import select
+from sqlmodel import col
+
+from meetings.documents.generate import generate_agenda_document, vietnamese_paragraphs
+from meetings.domain.model import Role
+from meetings.domain.voting import PollStatus, create_motion_spec, tally, validate_choice
+from meetings.services import agenda, archive, meetings, resolutions, signing_sessions
+from meetings.services import commands as c
+from meetings.services.context import Services
+from meetings.services.signing_keys import create_demo_pki
+from meetings.storage.tables import Council, Membership, Participant, User, utcnow
+from meetings.storage.tables_polls import Poll, PollVote
+
+TITLE = "Nghị quyết về dự toán ngân sách địa phương năm 2026"
+
+
+async def _members(services: Services, council_id: int) -> list[tuple[int, str, str]]:
+    async with services.db.reading() as session:
+        rows = await session.execute(
+            select(col(User.id), col(User.name), col(Membership.role))
+            .join(Membership, col(Membership.user_id) == col(User.id))
+            .where(col(Membership.council_id) == council_id)
+            .order_by(col(User.id))
+        )
+        return [(int(i or 0), str(n), str(r)) for i, n, r in rows]
+
+
+async def seed_archive(
+    services: Services, council_id: int, progress: Callable[[str], None] = print
+) -> int:
+    """Seed the signed, archived and published resolution; returns its archive record id."""
+    members = await _members(services, council_id)
+    chair = next(name for _i, name, role in members if role == Role.chair)
+    async with services.db.reading() as session:
+        council = await session.get(Council, council_id)
+    assert council is not None
+    progress("Creating the demo signing keys and a past sitting with a signed resolution …")
+    await anyio.to_thread.run_sync(create_demo_pki, services.settings.data_dir, chair, council.name)
+    services.subsystems.pop("signing", None)  # reload the keys: the demo PKI is now there
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
+    m = await meetings.create_meeting(
+        services,
+        None,
+        c.CreateMeeting(
+            council_id=council_id,
+            title="Kỳ họp thứ 11 – Phiên thảo luận ngân sách",
+            session_name="Kỳ họp thứ 11, Hội đồng nhân dân tỉnh khóa X",
+            location="Hội trường Hội đồng nhân dân tỉnh",
+            starts_at=when,
+        ),
+    )
+    meeting_id = int(m["id"])
+    item = await agenda.create_item(
+        services, None, meeting_id,
+        c.CreateItem(title="Dự toán ngân sách địa phương năm 2026",
+                     presenter="Giám đốc Sở Tài chính", duration_minutes=60),
+    )  # fmt: skip
+    voters = [(i, n) for i, n, role in members if role in (Role.chair, Role.delegate)]
+    present = voters[: len(voters) - 3]
+    spec = create_motion_spec()
+    choices = ["yes"] * (len(present) - 4) + ["no", "no", "abstain", "abstain"]
+    result = tally(spec, [validate_choice(spec, ch) for ch in choices], len(present), len(voters))
+    async with services.uow() as uow:
+        for user_id, _name in present:
+            participant = (
+                await uow.session.scalars(
+                    select(Participant).where(
+                        col(Participant.meeting_id) == meeting_id,
+                        col(Participant.user_id) == user_id,
+                    )
+                )
+            ).first()
+            if participant is not None:
+                participant.attendance, participant.checked_in_at = "present", when
+        poll = Poll(
+            meeting_id=meeting_id, agenda_item_id=int(item["id"]), title=TITLE, kind="motion",
+            secret=False, spec=spec.to_dict(), status=PollStatus.PUBLISHED.value,
+            opened_at=when, closed_at=when, published_at=when, result=result.to_dict(),
+        )  # fmt: skip
+        uow.session.add(poll)
+        await uow.session.flush()
+        for (user_id, _name), choice in zip(present, choices, strict=True):
+            uow.session.add(PollVote(poll_id=poll.id, user_id=user_id, choice=choice, cast_at=when))  # type: ignore[arg-type]
+        await uow.audit(None, "demo.seed_past_sitting", f"meeting:{meeting_id}")
+        await uow.commit()
+        poll_id = int(poll.id)  # type: ignore[arg-type]
+    draft = await anyio.to_thread.run_sync(
+        partial(generate_agenda_document, TITLE, vietnamese_paragraphs(6, seed=99), pages=2)
+    )
+    res = await resolutions.create_draft(
+        services, None, meeting_id, draft, title=TITLE, filename="du-thao.pdf",
+        agenda_item_id=int(item["id"]), poll_id=poll_id,
+    )  # fmt: skip
+    await resolutions.generate(services, None, int(res["id"]))
+    await signing_sessions.sign_with_server_key(
+        services, None, "resolution", int(res["id"]), name=chair
+    )
+    record = await archive.archive(services, None, "resolution", int(res["id"]))
+    async with services.uow() as uow:
+        from meetings.storage.tables import Meeting
+
+        meeting = await uow.session.get(Meeting, meeting_id)
+        assert meeting is not None
+        meeting.status, meeting.opened_at, meeting.closed_at = "archived", when, when
+        await uow.emit(meeting_id, "meeting_status_changed", {"status": "archived",
+                       "opened_at": None, "closed_at": None})  # fmt: skip
+        await uow.commit()
+    progress(f"  {res['title']}: signed, archived and published ({utcnow():%Y-%m-%d})")
+    return int(record["id"])
