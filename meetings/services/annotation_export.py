@@ -15,7 +15,7 @@ import anyio
 from sqlalchemy import select
 from sqlmodel import col
 
-from meetings.documents.annotated_copy import export_annotated_pdf
+from meetings.documents.annotations_pdf import export_annotated_pdf
 from meetings.domain.annotations import to_web_annotation_collection
 from meetings.services import documents
 from meetings.services.annotations import readable_version, to_domain
