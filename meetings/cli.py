@@ -289,10 +289,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "user" and args.action in ("create", "passwd") and not args.username:
         print("error: give a username", file=sys.stderr)
         return 2
+    from meetings.storage.migrate import SchemaMismatch
+
     try:
         return int(args.func(args))
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except SchemaMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
