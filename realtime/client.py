@@ -36,8 +36,9 @@ class MeetingView:
 
 
 async def login(session: aiohttp.ClientSession, base_url: str, username: str, password: str) -> str:
-    async with session.post(f"{base_url}/api/auth/login",
-                            json={"username": username, "password": password}) as response:
+    async with session.post(
+        f"{base_url}/api/auth/login", json={"username": username, "password": password}
+    ) as response:
         body = await response.json()
         if response.status != 200:
             raise CommandFailed("login", body.get("error", {}))
@@ -49,8 +50,9 @@ class QuorumClient:
         self.base_url = base_url
         self.token = token
         self.gap_timeout = gap_timeout
-        self.sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.2,
-                                        reconnection_delay_max=1.0)
+        self.sio = socketio.AsyncClient(
+            reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1.0
+        )
         self.meetings: dict[int, MeetingView] = {}
         self.updates: list[dict[str, Any]] = []
         self.user_events: list[dict[str, Any]] = []
@@ -63,16 +65,24 @@ class QuorumClient:
         self._gap_tasks: dict[int, asyncio.Task[None]] = {}
 
     async def connect(self, transports: list[str] | None = None) -> None:
-        await self.sio.connect(self.base_url, auth={"token": self.token},
-                               transports=transports or ["websocket"], wait_timeout=30)
+        await self.sio.connect(
+            self.base_url,
+            auth={"token": self.token},
+            transports=transports or ["websocket"],
+            wait_timeout=30,
+        )
 
     async def disconnect(self) -> None:
         for task in self._gap_tasks.values():
             task.cancel()
         await self.sio.disconnect()
 
-    async def call(self, command: str, payload: dict[str, Any] | None = None,
-                   timeout: float = 30.0) -> dict[str, Any]:
+    async def call(
+        self,
+        command: str,
+        payload: dict[str, Any] | None = None,
+        timeout: float = 30.0,  # noqa: ASYNC109
+    ) -> dict[str, Any]:
         """Emit a command and wait for its ack; raise CommandFailed on an error ack."""
         ack = await self.sio.call(command, payload or {}, timeout=timeout)
         if not isinstance(ack, dict) or not ack.get("ok"):
@@ -109,7 +119,9 @@ class QuorumClient:
 
     async def _resync(self, view: MeetingView) -> None:
         try:
-            ack = await self.call("meeting.join", {"meeting_id": view.meeting_id, "since_seq": view.seq})
+            ack = await self.call(
+                "meeting.join", {"meeting_id": view.meeting_id, "since_seq": view.seq}
+            )
         except (CommandFailed, socketio.exceptions.SocketIOError, TimeoutError):
             return
         self._apply_join(view, ack)
@@ -128,7 +140,9 @@ class QuorumClient:
                 self.on_event(event)
         view.changed.set()
         if view.pending and view.meeting_id not in self._gap_tasks:
-            self._gap_tasks[view.meeting_id] = asyncio.get_running_loop().create_task(self._gap(view))
+            self._gap_tasks[view.meeting_id] = asyncio.get_running_loop().create_task(
+                self._gap(view)
+            )
 
     async def _gap(self, view: MeetingView) -> None:
         try:
@@ -153,7 +167,9 @@ class QuorumClient:
     async def _user_event(self, event: dict[str, Any]) -> None:
         self.user_events.append(event)
 
-    async def wait_for_seq(self, meeting_id: int, seq: int, timeout: float = 10.0) -> MeetingView:
+    async def wait_for_seq(
+        self, meeting_id: int, seq: int, timeout: float = 10.0  # noqa: ASYNC109
+    ) -> MeetingView:
         view = self.meetings[meeting_id]
         async with asyncio.timeout(timeout):
             while view.seq < seq:

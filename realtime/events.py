@@ -181,7 +181,9 @@ def apply_event(snapshot: dict[str, Any], event: dict[str, Any]) -> dict[str, An
         row = {k: v for k, v in data.items() if k != "quorum"}
         if "participants" in snap:
             rows = [p for p in snap["participants"] if p["user_id"] != data["user_id"]]
-            old = next((p for p in snap["participants"] if p["user_id"] == data["user_id"]), {})
+            old: dict[str, Any] = next(
+                (p for p in snap["participants"] if p["user_id"] == data["user_id"]), {}
+            )
             if kind != "participant_removed":
                 rows.append(old | row)
             snap["participants"] = sorted(rows, key=lambda p: p["name"])

@@ -18,7 +18,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -171,7 +170,8 @@ async def _worker_main(conn: Connection, url: str, tokens: list[str], meeting_id
         if message[0] == "wait":
             _, seq, timeout = message
             deadline = loop.time() + timeout
-            while arrivals.get(seq, [0])[0] < joined and loop.time() < deadline:
+            # polled: one Event per seq would cost every client callback a lookup more
+            while arrivals.get(seq, [0])[0] < joined and loop.time() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.005)
             count, latest = arrivals.get(seq, [0, 0.0])
             conn.send(("arrived", int(count), float(latest)))

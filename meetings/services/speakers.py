@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from meetings.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from meetings.domain.events import iso
@@ -30,11 +31,13 @@ async def speakers_of(
     query = (
         select(Speaker, User)
         .join(User, User.id == Speaker.user_id)  # type: ignore[arg-type]
-        .where(Speaker.meeting_id == meeting_id)
+        .where(col(Speaker.meeting_id) == meeting_id)
     )
     if item_id is not None:
-        query = query.where(Speaker.item_id == item_id)
-    rows = await session.execute(query.order_by(Speaker.item_id, Speaker.position, Speaker.id))  # type: ignore[arg-type]
+        query = query.where(col(Speaker.item_id) == item_id)
+    rows = await session.execute(
+        query.order_by(col(Speaker.item_id), col(Speaker.position), col(Speaker.id))
+    )
     return [
         {
             "id": s.id,
@@ -73,8 +76,8 @@ async def _open_meeting(uow: UnitOfWork, actor: Actor, meeting_id: int) -> Meeti
 async def _enqueue(uow: UnitOfWork, meeting: Meeting, item_id: int, user_id: int) -> Speaker:
     await get_item(uow.session, meeting, item_id)
     is_participant = await uow.session.scalar(
-        select(Participant.id).where(
-            Participant.meeting_id == meeting.id, Participant.user_id == user_id
+        select(col(Participant.id)).where(
+            col(Participant.meeting_id) == meeting.id, col(Participant.user_id) == user_id
         )
     )
     if is_participant is None:
@@ -82,27 +85,27 @@ async def _enqueue(uow: UnitOfWork, meeting: Meeting, item_id: int, user_id: int
             "only participants of the sitting can be on the speakers list", code="not_participant"
         )
     existing = await uow.session.scalar(
-        select(Speaker.id).where(
-            Speaker.meeting_id == meeting.id,
-            Speaker.item_id == item_id,
-            Speaker.user_id == user_id,
-            Speaker.status.in_(ACTIVE),  # type: ignore[attr-defined]
+        select(col(Speaker.id)).where(
+            col(Speaker.meeting_id) == meeting.id,
+            col(Speaker.item_id) == item_id,
+            col(Speaker.user_id) == user_id,
+            col(Speaker.status).in_(ACTIVE),
         )
     )
     if existing is not None:
         raise Conflict("already on the speakers list for this item", code="already_requested")
     last = (
         await uow.session.execute(
-            select(Speaker.position)
-            .where(Speaker.meeting_id == meeting.id, Speaker.item_id == item_id)
-            .order_by(Speaker.position.desc())
+            select(col(Speaker.position))
+            .where(col(Speaker.meeting_id) == meeting.id, col(Speaker.item_id) == item_id)
+            .order_by(col(Speaker.position).desc())
             .limit(1)
         )
-    ).scalar_one_or_none()  # type: ignore[attr-defined]
+    ).scalar_one_or_none()
     speaker = Speaker(
-        meeting_id=meeting.id,
+        meeting_id=int(meeting.id or 0),
         item_id=item_id,
-        user_id=user_id,  # type: ignore[arg-type]
+        user_id=user_id,
         position=(last or 0) + 1,
     )
     uow.session.add(speaker)
@@ -164,7 +167,7 @@ async def start(services: Services, actor: Actor, cmd: c.SpeakerStart) -> dict[s
         for other in (
             await uow.session.execute(
                 select(Speaker).where(
-                    Speaker.meeting_id == meeting.id, Speaker.status == "speaking"
+                    col(Speaker.meeting_id) == meeting.id, col(Speaker.status) == "speaking"
                 )
             )
         ).scalars():
@@ -198,20 +201,20 @@ async def reorder(services: Services, actor: Actor, cmd: c.SpeakerReorder) -> di
             for s in (
                 await uow.session.execute(
                     select(Speaker).where(
-                        Speaker.meeting_id == meeting.id,
-                        Speaker.item_id == cmd.item_id,
-                        Speaker.status == "waiting",
+                        col(Speaker.meeting_id) == meeting.id,
+                        col(Speaker.item_id) == cmd.item_id,
+                        col(Speaker.status) == "waiting",
                     )
                 )
             ).scalars()
         }
-        if sorted(cmd.speaker_ids) != sorted(waiting) or len(set(cmd.speaker_ids)) != len(
-            cmd.speaker_ids
-        ):
+        if sorted(cmd.speaker_ids) != sorted(k for k in waiting if k is not None) or len(
+            set(cmd.speaker_ids)
+        ) != len(cmd.speaker_ids):
             raise InvalidInput(
                 "speaker_ids must list every waiting request exactly once",
                 code="bad_order",
-                details={"waiting": sorted(k for k in waiting if k)},
+                details={"waiting": sorted(k for k in waiting if k is not None)},
             )
         base = min((s.position for s in waiting.values()), default=0)
         for offset, sid in enumerate(cmd.speaker_ids):

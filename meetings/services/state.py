@@ -22,12 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from meetings.domain.errors import DomainError, NotFound
 from meetings.domain.events import MeetingEventOut, iso
 from meetings.domain.model import Role, Visibility
 from meetings.services.agenda import agenda_of
 from meetings.services.context import Actor, Services
 from meetings.services.documents import documents_of
-from meetings.domain.errors import DomainError, NotFound
 from meetings.services.loading import get_meeting, may_see_meeting
 from meetings.services.meetings import meeting_public, participants_of, quorum_of
 from meetings.services.polls import polls_snapshot

@@ -78,7 +78,10 @@ async def test_a_flooding_client_is_limited_and_others_stay_fast(server: Running
     burst = server.settings.command_burst
 
     async def flood() -> list[str]:
+        started = time.perf_counter()
         acks = await asyncio.gather(*(raw(flooder, "time.sync", {}) for _ in range(burst * 3)))
+        allowed = burst + server.settings.command_rate * (time.perf_counter() - started) + 1
+        assert sum(1 for a in acks if a["ok"]) <= allowed
         return [a["error"]["code"] for a in acks if not a["ok"]]
 
     async def polite() -> list[float]:
@@ -92,7 +95,6 @@ async def test_a_flooding_client_is_limited_and_others_stay_fast(server: Running
 
     refused, took = await asyncio.gather(flood(), polite())
     assert refused and set(refused) == {"rate_limited"}
-    assert len(refused) >= burst  # at least the commands beyond the burst
     assert max(took) < 1.0, took
     assert flooder.sio.connected
     await asyncio.sleep(0.2)  # tokens refill
@@ -100,7 +102,7 @@ async def test_a_flooding_client_is_limited_and_others_stay_fast(server: Running
 
 
 async def test_commands_from_the_wrong_role(server: Running) -> None:
-    chair, items = await opened(server)
+    _chair, items = await opened(server)
     display = await server.client("display")
     await display.join(server.meeting_id)
     for client, event, payload in (

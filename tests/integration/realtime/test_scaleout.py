@@ -34,7 +34,7 @@ async def redis_available() -> bool:
         await client.ping()
         await client.aclose()
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not available"
+    except Exception:  # any failure means "not available"
         return False
 
 
@@ -75,7 +75,7 @@ async def two_workers(tmp_path: Path) -> AsyncIterator[tuple[list[str], int]]:
         for _ in range(2):
             port = free_port()
             procs.append(
-                subprocess.Popen(
+                subprocess.Popen(  # noqa: ASYNC220 - start-up only, returns at once
                     [sys.executable, "-m", "meetings.cli", "serve", "--port", str(port)],
                     env=env,
                     stdout=subprocess.DEVNULL,
