@@ -15,6 +15,7 @@ a cursor above the last one it saw (`annotation.sync`).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -30,9 +31,15 @@ from meetings.domain.annotations import (
     TextQuote,
     validate_annotation,
 )
-from meetings.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from meetings.domain.errors import Forbidden, NotFound
 from meetings.domain.events import iso
 from meetings.services import commands as c
+from meetings.services.annotation_writer import (
+    Change,
+    VersionInfo,
+    annotation_writer,
+    unknown_version,
+)
 from meetings.services.context import Actor, Services
 from meetings.services.documents import NAMED, may_read
 from meetings.services.loading import get_meeting
@@ -194,7 +201,7 @@ async def _owned(session: AsyncSession, actor: Actor, annotation_id: str) -> Ann
     return row
 
 
-def _meeting_body(doc: Document, row: AnnotationRow, public: dict[str, Any]) -> dict[str, Any]:
+def meeting_body(doc: Document, row: AnnotationRow, public: dict[str, Any]) -> dict[str, Any]:
     if doc.visibility in NAMED:  # only those who may read it refetch
         return {"annotation_id": row.id, "document_id": doc.id, "restricted": True}
     return {"annotation_id": row.id, "document_id": doc.id, "annotation": public}
@@ -215,7 +222,7 @@ async def _announce(
     )
     assert meeting.id is not None
     if row.shared and not row.deleted:
-        await uow.emit(meeting.id, "annotation_shared", _meeting_body(doc, row, public))
+        await uow.emit(meeting.id, "annotation_shared", meeting_body(doc, row, public))
     elif was_shared:
         await uow.emit(
             meeting.id, "annotation_unshared", {"annotation_id": row.id, "document_id": doc.id}
@@ -223,62 +230,43 @@ async def _announce(
     return public
 
 
+async def version_info(services: Services, version_id: int) -> VersionInfo:
+    """A version's document and page sizes, cached per process (they never change)."""
+    cache = annotation_writer(services).versions
+    info = cache.get(version_id)
+    if info is None:
+        async with services.db.reading() as session:
+            version = await session.get(DocumentVersion, version_id)
+        if version is None or version.id is None:
+            raise unknown_version(version_id)
+        sizes = [(float(w), float(h)) for w, h in version.page_sizes]
+        info = VersionInfo(version.id, version.document_id, sizes)
+        cache.put(info)
+    return info
+
+
 async def upsert(
     services: Services, actor: Actor, cmd: UpsertAnnotation, sid: str | None = None
 ) -> dict[str, Any]:
+    """Validate here, then queue for the group-committing writer; answered after commit.
+    Who may read the version is checked in the writing transaction."""
     payload = cmd.model_dump(exclude={"base_version", "idempotency_key"}, exclude_none=True)
     payload["document_version_id"] = str(cmd.document_version_id)
     payload.pop("version", None)
-    async with services.uow() as uow:
-        meeting, doc, version = await readable_version(uow.session, actor, cmd.document_version_id)
-        sizes = [(float(w), float(h)) for w, h in version.page_sizes]
-        annotation = validate_annotation(payload, sizes)
-        row = await _owned(uow.session, actor, annotation.id)
-        data = annotation_data(annotation)
-        if row is not None:
-            if row.version_id != version.id:
-                raise InvalidInput(
-                    f"annotation {row.id} belongs to document version {row.version_id}",
-                    code="version_mismatch",
-                )
-            same = (
-                not row.deleted
-                and row.data == data
-                and row.page == annotation.page
-                and row.shared == annotation.shared
-                and row.kind == annotation.kind.value
-            )
-            if cmd.base_version != row.version or row.deleted:
-                if same:
-                    return {"annotation": annotation_public(row), "cursor": row.seq}
-                raise Conflict(
-                    f"annotation {row.id} is at version {row.version}"
-                    + (" and was deleted" if row.deleted else "")
-                    + f"; this change was made from version {cmd.base_version}",
-                    code="stale_version",
-                    details={"current": annotation_public(row)},
-                )
-            was_shared = row.shared
-            row.kind, row.page, row.data = annotation.kind.value, annotation.page, data
-            row.shared, row.version, row.status = annotation.shared, row.version + 1, "anchored"
-            row.updated_at = utcnow()
-        else:
-            was_shared = False
-            row = AnnotationRow(
-                id=annotation.id,
-                user_id=actor.user_id,
-                document_id=doc.id,  # type: ignore[arg-type]
-                version_id=version.id,  # type: ignore[arg-type]
-                kind=annotation.kind.value,
-                page=annotation.page,
-                data=data,
-                shared=annotation.shared,
-            )
-            uow.session.add(row)
-        row.seq = await next_seq(uow.session, actor.user_id)
-        public = await _announce(uow, actor, meeting, doc, row, was_shared, sid)
-        await uow.commit()
-        return {"annotation": public, "cursor": row.seq}
+    info = await version_info(services, cmd.document_version_id)
+    annotation = validate_annotation(payload, info.sizes)
+    future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+    change = Change(
+        actor,
+        annotation,
+        annotation_data(annotation),
+        info,
+        cmd.base_version,
+        cmd.idempotency_key,
+        sid,
+        future,
+    )
+    return await annotation_writer(services).submit(change)
 
 
 async def delete(
