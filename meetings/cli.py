@@ -54,6 +54,16 @@ def cmd_db(args: argparse.Namespace) -> int:
         upgrade(url)
         print("The database schema is up to date.")
         return 0
+    if args.action == "verify-audit":
+        from meetings.storage.audit import verify_audit_chain
+
+        async def verify(services: Any) -> Any:
+            async with services.db.reading() as session:
+                return await verify_audit_chain(session)
+
+        report = _run(settings, verify)
+        print(report.summary(), file=sys.stdout if report.ok else sys.stderr)
+        return 0 if report.ok else 1
 
     async def check() -> None:
         services = _services(settings)
@@ -243,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database schema")
-    db.add_argument("action", choices=["upgrade", "check"])
+    db.add_argument("action", choices=["upgrade", "check", "verify-audit"])
     db.set_defaults(func=cmd_db)
 
     user = sub.add_parser("user", help="accounts")
