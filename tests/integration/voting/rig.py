@@ -105,7 +105,9 @@ class QuorumProcess:
                 self.proc.wait()
 
 
-async def mint_tokens(data_dir: Path, usernames: list[str]) -> dict[str, str]:
+async def mint_tokens(
+    data_dir: Path, usernames: list[str], database_url: str = ""
+) -> dict[str, str]:
     """Session tokens written straight into the seeded database (before the server starts):
     hundreds of argon2 logins would take minutes on a busy 2-core machine, and logging in is
     not what these runs measure. The chair still logs in for real."""
@@ -119,7 +121,7 @@ async def mint_tokens(data_dir: Path, usernames: list[str]) -> dict[str, str]:
     from meetings.services.context import create_services
     from meetings.storage.tables import AuthToken, User, utcnow
 
-    services = create_services(Settings(data_dir=data_dir).prepare())
+    services = create_services(Settings(data_dir=data_dir, database_url=database_url).prepare())
     tokens: dict[str, str] = {}
     try:
         async with services.uow() as uow:

@@ -8,11 +8,13 @@ import asyncio
 import random
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from realtime.client import CommandFailed, QuorumClient
+from tests.conftest import need, pg_admin, pg_available, pg_url
 from tests.integration.voting.rig import (
     QuorumProcess,
     connect_all,
@@ -53,13 +55,29 @@ async def _vote(
             return
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield ""
+        return
+    ok, why = await pg_available()
+    need("PostgreSQL", ok, why)
+    name = f"quorum_crash_{uuid.uuid4().hex[:10]}"
+    await pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_url(name)
+    finally:
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 async def test_sigkill_during_a_vote_loses_nothing_and_counts_nothing_twice(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
-    server = QuorumProcess(tmp_path)
+    env = {"QUORUM_DATABASE_URL": database_url} if database_url else {}
+    server = QuorumProcess(tmp_path, **env)
     server.seed(DELEGATES, PASSWORD)
     names = ["chair"] + [f"delegate{i:03d}" for i in range(1, DELEGATES + 1)]
-    tokens = await mint_tokens(tmp_path, names[1:])
+    tokens = await mint_tokens(tmp_path, names[1:], database_url)
     await server.start()
     clients: dict[str, QuorumClient] = {}
     try:
