@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from meetings.domain.errors import Conflict, InvalidInput
 from meetings.domain.model import EDITABLE_MEETING, ItemStatus, MeetingStatus, agenda_numbers
@@ -67,14 +68,6 @@ async def _siblings(
     )  # type: ignore[arg-type]
 
 
-async def _depth(session: AsyncSession, item: AgendaItem | None) -> int:
-    depth = 0
-    while item is not None and item.parent_id is not None:
-        depth += 1
-        item = await session.get(AgendaItem, item.parent_id)
-    return depth
-
-
 async def _place(
     session: AsyncSession,
     meeting_id: int,
@@ -104,16 +97,33 @@ async def _editable(uow: UnitOfWork, actor: Actor, meeting_id: int) -> Meeting:
 async def _check_parent(
     uow: UnitOfWork, meeting: Meeting, parent_id: int | None, moving: AgendaItem | None = None
 ) -> None:
+    """The parent exists in this meeting, is not `moving` or below it, and `moving` with its
+    whole subtree still fits within MAX_DEPTH levels under it."""
     if parent_id is None:
         return
-    parent = await get_item(uow.session, meeting, parent_id)
-    if await _depth(uow.session, parent) + 1 >= MAX_DEPTH:
+    await get_item(uow.session, meeting, parent_id)
+    rows = await uow.session.execute(
+        select(AgendaItem.id, AgendaItem.parent_id).where(
+            col(AgendaItem.meeting_id) == meeting.id
+        )
+    )
+    parents: dict[int, int | None] = {row[0]: row[1] for row in rows.all()}
+    depth, node = 0, parents.get(parent_id)  # levels above the parent
+    chain = {parent_id}
+    while node is not None:
+        chain.add(node)
+        depth += 1
+        node = parents.get(node)
+    if moving is not None and moving.id in chain:
+        raise InvalidInput("an item cannot move under itself or its sub-items", code="cycle")
+    height = 0  # levels below `moving`
+    if moving is not None:
+        frontier = {moving.id}
+        while frontier:
+            frontier = {i for i, p in parents.items() if p in frontier}
+            height += 1 if frontier else 0
+    if depth + 1 + height >= MAX_DEPTH:
         raise InvalidInput(f"agenda items nest at most {MAX_DEPTH} levels deep", code="too_deep")
-    node: AgendaItem | None = parent
-    while moving is not None and node is not None:
-        if node.id == moving.id:
-            raise InvalidInput("an item cannot move under itself", code="cycle")
-        node = await uow.session.get(AgendaItem, node.parent_id) if node.parent_id else None
 
 
 async def _changed(uow: UnitOfWork, meeting_id: int) -> list[dict[str, Any]]:
