@@ -172,6 +172,9 @@ async def _stored(services: Services, upload: Upload) -> AsyncIterator[str]:
         if created:
             await anyio.to_thread.run_sync(services.blobs.discard, sha256)
         raise
+    from meetings.services.page_images import prerender_soon  # (imports this module)
+
+    prerender_soon(services, sha256)  # page 1's image ready before the first viewer asks
 
 
 async def _add_version(

@@ -17,6 +17,7 @@ from starlette.responses import FileResponse, Response
 from meetings.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMedia
 from meetings.domain.model import Visibility
 from meetings.http.api import Api, Call
+from meetings.http.routes import page_images
 from meetings.services import commands as c
 from meetings.services import documents
 from meetings.services.documents import Upload
@@ -194,4 +195,5 @@ ROUTES = [
         tag="documents",
         query=("version",),
     ),
+    *page_images.ROUTES,
 ]
