@@ -6,8 +6,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from meetings.domain.model import Role
-from meetings.services import councils
 from meetings.services import commands as c
+from meetings.services import councils
 from tests.integration.foundation.conftest import World
 
 
