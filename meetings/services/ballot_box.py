@@ -86,13 +86,11 @@ class BallotBox:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._queue: list[_Cast] = []
-        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def submit(self, actor: Actor, cmd: CastBallot, seed: str) -> dict[str, Any]:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._queue.append(_Cast(actor, cmd, seed, future))
-        self._wake.set()
         if self._task is None or self._task.done():
             # a clean context: the writer must not inherit a caller's pending idempotency key
             self._task = asyncio.get_running_loop().create_task(
@@ -101,12 +99,11 @@ class BallotBox:
         return await future
 
     async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._queue:
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                await self._write(batch)
+        """Drain the queue, a batch per transaction; end when it is empty (no idle task:
+        between the emptiness check and the return nothing can run, `submit` restarts it)."""
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            await self._write(batch)
 
     async def _write(self, batch: list[_Cast]) -> None:
         try:
