@@ -25,10 +25,10 @@ from meetings.domain.errors import (
 )
 from meetings.http.api import parse_body
 from meetings.http.auth import SESSION_COOKIE
-from meetings.services.auth import actor_for_token
 from meetings.services.context import Actor, Services
 from meetings.services.idempotency import once
 from meetings.services.state import Joiner
+from meetings.services.tokens import TokenBatcher
 from realtime import rooms
 from realtime.presence import Presence
 from realtime.protocol import Ctx, SocketCommand
@@ -76,10 +76,11 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.limiter = limiter
         self.presence = presence
         self.joiner = Joiner(services)
+        self.tokens = TokenBatcher(services)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = token_from(environ, auth)
-        actor = await actor_for_token(self.services, token)
+        actor = await self.tokens.resolve(token)
         if actor is None or token is None:
             raise socketio.exceptions.ConnectionRefusedError(
                 {"code": "unauthenticated", "message": "log in first: a valid token is required"}
@@ -114,7 +115,7 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _actor(self, sid: str) -> Actor:
         session = await self.get_session(sid)
         if time.monotonic() - session["checked"] > RECHECK_TOKEN_S:
-            actor = await actor_for_token(self.services, session["token"])
+            actor = await self.tokens.resolve(session["token"])
             if actor is None:
                 await self.disconnect(sid)
                 raise Unauthenticated("the session has ended; log in again")
