@@ -11,18 +11,19 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import anyio
 from sqlalchemy import select
+from sqlmodel import col
 
 from meetings.documents.generate import generate_agenda_document, vietnamese_paragraphs
 from meetings.domain.model import Role, Visibility
 from meetings.services import agenda, auth, councils, documents, meetings
 from meetings.services import commands as c
 from meetings.services.context import Services
-from meetings.storage.tables import Council, Meeting, Membership, User
+from meetings.storage.tables import Council, Meeting, Membership, User, pk
 
 DEMO_COUNCIL = "Hội đồng nhân dân tỉnh Bình Minh (demo)"
 REHEARSAL_COUNCIL = "Hội đồng diễn tập (rehearsal)"
@@ -131,24 +132,24 @@ def vietnamese_names(n: int, seed: int = 7) -> list[str]:
 async def _existing(services: Services, council_name: str) -> SeedReport | None:
     async with services.db.reading() as session:
         council = (
-            await session.execute(select(Council).where(Council.name == council_name))
+            await session.execute(select(Council).where(col(Council.name) == council_name))
         ).scalar_one_or_none()
         if council is None:
             return None
         meeting_id = await session.scalar(
-            select(Meeting.id)
-            .where(Meeting.council_id == council.id)
-            .order_by(Meeting.id.desc())
+            select(col(Meeting.id))
+            .where(col(Meeting.council_id) == council.id)
+            .order_by(col(Meeting.id).desc())
             .limit(1)
-        )  # type: ignore[union-attr]
+        )
         rows = await session.execute(
             select(User, Membership)
-            .join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
-            .where(Membership.council_id == council.id)
-            .order_by(User.username)
+            .join(Membership, col(Membership.user_id) == col(User.id))
+            .where(col(Membership.council_id) == council.id)
+            .order_by(col(User.username))
         )
         accounts = [(u.username, u.name, m.role) for u, m in rows.all()]
-    return SeedReport(council.id, meeting_id or 0, accounts, created=False)  # type: ignore[arg-type]
+    return SeedReport(pk(council), meeting_id or 0, accounts, created=False)
 
 
 async def _bulk_users(
@@ -166,8 +167,8 @@ async def _bulk_users(
             uow.session.add(user)
             await uow.session.flush()
             uow.session.add(
-                Membership(council_id=council_id, user_id=user.id, role=role.value, title=title)
-            )  # type: ignore[arg-type]
+                Membership(council_id=council_id, user_id=pk(user), role=role.value, title=title)
+            )
             if index % 500 == 0:
                 progress(f"  {index}/{len(people)} accounts")
         await uow.audit(None, "demo.accounts", f"council:{council_id}", {"count": len(people)})

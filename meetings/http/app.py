@@ -91,6 +91,6 @@ def create_app(
     return Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders)],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

@@ -17,7 +17,7 @@ from meetings.domain.model import EDITABLE_MEETING, ItemStatus, MeetingStatus, a
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_item, get_meeting
-from meetings.storage.tables import AgendaItem, Meeting
+from meetings.storage.tables import AgendaItem, Meeting, pk
 from meetings.storage.uow import UnitOfWork
 
 MAX_DEPTH = 3
@@ -28,8 +28,8 @@ async def agenda_of(session: AsyncSession, meeting_id: int) -> list[dict[str, An
         (
             await session.execute(
                 select(AgendaItem)
-                .where(AgendaItem.meeting_id == meeting_id)
-                .order_by(AgendaItem.parent_id, AgendaItem.position, AgendaItem.id)  # type: ignore[arg-type]
+                .where(col(AgendaItem.meeting_id) == meeting_id)
+                .order_by(col(AgendaItem.parent_id), col(AgendaItem.position), col(AgendaItem.id))
             )
         )
         .scalars()
@@ -59,13 +59,17 @@ async def agenda_of(session: AsyncSession, meeting_id: int) -> list[dict[str, An
 async def _siblings(
     session: AsyncSession, meeting_id: int, parent_id: int | None
 ) -> list[AgendaItem]:
-    query = select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
+    query = select(AgendaItem).where(col(AgendaItem.meeting_id) == meeting_id)
     query = query.where(
-        AgendaItem.parent_id.is_(None) if parent_id is None else AgendaItem.parent_id == parent_id  # type: ignore[union-attr]
+        col(AgendaItem.parent_id).is_(None)
+        if parent_id is None
+        else col(AgendaItem.parent_id) == parent_id
     )
     return list(
-        (await session.execute(query.order_by(AgendaItem.position, AgendaItem.id))).scalars()
-    )  # type: ignore[arg-type]
+        (
+            await session.execute(query.order_by(col(AgendaItem.position), col(AgendaItem.id)))
+        ).scalars()
+    )
 
 
 async def _place(
@@ -103,11 +107,11 @@ async def _check_parent(
         return
     await get_item(uow.session, meeting, parent_id)
     rows = await uow.session.execute(
-        select(AgendaItem.id, AgendaItem.parent_id).where(
+        select(col(AgendaItem.id), col(AgendaItem.parent_id)).where(
             col(AgendaItem.meeting_id) == meeting.id
         )
     )
-    parents: dict[int, int | None] = {row[0]: row[1] for row in rows.all()}
+    parents: dict[int, int | None] = {pk(row): row.parent_id for row in rows.all()}
     depth, node = 0, parents.get(parent_id)  # levels above the parent
     chain = {parent_id}
     while node is not None:
@@ -229,7 +233,7 @@ async def set_current(services: Services, actor: Actor, cmd: c.SetCurrentItem) -
             item.status = ItemStatus.current.value
         meeting.current_item_id = cmd.item_id
         await uow.session.flush()
-        await uow.emit(meeting.id, "current_item_changed", {"item_id": cmd.item_id})  # type: ignore[arg-type]
-        await _changed(uow, meeting.id)  # type: ignore[arg-type]
+        await uow.emit(pk(meeting), "current_item_changed", {"item_id": cmd.item_id})
+        await _changed(uow, pk(meeting))
         await uow.commit()
         return {"item_id": cmd.item_id}

@@ -17,11 +17,12 @@ import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from meetings.domain.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
 from meetings.domain.model import Role
 from meetings.services.context import Actor, Services
-from meetings.storage.tables import AuthToken, LoginAttempt, Membership, User, utcnow
+from meetings.storage.tables import AuthToken, LoginAttempt, Membership, User, pk, utcnow
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -76,15 +77,19 @@ async def login(
         failures_name = await session.scalar(
             select(func.count())
             .select_from(LoginAttempt)
-            .where(LoginAttempt.username == name, LoginAttempt.at > since, ~LoginAttempt.ok)  # type: ignore[arg-type, operator]
+            .where(
+                col(LoginAttempt.username) == name,
+                col(LoginAttempt.at) > since,
+                ~col(LoginAttempt.ok),
+            )
         )
         failures_ip = await session.scalar(
             select(func.count())
             .select_from(LoginAttempt)
-            .where(LoginAttempt.ip == ip, LoginAttempt.at > since, ~LoginAttempt.ok)  # type: ignore[arg-type, operator]
+            .where(col(LoginAttempt.ip) == ip, col(LoginAttempt.at) > since, ~col(LoginAttempt.ok))
         )
         user = (
-            await session.execute(select(User).where(User.username == name))
+            await session.execute(select(User).where(col(User.username) == name))
         ).scalar_one_or_none()
     if (failures_name or 0) >= limit or (failures_ip or 0) >= limit * 5:
         raise RateLimited("too many failed logins; wait 15 minutes and try again")
@@ -99,7 +104,7 @@ async def login(
         uow.session.add(
             AuthToken(
                 token_hash=token_digest(token),
-                user_id=user.id,  # type: ignore[arg-type]
+                user_id=pk(user),
                 label=label[:100],
                 expires_at=utcnow() + timedelta(days=services.settings.session_days),
             )
@@ -127,8 +132,8 @@ async def actor_for_token(services: Services, token: str | None) -> Actor | None
         row = (
             await session.execute(
                 select(AuthToken, User)
-                .join(User, User.id == AuthToken.user_id)  # type: ignore[arg-type]
-                .where(AuthToken.token_hash == token_digest(token))  # type: ignore[arg-type]
+                .join(User, col(User.id) == col(AuthToken.user_id))
+                .where(col(AuthToken.token_hash) == token_digest(token))
             )
         ).first()
         if row is None:
@@ -141,10 +146,10 @@ async def actor_for_token(services: Services, token: str | None) -> Actor | None
 
 async def load_actor(session: Any, user: User, token_id: int | None = None) -> Actor:
     memberships = (
-        await session.execute(select(Membership).where(Membership.user_id == user.id))
+        await session.execute(select(Membership).where(col(Membership.user_id) == user.id))
     ).scalars()
     return Actor(
-        user_id=user.id,  # type: ignore[arg-type]
+        user_id=pk(user),
         username=user.username,
         name=user.name,
         is_admin=user.is_admin,
@@ -183,7 +188,9 @@ async def create_user(
         raise InvalidInput("a user needs a name", code="missing_name")
     password_hash = await hash_password(password)
     async with services.uow() as uow:
-        exists = await uow.session.scalar(select(User.id).where(User.username == username))
+        exists = await uow.session.scalar(
+            select(col(User.id)).where(col(User.username) == username)
+        )
         if exists is not None:
             raise Conflict(f"the username {username!r} is taken", code="username_taken")
         user = User(
@@ -213,7 +220,7 @@ async def set_password(
     password_hash = await hash_password(password)
     async with services.uow() as uow:
         user = (
-            await uow.session.execute(select(User).where(User.username == username.lower()))
+            await uow.session.execute(select(User).where(col(User.username) == username.lower()))
         ).scalar_one_or_none()
         if user is None:
             raise NotFound(f"no user {username!r}")
@@ -223,8 +230,8 @@ async def set_password(
         for token in (
             await uow.session.execute(
                 select(AuthToken).where(
-                    AuthToken.user_id == user.id, AuthToken.revoked_at.is_(None)
-                )  # type: ignore[union-attr]
+                    col(AuthToken.user_id) == user.id, col(AuthToken.revoked_at).is_(None)
+                )
             )
         ).scalars():
             token.revoked_at = utcnow()
@@ -236,4 +243,4 @@ async def list_users(services: Services, actor: Actor | None) -> list[User]:
     if actor is not None:
         actor.require_admin()
     async with services.db.reading() as session:
-        return list((await session.execute(select(User).order_by(User.username))).scalars())
+        return list((await session.execute(select(User).order_by(col(User.username)))).scalars())

@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from meetings.domain.errors import Conflict, InvalidInput, NotFound
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_council
-from meetings.storage.tables import Council, Membership, User
+from meetings.storage.tables import Council, Membership, User, pk
 
 
 def council_public(council: Council) -> dict[str, Any]:
@@ -65,17 +66,18 @@ async def create_council(services: Services, actor: Actor | None, cmd: c.CreateC
     return council
 
 
+def _role(actor: Actor, council_id: int) -> str | None:
+    role = actor.role_in(council_id)
+    return role.value if role is not None else None
+
+
 async def list_councils(services: Services, actor: Actor) -> list[dict[str, Any]]:
     async with services.db.reading() as session:
-        query = select(Council).order_by(Council.id)  # type: ignore[arg-type]
+        query = select(Council).order_by(col(Council.id))
         if not actor.is_admin:
-            query = query.where(Council.id.in_(list(actor.roles)))  # type: ignore[union-attr]
+            query = query.where(col(Council.id).in_(list(actor.roles)))
         councils = (await session.execute(query)).scalars()
-        return [
-            council_public(x)
-            | {"my_role": actor.role_in(x.id).value if actor.role_in(x.id) else None}  # type: ignore[arg-type, union-attr]
-            for x in councils
-        ]
+        return [council_public(x) | {"my_role": _role(actor, pk(x))} for x in councils]
 
 
 async def list_members(services: Services, actor: Actor, council_id: int) -> list[dict[str, Any]]:
@@ -83,9 +85,9 @@ async def list_members(services: Services, actor: Actor, council_id: int) -> lis
         await get_council(session, actor, council_id)
         rows = await session.execute(
             select(Membership, User)
-            .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
-            .where(Membership.council_id == council_id)
-            .order_by(User.name)
+            .join(User, col(User.id) == col(Membership.user_id))
+            .where(col(Membership.council_id) == council_id)
+            .order_by(col(User.name))
         )
         return [member_public(m, u) for m, u in rows.all()]
 
@@ -104,8 +106,8 @@ async def add_member(
         if user is None:
             raise NotFound(f"no user {cmd.user_id}")
         exists = await uow.session.scalar(
-            select(Membership.id).where(
-                Membership.council_id == council_id, Membership.user_id == cmd.user_id
+            select(col(Membership.id)).where(
+                col(Membership.council_id) == council_id, col(Membership.user_id) == cmd.user_id
             )
         )
         if exists is not None:

@@ -33,6 +33,7 @@ from meetings.storage.tables import (
     DocumentVersion,
     Meeting,
     Membership,
+    pk,
     utcnow,
 )
 from meetings.storage.uow import UnitOfWork
@@ -75,7 +76,7 @@ def document_public(
 
 async def _allowed(session: AsyncSession, document_id: int) -> list[int]:
     rows = await session.execute(
-        select(DocumentAccess.user_id).where(DocumentAccess.document_id == document_id)
+        select(col(DocumentAccess.user_id)).where(col(DocumentAccess.document_id) == document_id)
     )
     return sorted(rows.scalars())
 
@@ -106,28 +107,30 @@ async def documents_of(
         (
             await session.execute(
                 select(Document)
-                .where(Document.meeting_id == meeting.id, Document.deleted_at.is_(None))
-                .order_by(Document.id)
+                .where(col(Document.meeting_id) == meeting.id, col(Document.deleted_at).is_(None))
+                .order_by(col(Document.id))
             )
         )
         .scalars()
         .all()
-    )  # type: ignore[union-attr, arg-type]
+    )
     if not docs:
         return []
     versions = (
         (
             await session.execute(
-                select(DocumentVersion).where(DocumentVersion.document_id.in_([d.id for d in docs]))
+                select(DocumentVersion).where(
+                    col(DocumentVersion.document_id).in_([d.id for d in docs])
+                )
             )
         )
         .scalars()
         .all()
-    )  # type: ignore[attr-defined]
+    )
     out = []
     staff = actor.is_staff(meeting.council_id)
     for d in docs:
-        allowed = await _allowed(session, d.id) if d.visibility in NAMED else []  # type: ignore[arg-type]
+        allowed = await _allowed(session, pk(d)) if d.visibility in NAMED else []
         if may_read(actor, meeting, d, allowed):
             out.append(
                 document_public(
@@ -187,13 +190,13 @@ async def _add_version(
     note: str,
 ) -> DocumentVersion:
     last = await uow.session.scalar(
-        select(DocumentVersion.number)
-        .where(DocumentVersion.document_id == doc.id)
-        .order_by(DocumentVersion.number.desc())
+        select(col(DocumentVersion.number))
+        .where(col(DocumentVersion.document_id) == doc.id)
+        .order_by(col(DocumentVersion.number).desc())
         .limit(1)
-    )  # type: ignore[attr-defined]
+    )
     version = DocumentVersion(
-        document_id=doc.id,  # type: ignore[arg-type]
+        document_id=pk(doc),
         number=(last or 0) + 1,
         sha256=sha256,
         size=len(upload.data),
@@ -207,8 +210,8 @@ async def _add_version(
     await uow.session.flush()
     for page_no, text in enumerate(info.page_texts):
         uow.session.add(
-            DocumentPage(version_id=version.id, page_no=page_no, text=text, folded=fold(text))
-        )  # type: ignore[arg-type]
+            DocumentPage(version_id=pk(version), page_no=page_no, text=text, folded=fold(text))
+        )
     return version
 
 
@@ -276,7 +279,7 @@ async def _set_access(
         found = set(
             (
                 await uow.session.execute(
-                    select(Membership.user_id).where(
+                    select(col(Membership.user_id)).where(
                         col(Membership.council_id) == meeting.council_id,
                         col(Membership.user_id).in_(unique),
                     )
@@ -289,7 +292,7 @@ async def _set_access(
                 f"users {missing} are not members of this council", code="unknown_users"
             )
     for user_id in unique:
-        uow.session.add(DocumentAccess(document_id=doc.id, user_id=user_id))  # type: ignore[arg-type]
+        uow.session.add(DocumentAccess(document_id=pk(doc), user_id=user_id))
     return unique
 
 
@@ -327,7 +330,7 @@ async def upload_version(
                 ).scalars()
             )
             out = document_public(doc, versions, allowed if doc.visibility in NAMED else None)
-            await uow.emit(meeting.id, "document_version_added", event_body(doc, out))  # type: ignore[arg-type]
+            await uow.emit(pk(meeting), "document_version_added", event_body(doc, out))
             await uow.audit(
                 actor.user_id,
                 "document.version",
@@ -338,7 +341,7 @@ async def upload_version(
     # annotations of the previous version follow it (imported here: it imports this module)
     from meetings.services.annotation_carry import carry_after_upload
 
-    out["annotations"] = await carry_after_upload(services, version.id)  # type: ignore[arg-type]
+    out["annotations"] = await carry_after_upload(services, pk(version))
     return out
 
 
@@ -360,12 +363,12 @@ async def update_document(
         versions = list(
             (
                 await uow.session.execute(
-                    select(DocumentVersion).where(DocumentVersion.document_id == document_id)
+                    select(DocumentVersion).where(col(DocumentVersion.document_id) == document_id)
                 )
             ).scalars()
         )
         out = document_public(doc, versions, allowed if doc.visibility in NAMED else None)
-        await uow.emit(meeting.id, "document_updated", event_body(doc, out))  # type: ignore[arg-type]
+        await uow.emit(pk(meeting), "document_updated", event_body(doc, out))
         await uow.audit(
             actor.user_id,
             "document.update",
@@ -380,7 +383,7 @@ async def delete_document(services: Services, actor: Actor, document_id: int) ->
     async with services.uow() as uow:
         meeting, doc = await _staff_document(uow, actor, document_id)
         doc.deleted_at = utcnow()
-        await uow.emit(meeting.id, "document_removed", {"document_id": document_id})  # type: ignore[arg-type]
+        await uow.emit(pk(meeting), "document_removed", {"document_id": document_id})
         await uow.audit(actor.user_id, "document.delete", f"document:{document_id}")
         await uow.commit()
 
@@ -405,12 +408,12 @@ async def open_version(
         allowed = await _allowed(session, document_id) if doc.visibility in NAMED else []
         if not may_read(actor, meeting, doc, allowed):
             raise NotFound(f"no document {document_id}")
-        query = select(DocumentVersion).where(DocumentVersion.document_id == document_id)
+        query = select(DocumentVersion).where(col(DocumentVersion.document_id) == document_id)
         if version_number is not None:
-            query = query.where(DocumentVersion.number == version_number)
+            query = query.where(col(DocumentVersion.number) == version_number)
         version = (
-            await session.execute(query.order_by(DocumentVersion.number.desc()).limit(1))
-        ).scalar_one_or_none()  # type: ignore[attr-defined]
+            await session.execute(query.order_by(col(DocumentVersion.number).desc()).limit(1))
+        ).scalar_one_or_none()
         if version is None:
             raise NotFound(f"no version {version_number} of document {document_id}")
     if doc.visibility != Visibility.confidential:

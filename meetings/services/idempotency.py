@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from meetings.services.context import Services
 from meetings.storage.tables import CommandResult
@@ -24,7 +25,9 @@ from meetings.storage.uow import PendingKey, pending_key
 async def remembered(session: AsyncSession, user_id: int, key: str) -> dict[str, Any] | None:
     row = (
         await session.execute(
-            select(CommandResult).where(CommandResult.user_id == user_id, CommandResult.key == key)
+            select(CommandResult).where(
+                col(CommandResult.user_id) == user_id, col(CommandResult.key) == key
+            )
         )
     ).scalar_one_or_none()
     return dict(row.result) if row is not None else None
@@ -63,7 +66,7 @@ async def once(
         async with services.uow() as uow:
             await uow.session.execute(
                 update(CommandResult)
-                .where(CommandResult.user_id == user_id, CommandResult.key == key)  # type: ignore[arg-type]
+                .where(col(CommandResult.user_id) == user_id, col(CommandResult.key) == key)
                 .values(result=result)
             )
             await uow.commit()

@@ -24,7 +24,16 @@ from meetings.domain.model import (
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_council, get_meeting, may_see_meeting
-from meetings.storage.tables import Council, Meeting, Membership, Participant, User, as_utc, utcnow
+from meetings.storage.tables import (
+    Council,
+    Meeting,
+    Membership,
+    Participant,
+    User,
+    as_utc,
+    pk,
+    utcnow,
+)
 from meetings.storage.uow import UnitOfWork
 
 
@@ -65,8 +74,8 @@ async def quorum_of(session: AsyncSession, meeting: Meeting) -> dict[str, Any]:
     rows = (
         (
             await session.execute(
-                select(Participant.attendance).where(
-                    Participant.meeting_id == meeting.id, Participant.voting
+                select(col(Participant.attendance)).where(
+                    col(Participant.meeting_id) == meeting.id, col(Participant.voting)
                 )
             )
         )
@@ -80,9 +89,9 @@ async def quorum_of(session: AsyncSession, meeting: Meeting) -> dict[str, Any]:
 
 async def list_meetings(services: Services, actor: Actor) -> list[dict[str, Any]]:
     async with services.db.reading() as session:
-        query = select(Meeting).order_by(Meeting.starts_at.desc(), Meeting.id.desc())  # type: ignore[union-attr]
+        query = select(Meeting).order_by(col(Meeting.starts_at).desc(), col(Meeting.id).desc())
         if not actor.is_admin:
-            query = query.where(Meeting.council_id.in_(list(actor.roles)))  # type: ignore[attr-defined]
+            query = query.where(col(Meeting.council_id).in_(list(actor.roles)))
         meetings = (await session.execute(query)).scalars()
         return [meeting_public(m) for m in meetings if may_see_meeting(actor, m)]
 
@@ -99,15 +108,15 @@ async def _invite_members(session: AsyncSession, meeting: Meeting) -> None:
     members = (
         await session.execute(
             select(Membership).where(
-                Membership.council_id == meeting.council_id,
-                Membership.role.in_([r.value for r in VOTING_ROLES]),  # type: ignore[attr-defined]
-                or_(Membership.term_start.is_(None), Membership.term_start <= day),  # type: ignore[union-attr, operator]
-                or_(Membership.term_end.is_(None), Membership.term_end >= day),  # type: ignore[union-attr, operator]
+                col(Membership.council_id) == meeting.council_id,
+                col(Membership.role).in_([r.value for r in VOTING_ROLES]),
+                or_(col(Membership.term_start).is_(None), col(Membership.term_start) <= day),
+                or_(col(Membership.term_end).is_(None), col(Membership.term_end) >= day),
             )
         )
     ).scalars()
     for m in members:
-        session.add(Participant(meeting_id=meeting.id, user_id=m.user_id, voting=True))  # type: ignore[arg-type]
+        session.add(Participant(meeting_id=pk(meeting), user_id=m.user_id, voting=True))
 
 
 async def create_meeting(
@@ -135,7 +144,7 @@ async def create_meeting(
         uow.session.add(meeting)
         await uow.session.flush()
         await _invite_members(uow.session, meeting)
-        await uow.emit(meeting.id, "meeting_created", meeting_public(meeting))  # type: ignore[arg-type]
+        await uow.emit(pk(meeting), "meeting_created", meeting_public(meeting))
         await uow.audit(
             actor.user_id if actor else None,
             "meeting.create",
@@ -205,9 +214,9 @@ async def list_participants(
 async def participants_of(session: AsyncSession, meeting_id: int) -> list[dict[str, Any]]:
     rows = await session.execute(
         select(Participant, User)
-        .join(User, User.id == Participant.user_id)  # type: ignore[arg-type]
-        .where(Participant.meeting_id == meeting_id)
-        .order_by(User.name)
+        .join(User, col(User.id) == col(Participant.user_id))
+        .where(col(Participant.meeting_id) == meeting_id)
+        .order_by(col(User.name))
     )
     return [participant_public(p, u) for p, u in rows.all()]
 
@@ -222,8 +231,9 @@ async def add_participant(
         if user is None:
             raise NotFound(f"no user {cmd.user_id}")
         role = await uow.session.scalar(
-            select(Membership.role).where(
-                Membership.council_id == meeting.council_id, Membership.user_id == cmd.user_id
+            select(col(Membership.role)).where(
+                col(Membership.council_id) == meeting.council_id,
+                col(Membership.user_id) == cmd.user_id,
             )
         )
         if cmd.voting and role not in [r.value for r in VOTING_ROLES]:
@@ -231,8 +241,8 @@ async def add_participant(
                 f"{user.name} is not a voting member of this council", code="not_voting_member"
             )
         exists = await uow.session.scalar(
-            select(Participant.id).where(
-                Participant.meeting_id == meeting_id, Participant.user_id == cmd.user_id
+            select(col(Participant.id)).where(
+                col(Participant.meeting_id) == meeting_id, col(Participant.user_id) == cmd.user_id
             )
         )
         if exists is not None:
@@ -261,7 +271,7 @@ async def remove_participant(
         p = (
             await uow.session.execute(
                 select(Participant).where(
-                    Participant.meeting_id == meeting_id, Participant.user_id == user_id
+                    col(Participant.meeting_id) == meeting_id, col(Participant.user_id) == user_id
                 )
             )
         ).scalar_one_or_none()
@@ -289,13 +299,14 @@ async def invite(services: Services, actor: Actor, meeting_id: int) -> dict[str,
             (
                 await uow.session.execute(
                     select(Participant).where(
-                        Participant.meeting_id == meeting_id, Participant.invited_at.is_(None)
+                        col(Participant.meeting_id) == meeting_id,
+                        col(Participant.invited_at).is_(None),
                     )
                 )
             )
             .scalars()
             .all()
-        )  # type: ignore[union-attr]
+        )
         for p in rows:
             p.invited_at = now
             uow.notify_user(p.user_id, "invitation", {"meeting": meeting_public(meeting)})
@@ -312,7 +323,7 @@ async def _set_attendance(
     p = (
         await uow.session.execute(
             select(Participant).where(
-                Participant.meeting_id == meeting.id, Participant.user_id == user_id
+                col(Participant.meeting_id) == meeting.id, col(Participant.user_id) == user_id
             )
         )
     ).scalar_one_or_none()
@@ -334,7 +345,7 @@ async def _set_attendance(
         "recorded_how": how,
         "quorum": await quorum_of(uow.session, meeting),
     }
-    await uow.emit(meeting.id, "attendance_changed", data)  # type: ignore[arg-type]
+    await uow.emit(pk(meeting), "attendance_changed", data)
     return data
 
 
@@ -348,15 +359,13 @@ async def check_in(services: Services, actor: Actor, meeting_id: int) -> dict[st
                 code="meeting_not_open",
             )
         invited = await uow.session.scalar(
-            select(Participant.id).where(
+            select(col(Participant.id)).where(
                 col(Participant.meeting_id) == meeting_id,
                 col(Participant.user_id) == actor.user_id,
             )
         )
         if invited is None:
-            raise Forbidden(
-                "only the meeting's participants check in", code="not_participant"
-            )
+            raise Forbidden("only the meeting's participants check in", code="not_participant")
         data = await _set_attendance(
             uow, meeting, actor.user_id, Attendance.present, "self", actor.user_id
         )

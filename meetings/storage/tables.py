@@ -26,6 +26,14 @@ def as_utc(at: datetime | None) -> datetime | None:
     return at.astimezone(UTC)
 
 
+def pk(row: Any) -> int:
+    """The id of a stored row (ids are None only until the row's first flush)."""
+    value = row.id
+    if value is None:
+        raise RuntimeError(f"{type(row).__name__} has no id yet: flush the session first")
+    return int(value)
+
+
 def json_column() -> Any:
     return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 

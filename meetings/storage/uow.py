@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from meetings.domain.events import (
     MeetingEventOut,
@@ -105,9 +106,9 @@ class UnitOfWork:
         """Store a meeting event with the meeting's next seq (locks the meeting row)."""
         result = await self.session.execute(
             update(Meeting)
-            .where(Meeting.id == meeting_id)  # type: ignore[arg-type]
-            .values(last_seq=Meeting.last_seq + 1)
-            .returning(Meeting.last_seq)
+            .where(col(Meeting.id) == meeting_id)
+            .values(last_seq=col(Meeting.last_seq) + 1)
+            .returning(col(Meeting.last_seq))
         )
         seq = int(result.scalar_one())
         at = utcnow()
@@ -129,10 +130,10 @@ class UnitOfWork:
         target: str = "",
         data: dict[str, Any] | None = None,
     ) -> AuditEntry:
-        """Append to the hash chain; the head row stays locked until commit: the chain never forks."""
+        """Append to the hash chain; the head row stays locked until commit (no fork)."""
         head = (
             await self.session.execute(
-                select(AuditHead).where(AuditHead.id == 1).with_for_update()  # type: ignore[arg-type]
+                select(AuditHead).where(col(AuditHead.id) == 1).with_for_update()
             )
         ).scalar_one_or_none()
         if head is None:

@@ -16,11 +16,16 @@ from typing import Any
 from starlette.routing import Mount, Route
 
 from meetings.config import Settings
-from meetings.http.routes import annotations, archive, polls
+from meetings.http.routes import annotations, archive, page_images, polls
 from tests.integration.foundation.conftest import ROLES, World
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "AUTHORIZATION.md"
-SUBSYSTEMS = {"Polls": polls.ROUTES, "Annotations": annotations.ROUTES, "Archive": archive.ROUTES}
+# page images are served beside the documents but belong to the annotations subsystem
+SUBSYSTEMS = {
+    "Polls": polls.ROUTES,
+    "Annotations": [*annotations.ROUTES, *page_images.ROUTES],
+    "Archive": archive.ROUTES,
+}
 # where each subsystem's probes live (a module exporting PROBES, as authz_probes.py does)
 PROBE_MODULES = {
     "Core": "tests.integration.foundation.authz_probes",

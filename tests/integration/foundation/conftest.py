@@ -256,3 +256,10 @@ async def world(
     """Every role logged in to one server per module and backend."""
     async with running_server(template, tmp_path_factory.mktemp("world")) as server:
         yield await make_world(server)
+
+
+@pytest.fixture
+async def fresh_world(template: Template, tmp_path: Path) -> AsyncIterator[World]:
+    """A world of its own, for tests whose probes count members or participants."""
+    async with running_server(template, tmp_path) as server:
+        yield await make_world(server)

@@ -107,8 +107,8 @@ WALKED = [s for s in SECTIONS if any(r.section == s for r in parse_table())]
 
 
 @pytest.mark.parametrize("section", WALKED)
-async def test_every_route_for_every_role(world: World, section: str) -> None:
-    await _walk(world, [r for r in parse_table() if r.section == section], section)
+async def test_every_route_for_every_role(fresh_world: World, section: str) -> None:
+    await _walk(fresh_world, [r for r in parse_table() if r.section == section], section)
 
 
 async def test_table_parses_and_has_no_duplicates() -> None:
