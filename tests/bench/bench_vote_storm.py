@@ -53,6 +53,7 @@ class Storm:
     acks: list[float] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     final_at: dict[int, float] = field(default_factory=dict)
+    lags: list[float] = field(default_factory=list)
 
     def figures(self) -> dict[str, Any]:
         acks = sorted(self.acks)
@@ -66,6 +67,9 @@ class Storm:
             "ack_max_ms": 1000 * acks[-1] if acks else None,
             "final_after_last_ms": 1000 * (everyone - last) if everyone else None,
             "clients_with_final": len(self.final_at),
+            "client_loop_lag_p99_ms": 1000 * sorted(self.lags)[int(0.99 * len(self.lags))]
+            if self.lags
+            else None,
         }
 
 
@@ -88,7 +92,15 @@ async def _storm(casters: list[Any], spread: float, storm: Storm) -> None:
         else:
             storm.acks.append(time.perf_counter() - start)
 
+    async def lag() -> None:  # how late the clients' own event loop runs during the storm
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            storm.lags.append(time.perf_counter() - before - 0.01)
+
+    probe = asyncio.create_task(lag())
     await asyncio.gather(*(one(c) for c in casters))
+    probe.cancel()
 
 
 async def _await_final(storm: Storm, limit_s: float = 15.0) -> None:
@@ -203,7 +215,7 @@ async def run_bare(n: int, spread: float) -> dict[str, Any]:
 
             client.on("update", update)
             async with gate:
-                await client.connect(url, transports=["websocket"])
+                await client.connect(url, transports=["websocket"], wait_timeout=30)
             return client
 
         clients = list(await asyncio.gather(*(connect(i) for i in range(n))))
@@ -238,7 +250,9 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         quorum = await run_quorum(args.delegates, args.spread, Path(tmp))
+    print(f"Quorum: {quorum}", flush=True)
     bare = await run_bare(args.delegates, args.spread)
+    print(f"bare: {bare}", flush=True)
     print(
         f"\nVote storm: {args.delegates} delegates within {args.spread:.1f} s; "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -253,6 +267,7 @@ async def main() -> None:
         ("ack max ms", "ack_max_ms"),
         ("final tally on every client, ms after the last ballot", "final_after_last_ms"),
         ("clients holding the final tally", "clients_with_final"),
+        ("client event-loop lag p99 ms (the load generator itself)", "client_loop_lag_p99_ms"),
     ]
     print("| figure | Quorum (SQLite, 1 worker) | bare python-socketio |")
     print("|---|---|---|")
