@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from meetings.domain.errors import InvalidInput, NotFound, Unauthenticated
+from meetings.domain.errors import InvalidInput, NotFound, PayloadTooLarge, Unauthenticated
 from meetings.http.auth import authenticate
 from meetings.services.context import Actor, Services
 
@@ -79,11 +79,15 @@ class Api:
 
 
 async def read_json(request: Request) -> Any:
+    too_large = PayloadTooLarge(f"a JSON body has at most {MAX_JSON_BYTES // 1024} KiB")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_JSON_BYTES:
+        raise too_large
     raw = b""
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > MAX_JSON_BYTES:
-            raise InvalidInput("the JSON body is too large", code="too_large")
+            raise too_large
     if not raw:
         raise InvalidInput("a JSON body is required", code="invalid_json")
     try:

@@ -278,6 +278,19 @@ async def test_ids_past_32_bits_are_refused_at_the_edge(world: World) -> None:
     )
 
 
+async def test_oversized_json_is_413(world: World) -> None:
+    body = b'{"title": "' + b"x" * (1024 * 1024 + 1) + b'"}'
+    await refused(
+        world,
+        "POST",
+        f"/api/meetings/{world.meeting_id}/agenda",
+        413,
+        "too_large",
+        data=body,
+        headers={"content-type": "application/json"},
+    )
+
+
 async def test_missing_fields_name_the_field(world: World) -> None:
     error = await refused(
         world, "POST", "/api/meetings", 422, "validation", json={"title": "no council"}

@@ -43,7 +43,7 @@ async def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def quorum(url: str, data_dir: Path, *args: str, timeout: float = 120) -> tuple[int, str]:
+async def quorum(url: str, data_dir: Path, *args: str) -> tuple[int, str]:
     env = os.environ | {"QUORUM_DATABASE_URL": url, "QUORUM_DATA_DIR": str(data_dir)}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -55,7 +55,7 @@ async def quorum(url: str, data_dir: Path, *args: str, timeout: float = 120) -> 
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout=timeout)
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout=120)
     except TimeoutError:
         proc.kill()
         await proc.wait()
