@@ -2,7 +2,7 @@
 "Fast delivery").
 
 pdfium renders the page as displayed (crop box, /Rotate) at a given pixel width, reduced to a
-64-colour palette (a text page at 1200 px is about 150 KB); pypdf cuts a
+64-colour palette (a text page at 1200 px is about 190 KB); pypdf cuts a
 single page out of a document so that a per-user watermark is stamped on that page only.
 """
 
