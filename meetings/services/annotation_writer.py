@@ -96,12 +96,10 @@ class AnnotationWriter:
         self.services = services
         self.versions = VersionCache()
         self._queue: list[Change] = []
-        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def submit(self, change: Change) -> dict[str, Any]:
         self._queue.append(change)
-        self._wake.set()
         if self._task is None or self._task.done():
             # a clean context: the writer must not inherit a caller's pending idempotency key
             self._task = asyncio.get_running_loop().create_task(
@@ -110,12 +108,11 @@ class AnnotationWriter:
         return await change.future
 
     async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._queue:
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                await self._write(batch)
+        """Drain the queue, a batch per transaction; end when it is empty (no idle task:
+        between the emptiness check and the return nothing can run, `submit` restarts it)."""
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            await self._write(batch)
 
     async def _write(self, batch: list[Change]) -> None:
         try:
