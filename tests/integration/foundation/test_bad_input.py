@@ -7,6 +7,7 @@ folder are exactly as before (docs/API.md, "Errors").
 from __future__ import annotations
 
 import asyncio
+import io
 from urllib.parse import urlsplit
 
 import pytest
@@ -286,7 +287,7 @@ async def test_oversized_json_is_413(world: World) -> None:
         f"/api/meetings/{world.meeting_id}/agenda",
         413,
         "too_large",
-        data=body,
+        data=io.BytesIO(body),
         headers={"content-type": "application/json"},
     )
 
