@@ -7,9 +7,9 @@ only these. Unknown fields are refused, strings are length-limited.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from meetings.domain.model import Attendance, Role, Visibility
 
@@ -21,6 +21,24 @@ IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Patch(Command):
+    """A partial update: fields not sent stay as they are; `null` is refused except for the
+    fields in NULLABLE (where it clears the value), instead of failing in the database."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null(self) -> Self:
+        nulls = sorted(
+            name
+            for name in self.model_fields_set
+            if getattr(self, name) is None and name not in self.NULLABLE
+        )
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null; leave the field out instead")
+        return self
 
 
 class Login(Command):
@@ -43,6 +61,12 @@ class CreateCouncil(Command):
     quorum_den: Annotated[int, Field(ge=1, le=100)] = 2
     quorum_strict: bool = True
 
+    @model_validator(mode="after")
+    def _fraction(self) -> Self:
+        if self.quorum_num > self.quorum_den:
+            raise ValueError("a quorum is a fraction of at most 1 (quorum_num ≤ quorum_den)")
+        return self
+
 
 class AddMember(Command):
     user_id: Id
@@ -52,7 +76,9 @@ class AddMember(Command):
     term_end: date | None = None
 
 
-class UpdateMember(Command):
+class UpdateMember(Patch):
+    NULLABLE = frozenset({"term_start", "term_end"})
+
     role: Role | None = None
     title: Annotated[str, StringConstraints(max_length=200)] | None = None
     term_start: date | None = None
@@ -67,7 +93,9 @@ class CreateMeeting(Command):
     starts_at: datetime | None = None
 
 
-class UpdateMeeting(Command):
+class UpdateMeeting(Patch):
+    NULLABLE = frozenset({"starts_at"})
+
     title: Name | None = None
     session_name: Annotated[str, StringConstraints(max_length=300)] | None = None
     location: Annotated[str, StringConstraints(max_length=300)] | None = None
@@ -105,7 +133,9 @@ class CreateItem(Command):
     position: Annotated[int, Field(ge=0, le=10000)] | None = None
 
 
-class UpdateItem(Command):
+class UpdateItem(Patch):
+    NULLABLE = frozenset({"duration_minutes"})
+
     title: Name | None = None
     description: Text | None = None
     presenter: Annotated[str, StringConstraints(max_length=200)] | None = None
@@ -123,7 +153,9 @@ class SetCurrentItem(Command):
     idempotency_key: IdempotencyKey | None = None
 
 
-class UpdateDocument(Command):
+class UpdateDocument(Patch):
+    NULLABLE = frozenset({"agenda_item_id"})
+
     title: Name | None = None
     visibility: Visibility | None = None
     agenda_item_id: Id | None = None

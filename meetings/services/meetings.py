@@ -164,6 +164,12 @@ async def update_meeting(
         if meeting.status not in EDITABLE_MEETING:
             raise Conflict(f"a {meeting.status} meeting cannot be edited", code="meeting_locked")
         changes = cmd.model_dump(exclude_unset=True)
+        num = changes.get("quorum_num", meeting.quorum_num)
+        den = changes.get("quorum_den", meeting.quorum_den)
+        if num > den:
+            raise InvalidInput(
+                "a quorum is a fraction of at most 1 (quorum_num ≤ quorum_den)", code="bad_quorum"
+            )
         if "starts_at" in changes and changes["starts_at"] is not None:
             changes["starts_at"] = as_utc(changes["starts_at"])
         for key, value in changes.items():

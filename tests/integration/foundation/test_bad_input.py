@@ -292,6 +292,46 @@ async def test_oversized_json_is_413(world: World) -> None:
     )
 
 
+async def test_null_in_a_partial_update_is_422_not_a_database_error(world: World) -> None:
+    member = await world.member_id(world.user_ids["delegate"])
+    item = await world.new_item()
+    document = await world.shared_document_for_versions()
+    m = world.meeting_id
+    for path, body in [
+        (f"/api/councils/{world.council_id}/members/{member}", {"role": None}),
+        (f"/api/councils/{world.council_id}/members/{member}", {"title": None}),
+        (f"/api/meetings/{m}", {"title": None}),
+        (f"/api/meetings/{m}", {"quorum_num": None}),
+        (f"/api/meetings/{m}/agenda/{item}", {"description": None}),
+        (f"/api/documents/{document}", {"visibility": None}),
+        (f"/api/documents/{document}", {"allowed_user_ids": None}),
+    ]:
+        await refused(world, "PATCH", path, 422, "validation", role="admin", json=body)
+    await refused(
+        world,
+        "PATCH",
+        f"/api/meetings/{m}",
+        422,
+        "bad_quorum",
+        role="admin",
+        json={"quorum_num": 3, "quorum_den": 2},
+    )
+    await refused(
+        world,
+        "POST",
+        "/api/councils",
+        422,
+        "validation",
+        role="admin",
+        json={"name": "x", "quorum_num": 5, "quorum_den": 4},
+    )
+    # null where it means "clear" is accepted
+    status, body, _ = await world.http(
+        "admin", "PATCH", f"/api/meetings/{m}/agenda/{item}", json={"duration_minutes": None}
+    )
+    assert status == 200 and body["duration_minutes"] is None
+
+
 async def test_missing_fields_name_the_field(world: World) -> None:
     error = await refused(
         world, "POST", "/api/meetings", 422, "validation", json={"title": "no council"}
