@@ -65,7 +65,7 @@ async def pg_available() -> tuple[bool, str]:
         conn = await asyncpg.connect(PG_ADMIN, timeout=3)
         await conn.close()
         return True, ""
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+    except Exception as exc:  # any failure means "not available"
         return False, str(exc)
 
 
@@ -93,7 +93,9 @@ async def _seed(url: str, data_dir: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-async def template(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Template]:
+async def template(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Template]:
     folder = tmp_path_factory.mktemp(f"template-{backend}")
     if backend == "sqlite":
         path = folder / "quorum.sqlite3"
