@@ -176,8 +176,9 @@ async def server(template: Template, tmp_path: Path) -> AsyncIterator[Running]:
         await asyncio.sleep(0.01)
     port = uv.servers[0].sockets[0].getsockname()[1]
     session = aiohttp.ClientSession()
-    running = Running(f"http://127.0.0.1:{port}", settings, _services_of(app), template.seeded["council_id"],
-                      template.seeded["meeting_id"], template.backend, session)
+    running = Running(f"http://127.0.0.1:{port}", settings, _services_of(app),
+                      template.seeded["council_id"], template.seeded["meeting_id"],
+                      template.backend, session)
     try:
         yield running
     finally:
