@@ -52,7 +52,7 @@ class SocketCommand:
 
 class Join(c.Command):
     meeting_id: c.Id
-    since_seq: Annotated[int, Field(ge=0, le=2**62)] | None = None
+    since_seq: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
 
 
 class Empty(c.Command):

@@ -72,7 +72,7 @@ class UpsertAnnotation(c.Command):
     text: str | None = None
     anchor: dict[str, Any] | None = None
     shared: bool = False
-    base_version: Annotated[int, Field(ge=0, le=2**31)] = 0
+    base_version: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     idempotency_key: c.IdempotencyKey | None = None
 
 
@@ -82,7 +82,7 @@ class DeleteAnnotation(c.Command):
 
 
 class SyncAnnotations(c.Command):
-    since: Annotated[int, Field(ge=0, le=2**62)] = 0
+    since: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     limit: Annotated[int, Field(ge=1, le=SYNC_LIMIT)] = SYNC_LIMIT
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 import anyio
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -25,6 +25,7 @@ from meetings.documents.certification import (
 from meetings.documents.ingest import inspect_pdf, safe_filename
 from meetings.domain.errors import Conflict, InvalidInput, NotFound
 from meetings.domain.events import iso
+from meetings.services import commands as c
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_item, get_meeting
 from meetings.storage.tables import Council, Meeting, utcnow
@@ -47,8 +48,8 @@ class DraftUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
-    poll_id: Annotated[int, Field(ge=1, le=2**62)] | None = None
-    agenda_item_id: Annotated[int, Field(ge=1, le=2**62)] | None = None
+    poll_id: c.Id | None = None
+    agenda_item_id: c.Id | None = None
     public: bool | None = None
 
 

@@ -209,7 +209,7 @@ async def start_session(
         raise InvalidInput(exc.message, code="bad_certificate") from None
     now = utcnow()
     row = SigningSession(
-        id=secrets.token_urlsafe(24),
+        id=secrets.token_hex(16),
         kind=kind,
         target_id=target_id,
         user_id=actor.user_id,

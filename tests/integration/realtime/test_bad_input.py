@@ -46,6 +46,8 @@ async def test_bad_input_is_an_error_ack_and_changes_nothing(server: Running) ->
         ("meeting.join", {"meeting_id": m, "extra": 1}, "validation"),
         ("meeting.join", {"meeting_id": -4}, "validation"),
         ("meeting.join", {"meeting_id": 99999}, "not_found"),
+        ("meeting.join", {"meeting_id": 2**40}, "validation"),
+        ("meeting.join", {"meeting_id": m, "since_seq": 2**40}, "validation"),
         ("meeting.join", {"meeting_id": draft["id"]}, "not_found"),
         ("meeting.open", {"meeting_id": m}, "forbidden"),
         ("meeting.open", {"meeting_id": draft["id"]}, "not_found"),
