@@ -7,6 +7,7 @@ The same token is the session cookie, the `Authorization: Bearer` value and the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -26,8 +27,13 @@ from meetings.storage.tables import AuthToken, LoginAttempt, Membership, User, p
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-# a hash of a random password: checking it costs as much as a real check (no user enumeration)
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, made on first use: checking an unknown user's password
+    against it costs as much as a real check, so timing does not reveal who has an account."""
+    return _hasher.hash(secrets.token_hex(16))
 LOGIN_WINDOW = timedelta(minutes=15)
 
 
@@ -93,7 +99,7 @@ async def login(
         ).scalar_one_or_none()
     if (failures_name or 0) >= limit or (failures_ip or 0) >= limit * 5:
         raise RateLimited("too many failed logins; wait 15 minutes and try again")
-    ok = await _verify(user.password_hash if user else _DUMMY_HASH, password)
+    ok = await _verify(user.password_hash if user else _dummy_hash(), password)
     ok = ok and user is not None and user.is_active
     async with services.uow() as uow:
         uow.session.add(LoginAttempt(username=name, ip=ip[:64], ok=ok))

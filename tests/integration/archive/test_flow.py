@@ -19,8 +19,8 @@ TITLE = "Nghị quyết về dự toán ngân sách tỉnh năm 2026"
 
 def quorum_verify(path: Path, pki: TestPki) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "meetings.cli", "verify", str(path), "--trust",
-         str(pki.root_cert_path), "--cert", str(pki.intermediate.cert_path)],
+        [sys.executable, "-m", "meetings.cli", "verify", "--trust", str(pki.root_cert_path),
+         "--cert", str(pki.intermediate.cert_path), str(path)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
