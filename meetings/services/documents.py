@@ -397,25 +397,36 @@ class Download:
     personal: bool  # confidential: watermarked for this user, never cached by proxies
 
 
+async def readable_version(
+    session: AsyncSession, actor: Actor, document_id: int, version_number: int | None
+) -> tuple[Document, DocumentVersion]:
+    """A document and one of its versions (the newest by default), if the caller may read it.
+
+    What the caller may not read does not exist: `not_found`, as for an unknown id.
+    """
+    doc = await session.get(Document, document_id)
+    if doc is None or doc.deleted_at is not None:
+        raise NotFound(f"no document {document_id}")
+    meeting = await get_meeting(session, actor, doc.meeting_id)
+    allowed = await _allowed(session, document_id) if doc.visibility in NAMED else []
+    if not may_read(actor, meeting, doc, allowed):
+        raise NotFound(f"no document {document_id}")
+    query = select(DocumentVersion).where(col(DocumentVersion.document_id) == document_id)
+    if version_number is not None:
+        query = query.where(col(DocumentVersion.number) == version_number)
+    version = (
+        await session.execute(query.order_by(col(DocumentVersion.number).desc()).limit(1))
+    ).scalar_one_or_none()
+    if version is None:
+        raise NotFound(f"no version {version_number} of document {document_id}")
+    return doc, version
+
+
 async def open_version(
     services: Services, actor: Actor, document_id: int, version_number: int | None = None
 ) -> Download:
     async with services.db.reading() as session:
-        doc = await session.get(Document, document_id)
-        if doc is None or doc.deleted_at is not None:
-            raise NotFound(f"no document {document_id}")
-        meeting = await get_meeting(session, actor, doc.meeting_id)
-        allowed = await _allowed(session, document_id) if doc.visibility in NAMED else []
-        if not may_read(actor, meeting, doc, allowed):
-            raise NotFound(f"no document {document_id}")
-        query = select(DocumentVersion).where(col(DocumentVersion.document_id) == document_id)
-        if version_number is not None:
-            query = query.where(col(DocumentVersion.number) == version_number)
-        version = (
-            await session.execute(query.order_by(col(DocumentVersion.number).desc()).limit(1))
-        ).scalar_one_or_none()
-        if version is None:
-            raise NotFound(f"no version {version_number} of document {document_id}")
+        doc, version = await readable_version(session, actor, document_id, version_number)
     if doc.visibility != Visibility.confidential:
         return Download(None, version.sha256, version.filename, version.size, False)
     stamp = [actor.name, f"MẬT / CONFIDENTIAL · {actor.username}", iso(utcnow()) or ""]

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
-from sqlalchemy import select
-from sqlmodel import col
 
 from meetings.documents.page_image import (
     DEFAULT_WIDTH,
@@ -33,9 +31,8 @@ from meetings.domain.errors import InvalidInput, NotFound
 from meetings.domain.events import iso
 from meetings.domain.model import Visibility
 from meetings.services.context import Actor, Services
-from meetings.services.documents import NAMED, may_read
-from meetings.services.loading import get_meeting
-from meetings.storage.tables import Document, DocumentAccess, DocumentVersion, utcnow
+from meetings.services.documents import readable_version
+from meetings.storage.tables import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -126,26 +123,7 @@ async def page_image(
     if width not in WIDTHS:
         raise InvalidInput(f"width is one of {list(WIDTHS)}", code="bad_width")
     async with services.db.reading() as session:
-        doc = await session.get(Document, document_id)
-        if doc is None or doc.deleted_at is not None:
-            raise NotFound(f"no document {document_id}")
-        meeting = await get_meeting(session, actor, doc.meeting_id)
-        allowed: list[int] = []
-        if doc.visibility in NAMED:
-            rows = await session.execute(
-                select(col(DocumentAccess.user_id)).where(col(DocumentAccess.document_id) == doc.id)
-            )
-            allowed = list(rows.scalars())
-        if not may_read(actor, meeting, doc, allowed):
-            raise NotFound(f"no document {document_id}")
-        query = select(DocumentVersion).where(col(DocumentVersion.document_id) == document_id)
-        if version_number is not None:
-            query = query.where(col(DocumentVersion.number) == version_number)
-        version = (
-            await session.execute(query.order_by(col(DocumentVersion.number).desc()).limit(1))
-        ).scalar_one_or_none()
-    if version is None:
-        raise NotFound(f"no version {version_number} of document {document_id}")
+        doc, version = await readable_version(session, actor, document_id, version_number)
     if not 0 <= page < version.page_count:
         raise NotFound(
             f"page {page} is not in this version (pages 0..{version.page_count - 1})",
