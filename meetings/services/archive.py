@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from meetings.documents.signing.validate import verify_pdf_bytes
-from meetings.domain.errors import Conflict, InvalidInput, NotFound
+from meetings.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from meetings.domain.events import iso
 from meetings.domain.text import fold
 from meetings.services.context import Actor, Services
@@ -157,16 +157,35 @@ async def publish(services: Services, actor: Actor, record_id: int) -> dict[str,
         return out
 
 
+def archive_scope(actor: Actor, council_id: int | None) -> set[int] | None:
+    """The councils whose archive the caller may list and export (None: all, administrators).
+
+    The archive is the staff's: a caller who staffs no council is refused (`forbidden`), a
+    council the caller does not belong to is hidden (`not_found`)."""
+    if council_id is not None:
+        if not actor.is_admin and actor.role_in(council_id) is None:
+            raise NotFound(f"no council {council_id}")
+        actor.require_staff(council_id)
+        return {council_id}
+    if actor.is_admin:
+        return None
+    councils = {c for c in actor.roles if actor.is_staff(c)}
+    if not councils:
+        raise Forbidden("only a council's secretariat or chair may see its archive")
+    return councils
+
+
 async def list_records(
     services: Services, actor: Actor, council_id: int | None
 ) -> list[dict[str, Any]]:
     """The archive of the councils the caller staffs (administrators: all)."""
+    councils = archive_scope(actor, council_id)
     async with services.db.reading() as session:
         query = select(ArchiveRecord).order_by(col(ArchiveRecord.id))
-        if council_id is not None:
-            query = query.where(col(ArchiveRecord.council_id) == council_id)
+        if councils is not None:
+            query = query.where(col(ArchiveRecord.council_id).in_(councils))
         rows = await session.scalars(query)
-        return [record_public(r) for r in rows if actor.is_staff(r.council_id)]
+        return [record_public(r) for r in rows]
 
 
 async def staff_record(services: Services, actor: Actor, record_id: int) -> ArchiveRecord:

@@ -25,8 +25,8 @@ from sqlmodel import col
 from meetings.documents.signing.validate import verify_pdf_bytes
 from meetings.domain.events import iso
 from meetings.domain.text import fold
-from meetings.services.archive import record_public
-from meetings.services.context import Services
+from meetings.services.archive import archive_scope, record_public
+from meetings.services.context import Actor, Services
 from meetings.services.signing_keys import runtime
 from meetings.storage.tables import AuditEntry, AuditHead
 from meetings.storage.tables_archive import ArchiveRecord
@@ -138,6 +138,11 @@ def _file_name(record: ArchiveRecord) -> str:
     stem = fold(record.number or record.title).replace("/", "-")
     stem = re.sub(r"[^a-z0-9-]+", "-", stem).strip("-")[:60] or "document"
     return f"{record.kind}/{record.id:05d}-{stem}.pdf"
+
+
+async def export_for(services: Services, actor: Actor, council_id: int | None) -> bytes:
+    """GET /api/archive/export: the bundle of the councils the caller staffs (`archive_scope`)."""
+    return await export_bundle(services, archive_scope(actor, council_id))
 
 
 async def export_bundle(services: Services, council_ids: set[int] | None = None) -> bytes:

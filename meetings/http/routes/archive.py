@@ -168,16 +168,7 @@ async def publish(call: Call) -> dict[str, Any]:
 
 
 async def export(call: Call) -> Response:
-    me = call.me
-    council_id = call.query_int("council_id")
-    if council_id is not None:
-        me.require_staff(council_id)
-        councils: set[int] | None = {council_id}
-    elif me.is_admin:
-        councils = None
-    else:
-        councils = {c for c in me.roles if me.is_staff(c)}
-    data = await archive_check.export_bundle(call.services, councils)
+    data = await archive_check.export_for(call.services, call.me, call.query_int("council_id"))
     return Response(
         data,
         media_type="application/zip",
