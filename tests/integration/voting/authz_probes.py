@@ -18,12 +18,12 @@ from tests.integration.foundation.authz import Key, Probe, ProbeFactory
 from tests.integration.foundation.conftest import World
 
 P = "/api/polls/{poll_id}"
-_sittings: dict[int, int] = {}
 
 
 async def sitting(w: World) -> int:
     """An open meeting of the world's council with a quorum (chair + delegate001..003)."""
-    if id(w) not in _sittings:
+    store: dict[str, int] = vars(w).setdefault("_polls_probes", {})  # not by id(w): reused
+    if "sitting" not in store:
         meeting_id = await w.new_meeting(open_=True)
         async with w.services.db.reading() as session:
             present = (
@@ -39,8 +39,8 @@ async def sitting(w: World) -> int:
         for user_id in users:
             body = c.RecordAttendance(user_id=user_id, attendance=Attendance.present)
             await meetings.record_attendance(w.services, w.admin, meeting_id, body)
-        _sittings[id(w)] = meeting_id
-    return _sittings[id(w)]
+        store["sitting"] = meeting_id
+    return store["sitting"]
 
 
 async def new_poll(w: World, state: str = "draft", *, secret: bool = False) -> int:
