@@ -35,14 +35,17 @@ def _flag(call: Call, name: str) -> bool | None:
     raise InvalidInput(f"query parameter {name!r} is true or false", code="bad_query")
 
 
-async def pdf_response(services: Services, sha256: str, filename: str) -> Response:
+async def pdf_response(
+    services: Services, sha256: str, filename: str, *, public: bool = False
+) -> Response:
+    """A stored PDF: immutable (its name is its hash); shared caches may keep only public ones."""
     path = services.blobs.path(sha256)
     stat = await anyio.to_thread.run_sync(path.stat)
     response = FileResponse(path, media_type="application/pdf", stat_result=stat)
     response.headers.update(
         {
             "etag": f'"{sha256}"',
-            "cache-control": "public, max-age=31536000, immutable",
+            "cache-control": f"{'public' if public else 'private'}, max-age=31536000, immutable",
             "content-disposition": f"inline; filename=\"document.pdf\"; filename*=UTF-8''"
             f"{quote(filename)}",
         }

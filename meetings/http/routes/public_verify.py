@@ -141,7 +141,9 @@ async def public_file(call: Call) -> Response:
 
     record = await archive.public_record(call.services, call.int_param("record_id"))
     stem = re.sub(r"[^a-z0-9-]+", "-", fold(record.number or record.title)).strip("-")[:60]
-    return await pdf_response(call.services, record.sha256, f"nghi-quyet-{stem or record.id}.pdf")
+    return await pdf_response(
+        call.services, record.sha256, f"nghi-quyet-{stem or record.id}.pdf", public=True
+    )
 
 
 ROUTES: list[Api] = [

@@ -55,9 +55,10 @@ async def test_poll_to_verified_public_resolution(flow: Flow, tmp_path: Path) ->
 
     generated = await flow.call("POST", f"/api/resolutions/{draft['id']}/generate")
     assert generated["number"] == "1/NQ-HĐND" and generated["status"] == "generated"
-    status, pdf, _ = await server.http(
+    status, pdf, headers = await server.http(
         "GET", f"/api/resolutions/{draft['id']}/file?which=generated", token=flow.secretary
     )
+    assert headers["cache-control"].startswith("private")  # not public yet: no shared cache
     text = pdf_text(pdf)
     assert "Nghị quyết số 1/NQ-HĐND" in text and TITLE in text and "Tán thành" in text
     assert "Điều 1. Phê chuẩn dự toán thu ngân sách nhà nước." in text  # the draft's page
@@ -87,6 +88,7 @@ async def test_poll_to_verified_public_resolution(flow: Flow, tmp_path: Path) ->
     assert entry["label"] == "Nghị quyết số 1/NQ-HĐND" and entry["title"] == TITLE
     status, archived_pdf, headers = await server.http("GET", entry["download_url"])
     assert status == 200 and headers["content-type"] == "application/pdf"
+    assert headers["cache-control"].startswith("public")  # published: any cache may keep it
     assert hashlib.sha256(archived_pdf).hexdigest() == entry["sha256"] == record["sha256"]
 
     # verify: the public endpoint and `quorum verify`
