@@ -98,6 +98,7 @@ class AgendaChanged(Data):
 
 class CurrentItemChanged(Data):
     item_id: int | None
+    previous_item_id: int | None
 
 
 class SpeakerData(Data):
@@ -137,7 +138,10 @@ EVENT_SCHEMAS: dict[str, tuple[type[Data], str]] = {
     "participant_removed": (ParticipantRemoved, "an invitation was withdrawn; the new quorum"),
     "attendance_changed": (AttendanceChanged, "a check-in or the secretariat's record"),
     "agenda_changed": (AgendaChanged, "the whole numbered agenda after any change"),
-    "current_item_changed": (CurrentItemChanged, "the chair moved the sitting to an item"),
+    "current_item_changed": (
+        CurrentItemChanged,
+        "the chair moved the sitting to an item; the previous item is now done",
+    ),
     "speakers_changed": (SpeakersChanged, "one item's whole speakers list, server time"),
     "document_added": (DocumentEvent, "a document; restricted ones are only named"),
     "document_version_added": (DocumentEvent, "a new version of a document"),
@@ -171,6 +175,11 @@ def apply_event(snapshot: dict[str, Any], event: dict[str, Any]) -> dict[str, An
         meeting.update(data)
     elif kind == "current_item_changed":
         meeting["current_item_id"] = data["item_id"]
+        for item in snap["agenda"]:  # the previous item is done, the new one current
+            if item["id"] == data["previous_item_id"]:
+                item["status"] = "done"
+            if item["id"] == data["item_id"]:
+                item["status"] = "current"
     elif kind == "agenda_changed":
         snap["agenda"] = data["items"]
     elif kind == "speakers_changed":

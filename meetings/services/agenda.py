@@ -225,15 +225,20 @@ async def set_current(services: Services, actor: Actor, cmd: c.SetCurrentItem) -
             item = await get_item(uow.session, meeting, cmd.item_id)
         if meeting.current_item_id == cmd.item_id:
             return {"item_id": cmd.item_id, "unchanged": True}
-        if meeting.current_item_id is not None:
-            previous = await uow.session.get(AgendaItem, meeting.current_item_id)
+        previous_id = meeting.current_item_id
+        if previous_id is not None:
+            previous = await uow.session.get(AgendaItem, previous_id)
             if previous is not None:
                 previous.status = ItemStatus.done.value
         if cmd.item_id is not None:
             item.status = ItemStatus.current.value
         meeting.current_item_id = cmd.item_id
-        await uow.session.flush()
-        await uow.emit(pk(meeting), "current_item_changed", {"item_id": cmd.item_id})
-        await _changed(uow, pk(meeting))
+        # one event says it all: the previous item is done, the new one current (clients set
+        # both statuses); the whole agenda is not re-sent to every tablet on each move
+        await uow.emit(
+            pk(meeting),
+            "current_item_changed",
+            {"item_id": cmd.item_id, "previous_item_id": previous_id},
+        )
         await uow.commit()
         return {"item_id": cmd.item_id}
