@@ -31,10 +31,12 @@ run: install frontend
 lint: install
 	$(UV) run ruff check meetings realtime tests
 	$(UV) run lint-imports
+	$(UV) run mypy meetings realtime
 
 test: install system-deps frontend
 	$(UV) run ruff check meetings realtime tests
 	$(UV) run lint-imports
+	$(UV) run mypy meetings realtime
 	$(UV) run pytest -q -p no:cacheprovider
 
 test-fast: install
