@@ -5,12 +5,42 @@ A meeting the caller may not see answers `not_found`, not `forbidden`, so ids ca
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meetings.domain.errors import NotFound
 from meetings.domain.model import MeetingStatus
 from meetings.services.context import Actor
 from meetings.storage.tables import AgendaItem, Council, Meeting
+
+
+class InMeeting(Protocol):
+    meeting_id: int
+
+
+Row = TypeVar("Row", bound=InMeeting)
+
+
+async def get_in_meeting(
+    session: AsyncSession,
+    actor: Actor,
+    table: type[Row],
+    row_id: int,
+    what: str,
+    *,
+    lock: bool = False,
+) -> tuple[Row, Meeting]:
+    """A row that belongs to a meeting, and its meeting; `not_found` for both an unknown id and
+    a row in a meeting the caller may not see (the two are indistinguishable)."""
+    row = await session.get(table, row_id, with_for_update=lock)
+    if row is None:
+        raise NotFound(f"no {what} {row_id}")
+    try:
+        meeting = await get_meeting(session, actor, row.meeting_id)
+    except NotFound:
+        raise NotFound(f"no {what} {row_id}") from None
+    return row, meeting
 
 
 def may_see_meeting(actor: Actor, meeting: Meeting) -> bool:

@@ -35,7 +35,7 @@ from meetings.domain.voting import (
     validate_choice,
 )
 from meetings.services.context import Actor, Services
-from meetings.services.loading import get_item, get_meeting
+from meetings.services.loading import get_in_meeting, get_item, get_meeting
 from meetings.services.meetings import meeting_rule, quorum_of
 from meetings.services.poll_commands import CancelPoll, CreatePoll, spec_of
 from meetings.storage.tables import Meeting, Participant, User, utcnow
@@ -80,14 +80,7 @@ def may_see_result(actor: Actor, meeting: Meeting, poll: Poll) -> bool:
 async def load_poll(
     session: AsyncSession, actor: Actor, poll_id: int, *, lock: bool = False
 ) -> tuple[Poll, Meeting]:
-    poll = await session.get(Poll, poll_id, with_for_update=lock)
-    if poll is None:
-        raise NotFound(f"no poll {poll_id}")
-    try:
-        meeting = await get_meeting(session, actor, poll.meeting_id)
-    except NotFound:
-        raise NotFound(f"no poll {poll_id}") from None
-    return poll, meeting
+    return await get_in_meeting(session, actor, Poll, poll_id, "poll", lock=lock)
 
 
 async def open_votes(session: AsyncSession, poll_id: int) -> list[dict[str, Any]]:

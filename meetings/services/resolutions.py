@@ -27,7 +27,7 @@ from meetings.domain.errors import Conflict, InvalidInput, NotFound
 from meetings.domain.events import iso
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
-from meetings.services.loading import get_item, get_meeting
+from meetings.services.loading import get_in_meeting, get_item, get_meeting
 from meetings.storage.tables import Council, Meeting, utcnow
 from meetings.storage.tables_archive import Resolution
 from meetings.storage.tables_polls import Poll
@@ -82,14 +82,7 @@ def local_date(at: dt.datetime | None) -> dt.date:
 async def get_resolution(
     session: AsyncSession, actor: Actor, resolution_id: int, *, lock: bool = False
 ) -> tuple[Resolution, Meeting]:
-    res = await session.get(Resolution, resolution_id, with_for_update=lock)
-    if res is None:
-        raise NotFound(f"no resolution {resolution_id}")
-    try:
-        meeting = await get_meeting(session, actor, res.meeting_id)
-    except NotFound:
-        raise NotFound(f"no resolution {resolution_id}") from None
-    return res, meeting
+    return await get_in_meeting(session, actor, Resolution, resolution_id, "resolution", lock=lock)
 
 
 async def _check_poll(session: AsyncSession, meeting: Meeting, poll_id: int) -> Poll:
