@@ -37,6 +37,15 @@ def _dummy_hash() -> str:
 LOGIN_WINDOW = timedelta(minutes=15)
 
 
+TOKEN_PREFIX = "qrm_"
+
+
+def new_token() -> str:
+    """A fresh bearer token: a fixed prefix (so secret scanners can spot a leaked one, and a
+    token never begins with "-", which a command line would read as an option) and 256 bits."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -106,7 +115,7 @@ async def login(
         if not ok or user is None:
             await uow.commit()
             raise Unauthenticated("wrong username or password", code="bad_credentials")
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         uow.session.add(
             AuthToken(
                 token_hash=token_digest(token),

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import base64
 import getpass
+import os
 import sys
 from typing import Any
 
@@ -26,7 +27,12 @@ from meetings.documents.signing.remote import read_certificate_pkcs11, sign_dige
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="quorum sign-remote", description=__doc__.splitlines()[0])
     p.add_argument("--url", required=True, help="server base URL, e.g. https://hdnd.example.vn")
-    p.add_argument("--token", required=True, help="API bearer token of the signing user")
+    p.add_argument(
+        "--token",
+        default=os.environ.get("QUORUM_TOKEN"),
+        required="QUORUM_TOKEN" not in os.environ,
+        help="API bearer token of the signing user (or set QUORUM_TOKEN, which `ps` does not show)",
+    )
     p.add_argument("--session", required=True, help="signing session id shown by the server")
     p.add_argument("--pkcs11-module", required=True, help="path of the token's PKCS#11 module")
     p.add_argument("--token-label", required=True, help="label of the PKCS#11 token")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -117,7 +116,7 @@ async def mint_tokens(
     from sqlmodel import col
 
     from meetings.config import Settings
-    from meetings.services.auth import token_digest
+    from meetings.services.auth import new_token, token_digest
     from meetings.services.context import create_services
     from meetings.storage.tables import AuthToken, User, utcnow
 
@@ -129,7 +128,7 @@ async def mint_tokens(
                 await uow.session.execute(select(User).where(col(User.username).in_(usernames)))
             ).scalars()
             for user in users:
-                tokens[user.username] = token = secrets.token_urlsafe(32)
+                tokens[user.username] = token = new_token()
                 uow.session.add(
                     AuthToken(
                         token_hash=token_digest(token),
