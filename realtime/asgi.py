@@ -19,6 +19,7 @@ from meetings.http.routes import archive as archive_routes
 from meetings.http.routes import polls as poll_routes
 from meetings.services.context import Services, create_services
 from realtime import commands_annotations, commands_archive, commands_polls
+from realtime.manager import DirectEmitManager, DirectEmitRedisManager
 from realtime.namespace import QuorumNamespace
 from realtime.presence import Presence
 from realtime.protocol import CORE_COMMANDS
@@ -29,7 +30,9 @@ FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 
 
 def create_sio(settings: Settings) -> socketio.AsyncServer:
-    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    manager = (
+        DirectEmitRedisManager(settings.redis_url) if settings.redis_url else DirectEmitManager()
+    )
     return socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,

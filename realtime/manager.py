@@ -1,0 +1,70 @@
+"""Socket.IO client managers whose room emits hand packets to the sockets directly
+(docs/PERFORMANCE.md, "Realtime: connections and broadcast").
+
+python-socketio's `AsyncManager.emit` encodes a room emit once, then creates one asyncio task
+per recipient and waits for all of them. Each task only puts the packet on that socket's
+unbounded queue (its writer task does the sending), so the tasks buy no concurrency: they are
+pure overhead, paid 500 times per vote-progress update and 2,000 times per agenda move. Here the
+packets are queued in a plain loop. Emits with an ack callback (unique per recipient) and
+single-client emits keep the library's path. The Redis variant inherits this through its MRO:
+`AsyncPubSubManager` delivers messages from Redis with `super().emit`, which lands here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import socketio
+from engineio import packet as eio_packet
+from socketio import packet
+
+log = logging.getLogger("quorum.fanout")
+
+
+class DirectEmitManager(socketio.AsyncManager):  # type: ignore[misc]
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        room = to or room
+        if callback is not None or namespace not in self.rooms:
+            await super().emit(
+                event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
+            )
+            return
+        if isinstance(data, tuple):
+            args = list(data)
+        elif data is not None:
+            args = [data]
+        else:
+            args = []
+        skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
+        encoded = self.server.packet_class(
+            packet.EVENT, namespace=namespace, data=[event, *args]
+        ).encode()
+        frames = [
+            eio_packet.Packet(eio_packet.MESSAGE, part)
+            for part in (encoded if isinstance(encoded, list) else [encoded])
+        ]
+        send = self.server.eio.send_packet
+        # get_participants iterates over a copy: sockets may come and go while we send
+        for sid, eio_sid in self.get_participants(namespace, room):
+            if sid in skip:
+                continue
+            for frame in frames:
+                try:
+                    await send(eio_sid, frame)
+                except Exception:  # a socket closing meanwhile; the others still get it
+                    log.debug("could not queue a packet for %s", sid, exc_info=True)
+
+
+class DirectEmitRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  # type: ignore[misc]
+    """Publishes through Redis like `AsyncRedisManager`; delivers locally like the above."""
