@@ -164,30 +164,41 @@ class Presence:
                 ["worker_id"],
                 {"heartbeat_at": now},
             )
+            users: dict[int, list[int]] = {}
             for meeting_id, user_id in sorted(dirty):
+                users.setdefault(meeting_id, []).append(user_id)
+            for meeting_id, ids in users.items():
                 changed.add(meeting_id)
-                await session.execute(
-                    delete(PresenceRow).where(
-                        col(PresenceRow.worker_id) == self.worker_id,
-                        col(PresenceRow.meeting_id) == meeting_id,
-                        col(PresenceRow.user_id) == user_id,
-                    )
-                )
-                devices = self._counts.get((meeting_id, user_id), 0)
-                if devices:
-                    await session.execute(
-                        insert(PresenceRow).values(
-                            worker_id=self.worker_id,
-                            meeting_id=meeting_id,
-                            user_id=user_id,
-                            devices=devices,
-                        )
-                    )
+                await self._rewrite(session, meeting_id, ids)
             changed |= await self._drop_stale(session, now)
             for meeting_id in sorted(changed):
                 await self._push(uow.volatile, session, meeting_id)
             await uow.commit()
         return changed
+
+    async def _rewrite(self, session: AsyncSession, meeting_id: int, user_ids: list[int]) -> None:
+        """Replace this worker's rows of these members: one DELETE per 500 members and one
+        multi-row INSERT, not two statements per member (2,000 tablets join within seconds)."""
+        for start in range(0, len(user_ids), 500):
+            await session.execute(
+                delete(PresenceRow).where(
+                    col(PresenceRow.worker_id) == self.worker_id,
+                    col(PresenceRow.meeting_id) == meeting_id,
+                    col(PresenceRow.user_id).in_(user_ids[start : start + 500]),
+                )
+            )
+        rows = [
+            {
+                "worker_id": self.worker_id,
+                "meeting_id": meeting_id,
+                "user_id": user_id,
+                "devices": devices,
+            }
+            for user_id in user_ids
+            if (devices := self._counts.get((meeting_id, user_id), 0))
+        ]
+        if rows:
+            await session.execute(insert(PresenceRow), rows)
 
     async def _drop_stale(self, session: AsyncSession, now: Any) -> set[int]:
         cutoff = now - timedelta(seconds=self.stale_after)
