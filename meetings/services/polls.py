@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -85,13 +87,7 @@ async def load_poll(
 
 async def open_votes(session: AsyncSession, poll_id: int) -> list[dict[str, Any]]:
     """An open poll's ballots with the voters' names, by name."""
-    rows = await session.execute(
-        select(PollVote, User)
-        .join(User, col(User.id) == col(PollVote.user_id))
-        .where(col(PollVote.poll_id) == poll_id)
-        .order_by(col(User.name))
-    )
-    return [{"user_id": v.user_id, "name": u.name, "choice": v.choice} for v, u in rows.all()]
+    return (await _open_votes_of(session, [poll_id]))[poll_id]
 
 
 async def _choices(session: AsyncSession, poll: Poll, spec: PollSpec) -> list[NormalizedChoice]:
@@ -372,44 +368,113 @@ async def vote_event(services: Services, actor: Actor, poll_id: int) -> dict[str
         return to_vote_event(meta, result, votes)
 
 
-async def polls_snapshot(session: AsyncSession, actor: Actor, meeting: Meeting) -> dict[str, Any]:
-    """The meeting's polls as this member sees them, with the caller's own ballots: the choice
-    for open polls, only `{"voted": true}` for secret ones (the receipt stays on the device)."""
-    polls = (
+_COUNTED = (PollStatus.OPEN, PollStatus.CLOSED, PollStatus.PUBLISHED)
+
+
+@dataclass
+class MeetingPolls:
+    """A meeting's polls read once for a whole batch of joins (`state.Joiner`): the polls, how
+    many voted in each, the per-delegate lists of open polls with a result, and the ballots of
+    the batch's callers. Each caller's view (`view_for`) is then built in memory: a join costs
+    no query of its own, however many polls the sitting has had."""
+
+    polls: list[Poll]
+    voted: dict[int, int]
+    votes: dict[int, list[dict[str, Any]]]
+    choices: dict[tuple[int, int], str]  # (poll id, user id) → choice, open polls
+    secret_voted: set[tuple[int, int]]
+
+    def view_for(self, actor: Actor, meeting: Meeting) -> dict[str, Any]:
+        """The polls as this member sees them, with the caller's own ballots: the choice for
+        open polls, only `{"voted": true}` for secret ones (the receipt stays on the device)."""
+        out, mine = [], dict[str, dict[str, Any]]()
+        for poll in self.polls:
+            pid = int(poll.id)  # type: ignore[arg-type]
+            item = poll_public(poll, with_result=may_see_result(actor, meeting, poll))
+            if poll.status in _COUNTED:
+                item["voted"] = self.voted.get(pid, 0)
+            if "result" in item and not poll.secret:
+                item["votes"] = self.votes.get(pid, [])
+            out.append(item)
+            if poll.secret:
+                if (pid, actor.user_id) in self.secret_voted:
+                    mine[str(pid)] = {"voted": True}
+            elif (choice := self.choices.get((pid, actor.user_id))) is not None:
+                mine[str(pid)] = {"voted": True, "choice": choice}
+        return {"polls": out, "my_ballots": mine}
+
+
+async def read_polls(
+    session: AsyncSession, meeting: Meeting, user_ids: Collection[int]
+) -> MeetingPolls:
+    """Read `MeetingPolls` with a fixed number of queries (at most six), whatever the number of
+    polls and callers (`user_ids`: whose own ballots to include, at most a join batch)."""
+    polls = list(
         (
             await session.execute(
                 select(Poll).where(col(Poll.meeting_id) == meeting.id).order_by(col(Poll.id))
             )
-        )
-        .scalars()
-        .all()
+        ).scalars()
     )
-    out, mine = [], {}
-    for poll in polls:
-        item = poll_public(poll, with_result=may_see_result(actor, meeting, poll))
-        if poll.status in (PollStatus.OPEN, PollStatus.CLOSED, PollStatus.PUBLISHED):
-            item["voted"] = await voted_count(session, poll)
-        if "result" in item and not poll.secret:
-            item["votes"] = await open_votes(session, poll.id)  # type: ignore[arg-type]
-        out.append(item)
-        if poll.secret:
-            voted = await session.scalar(
-                select(col(PollParticipation.user_id)).where(
-                    col(PollParticipation.poll_id) == poll.id,
-                    col(PollParticipation.user_id) == actor.user_id,
-                )
+    counted = [p for p in polls if p.status in _COUNTED]
+    open_ids = [int(p.id) for p in counted if not p.secret]  # type: ignore[arg-type]
+    secret_ids = [int(p.id) for p in counted if p.secret]  # type: ignore[arg-type]
+    users = sorted(set(user_ids))
+    voted: dict[int, int] = {}
+    for column, ids in (
+        (col(PollVote.poll_id), open_ids),
+        (col(PollParticipation.poll_id), secret_ids),
+    ):
+        if ids:
+            rows = await session.execute(
+                select(column, func.count()).where(column.in_(ids)).group_by(column)
             )
-            if voted is not None:
-                mine[str(poll.id)] = {"voted": True}
-        else:
-            choice = await session.scalar(
-                select(col(PollVote.choice)).where(
-                    col(PollVote.poll_id) == poll.id, col(PollVote.user_id) == actor.user_id
-                )
+            voted.update({int(pid): int(n) for pid, n in rows.all()})
+    with_list = [
+        int(p.id)  # type: ignore[arg-type]
+        for p in counted
+        if not p.secret and p.status in (PollStatus.CLOSED, PollStatus.PUBLISHED)
+    ]
+    votes = await _open_votes_of(session, with_list) if with_list else {}
+    choices: dict[tuple[int, int], str] = {}
+    secret_voted: set[tuple[int, int]] = set()
+    if open_ids and users:
+        cast_rows = await session.execute(
+            select(col(PollVote.poll_id), col(PollVote.user_id), col(PollVote.choice)).where(
+                col(PollVote.poll_id).in_(open_ids), col(PollVote.user_id).in_(users)
             )
-            if choice is not None:
-                mine[str(poll.id)] = {"voted": True, "choice": choice}
-    return {"polls": out, "my_ballots": mine}
+        )
+        choices = {(int(pid), int(uid)): choice for pid, uid, choice in cast_rows.all()}
+    if secret_ids and users:
+        rows = await session.execute(
+            select(col(PollParticipation.poll_id), col(PollParticipation.user_id)).where(
+                col(PollParticipation.poll_id).in_(secret_ids),
+                col(PollParticipation.user_id).in_(users),
+            )
+        )
+        secret_voted = {(int(pid), int(uid)) for pid, uid in rows.all()}
+    return MeetingPolls(polls, voted, votes, choices, secret_voted)
+
+
+async def _open_votes_of(
+    session: AsyncSession, poll_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """`open_votes` of several polls in one query."""
+    rows = await session.execute(
+        select(col(PollVote.poll_id), col(PollVote.user_id), col(User.name), col(PollVote.choice))
+        .join(User, col(User.id) == col(PollVote.user_id))
+        .where(col(PollVote.poll_id).in_(poll_ids))
+        .order_by(col(User.name))
+    )
+    out: dict[int, list[dict[str, Any]]] = {pid: [] for pid in poll_ids}
+    for pid, uid, name, choice in rows.all():
+        out[int(pid)].append({"user_id": uid, "name": name, "choice": choice})
+    return out
+
+
+async def polls_snapshot(session: AsyncSession, actor: Actor, meeting: Meeting) -> dict[str, Any]:
+    """The meeting's polls as one caller sees them (see `MeetingPolls.view_for`)."""
+    return (await read_polls(session, meeting, [actor.user_id])).view_for(actor, meeting)
 
 
 async def progress(services: Services, poll_id: int) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ Joining at scale (docs/PERFORMANCE.md, "Realtime"): the member-independent part 
 the meeting's `seq`, because every change to it is a meeting event. `SnapshotCache` keeps it per
 process, keyed by `(meeting_id, seq)`: a new event means a new key, so it never needs
 invalidating. A join then costs one query for the meeting row plus the caller's own parts
-(document visibility is filtered in memory; polls come from `polls_snapshot`).
+(document visibility is filtered in memory; polls come from `polls.read_polls`, once per batch).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from meetings.services.context import Actor, Services
 from meetings.services.documents import documents_of
 from meetings.services.loading import get_meeting, may_see_meeting
 from meetings.services.meetings import meeting_public, participants_of, quorum_of
-from meetings.services.polls import polls_snapshot
+from meetings.services.polls import MeetingPolls, read_polls
 from meetings.services.speakers import speakers_of
 from meetings.storage.tables import Meeting, MeetingEvent, utcnow
 
@@ -116,14 +116,20 @@ def documents_for(actor: Actor, meeting: Meeting, staff_view: list[dict[str, Any
 
 
 async def _snapshot(
-    session: AsyncSession, actor: Actor, meeting: Meeting, cache: SnapshotCache | None
+    session: AsyncSession,
+    actor: Actor,
+    meeting: Meeting,
+    cache: SnapshotCache | None,
+    polls: MeetingPolls | None = None,
 ) -> dict[str, Any]:
     shared = await (cache or SnapshotCache(1)).get(session, meeting)
     snap = {k: v for k, v in shared.items() if k not in ("participants", "by_user")}
     snap.update(roster_for(actor, meeting, shared))
     snap["documents"] = documents_for(actor, meeting, shared["documents"])
     snap["server_time"] = iso(utcnow())
-    snap.update(await polls_snapshot(session, actor, meeting))
+    if polls is None:
+        polls = await read_polls(session, meeting, [actor.user_id])
+    snap.update(polls.view_for(actor, meeting))
     return snap
 
 
@@ -195,12 +201,13 @@ async def _answer(
     events: list[dict[str, Any]],
     cache: SnapshotCache | None,
     limit: int,
+    polls: MeetingPolls | None = None,
 ) -> dict[str, Any]:
     """Replay or snapshot; `events` holds at least every event after a replayable `since_seq`."""
     if since_seq is not None and _replayable(meeting, since_seq, limit):
         mine = [e for e in events if e["seq"] > since_seq]
         return {"events": mine, "seq": meeting.last_seq, "server_time": iso(utcnow())}
-    snap = await _snapshot(session, actor, meeting, cache)
+    snap = await _snapshot(session, actor, meeting, cache, polls)
     return {"snapshot": snap, "seq": snap["seq"]}
 
 
@@ -270,6 +277,13 @@ class Joiner:
                 if meeting is not None and replay
                 else []
             )
+            # the polls and the callers' own ballots: read once for every snapshot of the batch
+            polls = None
+            if meeting is not None:
+                wanting = {
+                    r.actor.user_id for r in batch if not _replayable(meeting, r.since_seq, limit)
+                }
+                polls = await read_polls(session, meeting, wanting) if wanting else None
             for request in batch:
                 if request.future.done():  # the caller went away
                     continue
@@ -284,6 +298,7 @@ class Joiner:
                         events,
                         self.cache,
                         limit,
+                        polls,
                     )
                 except DomainError as exc:
                     request.future.set_exception(exc)

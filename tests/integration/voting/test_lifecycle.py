@@ -105,3 +105,42 @@ async def test_majority_of_all_members_and_elections(sitting: Sitting) -> None:
     result = (await sitting.chair.command("poll.close", {"poll_id": confidence}))["poll"]["result"]
     low = {c["officeholder"]: c for c in result["confidence"]}
     assert low["Phó chủ tịch"]["low"] == 5 and low["Phó chủ tịch"]["low_majority"] is True
+
+
+async def test_members_joining_together_each_get_their_own_ballots(sitting: Sitting) -> None:
+    """Joins that arrive together are answered from one read of the polls (state.Joiner):
+    each member still gets exactly their own ballots, and results only where they may."""
+    server, d = sitting.server, sitting.delegates
+    open_poll = await sitting.open(title="Open, still voting")
+    await cast(d[0], open_poll, "yes")
+    await cast(d[1], open_poll, "no")
+    secret = await sitting.open(secret=True, title="Secret, still voting")
+    await cast(d[0], secret, "abstain")
+    closed = await sitting.open(title="Closed, not published")
+    await cast(d[2], closed, "yes")
+    await sitting.chair.command("poll.close", {"poll_id": closed})
+    names = ["delegate001", "delegate002", "delegate003", "delegate004", "chair"]
+    late = [await server.client(name) for name in names]
+    views = await asyncio.gather(*(c.join(sitting.meeting_id) for c in late))
+    snaps = {name: view.snapshot for name, view in zip(names, views, strict=True)}
+
+    def poll(name: str, poll_id: int) -> dict[str, object]:
+        (found,) = [p for p in snaps[name]["polls"] if p["id"] == poll_id]
+        return found
+
+    assert snaps["delegate001"]["my_ballots"] == {
+        str(open_poll): {"voted": True, "choice": "yes"},
+        str(secret): {"voted": True},
+    }
+    assert snaps["delegate002"]["my_ballots"] == {str(open_poll): {"voted": True, "choice": "no"}}
+    assert snaps["delegate003"]["my_ballots"] == {str(closed): {"voted": True, "choice": "yes"}}
+    assert snaps["delegate004"]["my_ballots"] == {}
+    for name in names:
+        assert (poll(name, open_poll)["voted"], poll(name, secret)["voted"]) == (2, 1)
+        assert poll(name, closed)["voted"] == 1
+    # a closed poll's result and list: the chair checks them; delegates wait for publication
+    assert "result" not in poll("delegate001", closed) and "votes" not in poll(
+        "delegate001", closed
+    )
+    assert poll("chair", closed)["result"]["outcome"] == "adopted"  # type: ignore[index]
+    assert [v["choice"] for v in poll("chair", closed)["votes"]] == ["yes"]  # type: ignore[union-attr]
