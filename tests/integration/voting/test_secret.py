@@ -115,3 +115,40 @@ async def test_secret_poll_leaves_no_link(
         assert receipt not in logged and receipt not in updates
         assert candidate not in updates
     assert "Cand-" not in logged
+
+
+async def test_a_secret_ballot_changed_at_once_replaces_the_first(sitting: Sitting) -> None:
+    """A change queued right behind the ballot it replaces lands in the same group commit,
+    before the first is stored: it still leaves exactly one ballot, the new one."""
+    import asyncio
+
+    from meetings.services import ballot_box
+    from meetings.services.auth import actor_for_token
+    from meetings.services.poll_commands import CastBallot
+
+    poll_id = await sitting.open(secret=True, allow_change=True)
+    services = sitting.server.services
+    token = await sitting.server.token("delegate001")
+    actor = await actor_for_token(services, token)
+    assert actor is not None
+    first_seed, second_seed = uuid.uuid4().hex, uuid.uuid4().hex
+    replaced = ballot_box.receipt_for(poll_id, first_seed)
+    # both are queued before the writer task runs: one batch (the service, in-process)
+    batches_before = ballot_box.ballot_box(services).batches
+    first, second = await asyncio.gather(
+        ballot_box.cast(
+            services, actor, CastBallot(poll_id=poll_id, choice="yes", receipt_seed=first_seed)
+        ),
+        ballot_box.cast(
+            services,
+            actor,
+            CastBallot(poll_id=poll_id, choice="no", replaces=replaced, receipt_seed=second_seed),
+        ),
+    )
+    assert ballot_box.ballot_box(services).batches == batches_before + 1
+    assert (first["changed"], second["changed"]) == (False, True)
+    await sitting.chair.command("poll.close", {"poll_id": poll_id})
+    await sitting.chair.command("poll.publish", {"poll_id": poll_id})
+    status, body, _ = await sitting.server.http("GET", f"/api/polls/{poll_id}/ballots", token=token)
+    assert status == 200
+    assert {b["receipt"]: b["choice"] for b in body["ballots"]} == {second["receipt"]: "no"}
