@@ -1,7 +1,8 @@
 """Coalesced vote progress and the poll timer (docs/VOTING.md, "Live progress").
 
 Ballots are never pushed one by one. A committed batch marks its polls dirty; for each poll at
-most one `update` goes out per `tally_interval_ms` (leading edge, then trailing), with figures
+most one `update` goes out per `tally_interval_ms` (leading edge, then trailing; the window is
+counted from the moment the previous update was sent, not from its start), with figures
 read from the database, so whichever worker sends it, it is right. `poll_progress` (how many
 voted; the running tally only for open polls that show it) goes to the meeting room and
 `poll_voters` (who has voted) to the chair's room. For a secret poll neither carries anything
@@ -49,13 +50,15 @@ class TallyBroadcaster:
         try:
             await asyncio.sleep(delay)
             self._dirty.discard(poll_id)
-            self._last[poll_id] = time.monotonic()
             found = await polls.progress(self.services, poll_id)
             if found is not None:
                 await self._emit(found)
         except Exception:
             log.exception("vote progress for poll %s failed", poll_id)
         finally:
+            # the window starts when this update has gone out: a broadcast to many clients can
+            # take longer than the window, and back-to-back broadcasts would starve the acks
+            self._last[poll_id] = time.monotonic()
             self._tasks.pop(poll_id, None)
             if poll_id in self._dirty:
                 self.mark(poll_id)
