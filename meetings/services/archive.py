@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from meetings.documents.signing.validate import verify_pdf_bytes
 from meetings.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from meetings.domain.events import iso
 from meetings.domain.text import fold
@@ -88,7 +87,7 @@ async def archive(
     signed = await anyio.to_thread.run_sync(services.blobs.read, signed_sha)
     final = await rt.archive_timestamp(signed)
     sha = await anyio.to_thread.run_sync(services.blobs.put, final)
-    summary = await signatures_summary(rt.keys, final)
+    summary = await signatures_summary(rt, final)
     async with services.uow() as uow:
         target, meeting = await load_target(uow.session, actor, kind, target_id, lock=True)
         if target.status != "signed" or target.signed_sha256 != signed_sha:
@@ -247,10 +246,7 @@ async def verify_upload(services: Services, pdf: bytes, *, fetch: bool = False) 
     The public page does not fetch revocation data by default (`fetch`): URLs in uploaded
     certificates are not followed from the server; files signed B-LT carry their own.
     """
-    keys = runtime(services).keys
-    report = await verify_pdf_bytes(
-        pdf, keys.trust_roots, extra_certs=keys.extra_certs, allow_fetching=fetch
-    )
+    report = await runtime(services).verify(pdf, allow_fetching=fetch)
     async with services.db.reading() as session:
         record = await _by_hash(session, report.archive_hash)
     archived: dict[str, Any] | None = None

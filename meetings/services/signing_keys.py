@@ -16,7 +16,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from cryptography import x509
@@ -39,6 +39,9 @@ from meetings.documents.signing.api import (
 )
 from meetings.documents.signing.pool import SigningPool
 from meetings.services.context import Services
+
+if TYPE_CHECKING:
+    from meetings.documents.signing.validate import VerificationReport
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +253,11 @@ class SigningRuntime:
         self.keys = keys
         self.pool = pool
         self._signers: dict[SignerConfig, Any] = {}
+        self.turns = asyncio.Semaphore((pool.max_workers if pool else 0) + 1)
+        """Held while one document goes through read → sign → check → store: as many at once
+        as the pool has workers, plus one being read or stored. A batch of requests is then
+        signed in order, each answered when done, and the server's own part (database, files)
+        is spread over the batch instead of done for every document at once."""
 
     async def sign(
         self, pdf: bytes, settings: SigningSettings, field_name: str, stamp: StampText
@@ -284,6 +292,21 @@ class SigningRuntime:
         finally:
             if vc is not None:
                 await vc.aclose()  # type: ignore[no-untyped-call]
+
+    async def verify(self, pdf: bytes, *, allow_fetching: bool = True) -> VerificationReport:
+        """Check `pdf` against the configured trust roots, off the event loop: in the pool,
+        else in a thread with its own loop (a server without a key of its own has no pool)."""
+        roots, extra = self.keys.trust_roots, self.keys.extra_certs
+        if self.pool is not None:
+            return await self.pool.verify(pdf, roots, extra, allow_fetching=allow_fetching)
+        from meetings.documents.signing.validate import verify_pdf_bytes
+
+        async def work() -> VerificationReport:
+            return await verify_pdf_bytes(
+                pdf, roots, extra_certs=extra, allow_fetching=allow_fetching
+            )
+
+        return await anyio.to_thread.run_sync(lambda: asyncio.run(work()))
 
     def seal_stamp(self, council_name: str) -> StampText:
         return StampText(council_name, "Dấu của Hội đồng", heading="Đóng dấu số bởi", box=SEAL_BOX)

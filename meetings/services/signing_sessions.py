@@ -25,12 +25,16 @@ from sqlmodel import col
 
 from meetings.documents.signing.api import SignatureLevel, SigningFailed, StampText
 from meetings.documents.signing.remote import RemoteSigningState, complete_remote, prepare_remote
-from meetings.documents.signing.validate import verify_pdf_bytes
 from meetings.domain.errors import Conflict, InvalidInput, NotFound
 from meetings.domain.events import iso
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_meeting
-from meetings.services.signing_keys import SigningKeys, require_chair_key, runtime
+from meetings.services.signing_keys import (
+    SigningKeys,
+    SigningRuntime,
+    require_chair_key,
+    runtime,
+)
 from meetings.storage.tables import Council, Meeting, Membership, utcnow
 from meetings.storage.tables_archive import MinutesDoc, Resolution, SigningSession
 
@@ -122,9 +126,9 @@ async def _prepare(
     return pdf, stamp, council.name
 
 
-async def signatures_summary(keys: SigningKeys, pdf: bytes) -> list[dict[str, Any]]:
+async def signatures_summary(rt: SigningRuntime, pdf: bytes) -> list[dict[str, Any]]:
     """Who signed, when, and whether each signature checks out (stored with the record)."""
-    report = await verify_pdf_bytes(pdf, keys.trust_roots, extra_certs=keys.extra_certs)
+    report = await rt.verify(pdf)
     return [
         {
             "field": s.field_name,
@@ -148,7 +152,7 @@ async def _finish(
     how: str,
 ) -> dict[str, Any]:
     sha = await anyio.to_thread.run_sync(services.blobs.put, signed)
-    summary = await signatures_summary(runtime(services).keys, signed)
+    summary = await signatures_summary(runtime(services), signed)
     async with services.uow() as uow:
         target, _meeting = await load_target(uow.session, actor, kind, target_id, lock=True)
         current = _ready(kind, target)
@@ -174,10 +178,11 @@ async def sign_with_server_key(
     """The chair signs with the key the server holds; the council's seal follows."""
     rt = runtime(services)
     chair = require_chair_key(rt.keys)
-    pdf, stamp, council_name = await _prepare(services, actor, kind, target_id, name)
-    signed = await rt.sign(pdf, chair, "Chair", stamp)
-    signed = await rt.sign_with_seal(signed, council_name)
-    return await _finish(services, actor, kind, target_id, pdf, signed, "server_key")
+    async with rt.turns:
+        pdf, stamp, council_name = await _prepare(services, actor, kind, target_id, name)
+        signed = await rt.sign(pdf, chair, "Chair", stamp)
+        signed = await rt.sign_with_seal(signed, council_name)
+        return await _finish(services, actor, kind, target_id, pdf, signed, "server_key")
 
 
 def _in_thread(work: Callable[[], Awaitable[T]]) -> Awaitable[T]:

@@ -3,7 +3,8 @@
 pyHanko's signing is CPU-bound Python (ASN.1, font subsetting, hashing): run in the server's
 event loop it stalls broadcasts. `SigningPool` sends picklable `SigningSettings` and the PDF to a
 process pool. Each worker keeps its loaded signers, its time-stamp client session and one event
-loop for its whole life, so the key is loaded once per worker, not once per document.
+loop for its whole life, so the key is loaded once per worker, not once per document. Checking a
+signed file (`verify`: parsing, diff analysis, certificate paths) is as heavy and runs there too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meetings.documents.signing.api import (
     QuorumSigner,
@@ -23,6 +24,9 @@ from meetings.documents.signing.api import (
     StampText,
     create_signer,
 )
+
+if TYPE_CHECKING:
+    from meetings.documents.signing.validate import CertSource, VerificationReport
 
 
 @dataclass
@@ -110,6 +114,20 @@ def sign_in_worker(
     return state.loop.run_until_complete(_sign(state, pdf, settings, field_name, stamp))
 
 
+def verify_in_worker(
+    pdf: bytes,
+    trust_roots: tuple[CertSource, ...],
+    extra_certs: tuple[CertSource, ...],
+    allow_fetching: bool,
+) -> VerificationReport:
+    """`verify_pdf_bytes` inside a worker process (also callable directly, without a pool)."""
+    from meetings.documents.signing.validate import verify_pdf_bytes
+
+    return _worker().loop.run_until_complete(
+        verify_pdf_bytes(pdf, trust_roots, extra_certs=extra_certs, allow_fetching=allow_fetching)
+    )
+
+
 def _warm(settings: SigningSettings) -> int:
     state = _worker()
     signer = state.signers.get(settings.signer)
@@ -158,6 +176,20 @@ class SigningPool:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor, sign_in_worker, pdf, settings, field_name, stamp
+        )
+
+    async def verify(
+        self,
+        pdf: bytes,
+        trust_roots: tuple[CertSource, ...],
+        extra_certs: tuple[CertSource, ...] = (),
+        *,
+        allow_fetching: bool = True,
+    ) -> VerificationReport:
+        """Check `pdf` in a worker; same contract as `verify_pdf_bytes`."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, verify_in_worker, pdf, trust_roots, extra_certs, allow_fetching
         )
 
     def close(self) -> None:

@@ -125,3 +125,20 @@ async def test_poll_to_verified_public_resolution(flow: Flow, tmp_path: Path) ->
     status, _script, headers = await server.http("GET", "/verify.js")
     assert status == 200 and "javascript" in headers["content-type"]
 
+
+async def test_a_batch_signed_at_once(flow: Flow) -> None:
+    """The chair signs three resolutions at once: each is signed (chair, then seal) and checked;
+    the server takes them in turns (one per signing worker, plus one being read or stored)."""
+    ids = []
+    for n in range(3):
+        poll_id = await flow.adopted_poll(f"Thông qua nghị quyết thử số {n + 1}")
+        draft = await flow.draft(poll_id, f"Nghị quyết thử số {n + 1}")
+        await flow.call("POST", f"/api/resolutions/{draft['id']}/generate")
+        ids.append(draft["id"])
+    signed = await asyncio.gather(
+        *(flow.call("POST", f"/api/resolutions/{i}/sign", flow.chair_token) for i in ids)
+    )
+    for body in signed:
+        assert body["status"] == "signed"
+        assert [s["field"] for s in body["signatures"]] == ["Chair", "Seal"]
+        assert all(s["ok"] and s["timestamp_time"] for s in body["signatures"])

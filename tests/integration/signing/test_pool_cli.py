@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import statistics
 import time
@@ -14,7 +15,7 @@ from meetings.documents.signing.api import SignatureLevel, SigningSettings, Trus
 from meetings.documents.signing.cli import main_verify
 from meetings.documents.signing.pool import SigningPool
 from meetings.documents.signing.testing import TestPki
-from meetings.documents.signing.validate import verify_pdf_bytes
+from meetings.documents.signing.validate import VerificationReport, verify_pdf_bytes
 
 from .conftest import CHAIR_STAMP, SEAL_STAMP
 
@@ -45,7 +46,11 @@ async def pool_signed(draft_pdf: bytes, pki: TestPki, trust: TrustSettings) -> d
         await tick
         both = await pool.sign(docs[0], seal, "Seal", SEAL_STAMP)
         pids_after = await pool.warm_up(chair)
-    return {"docs": docs, "both": both, "pids": pids, "pids_after": pids_after, "gaps": gaps}
+        checked = await pool.verify(both, (pki.root_cert_path,))
+    return {
+        "docs": docs, "both": both, "pids": pids, "pids_after": pids_after, "gaps": gaps,
+        "checked": checked,
+    }  # fmt: skip
 
 
 async def test_pool_signs_off_the_loop_and_keeps_workers(
@@ -64,6 +69,13 @@ async def test_pool_signs_off_the_loop_and_keeps_workers(
     # process's GIL, so allow an occasional slow tick on a busy 2-core machine)
     assert isinstance(gaps, list) and len(gaps) > 10
     assert statistics.median(gaps) < 0.02 and max(gaps) < 0.5
+
+
+async def test_pool_verifies(pool_signed: dict[str, object]) -> None:
+    checked = pool_signed["checked"]
+    assert isinstance(checked, VerificationReport)
+    assert checked.ok and [s.field_name for s in checked.signatures] == ["Chair", "Seal"]
+    assert checked.archive_hash == hashlib.sha256(pool_signed["both"]).hexdigest()  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
