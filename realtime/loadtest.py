@@ -31,6 +31,8 @@ import socketio
 from realtime.client import QuorumClient, login
 
 Progress = Callable[[str], None]
+BROADCAST_PAUSE = 0.2
+"""Seconds between one broadcast's arrival at the last client and the next broadcast."""
 
 
 @dataclass(frozen=True)
@@ -285,38 +287,60 @@ async def _recv(conn: Connection) -> Any:
     return await asyncio.get_running_loop().run_in_executor(None, conn.recv)
 
 
-async def run_loadtest(spec: LoadSpec, progress: Progress = print) -> LoadResult:
-    result = LoadResult(spec.delegates)
-    if spec.bare:
-        chair: Chair = BareChair(spec.url, spec.meeting_id or 1)
-        meeting_id = spec.meeting_id or 1
-    else:
-        async with aiohttp.ClientSession() as session:
-            chair_token = await login(session, spec.url, "chair", spec.password)
-        meeting_id = spec.meeting_id or await find_meeting(spec, chair_token)
-        chair = QuorumChair(spec.url, chair_token, meeting_id)
-    tokens = await delegate_tokens(spec, progress)
-    await chair.start()
-    processes = max(1, min(spec.processes, spec.delegates))
-    mp = multiprocessing.get_context("spawn")
-    pipes, procs = [], []
-    for k in range(processes):
-        parent, child = mp.Pipe()
-        share = tokens[k::processes]
-        proc = mp.Process(target=_worker, args=(child, spec.url, share, meeting_id), daemon=True)
-        proc.start()
-        pipes.append(parent)
-        procs.append(proc)
-    try:
-        for pipe in pipes:
-            await _recv(pipe)  # ready
+class LoadRun:
+    """N delegates joined from client processes, and the chair: `async with LoadRun(spec) as
+    run: await run.join(result)`, then `await run.broadcast()` as often as wanted (the chair's
+    move, timed until the last client has it). `run_loadtest` and the benchmarks use it."""
+
+    def __init__(self, spec: LoadSpec, progress: Progress = print) -> None:
+        self.spec = spec
+        self.progress = progress
+        self.chair_token = ""
+        self.meeting_id = spec.meeting_id or 1
+        self.chair: Chair = BareChair(spec.url, self.meeting_id)
+        self.pipes: list[Connection] = []
+        self.procs: list[multiprocessing.process.BaseProcess] = []
+
+    async def __aenter__(self) -> LoadRun:
+        spec = self.spec
+        if not spec.bare:
+            async with aiohttp.ClientSession() as session:
+                self.chair_token = await login(session, spec.url, "chair", spec.password)
+            self.meeting_id = spec.meeting_id or await find_meeting(spec, self.chair_token)
+            self.chair = QuorumChair(spec.url, self.chair_token, self.meeting_id)
+        tokens = await delegate_tokens(spec, self.progress)
+        await self.chair.start()
+        processes = max(1, min(spec.processes, spec.delegates))
+        mp = multiprocessing.get_context("spawn")
+        for k in range(processes):
+            parent, child = mp.Pipe()
+            share = tokens[k::processes]
+            proc = mp.Process(
+                target=_worker, args=(child, spec.url, share, self.meeting_id), daemon=True
+            )
+            proc.start()
+            self.pipes.append(parent)
+            self.procs.append(proc)
+        try:
+            for pipe in self.pipes:
+                await _recv(pipe)  # ready
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return self
+
+    async def join(self, result: LoadResult) -> None:
+        """Every delegate connects and joins at the same moment; fills the join figures."""
+        spec, pipes = self.spec, self.pipes
         result.rss_before_kb = rss_kb(spec.server_pid)
         cpu_before = cpu_s(spec.server_pid)
-        progress(f"{spec.delegates} delegates connect and join meeting {meeting_id} at once …")
+        self.progress(
+            f"{spec.delegates} delegates connect and join meeting {self.meeting_id} at once …"
+        )
         started = time.time()
         for pipe in pipes:
             pipe.send(("go",))
-        done = [0] * processes
+        done = [0] * len(pipes)
 
         async def follow(k: int) -> tuple[list[tuple[float, float]], list[str]]:
             while True:
@@ -328,12 +352,12 @@ async def run_loadtest(spec: LoadSpec, progress: Progress = print) -> LoadResult
         async def report() -> None:
             while True:
                 await asyncio.sleep(1.0)
-                progress(
+                self.progress(
                     f"  {sum(done)}/{spec.delegates} answered after {time.time() - started:.1f} s"
                 )
 
         reporter = asyncio.get_running_loop().create_task(report())
-        outcomes = await asyncio.gather(*(follow(k) for k in range(processes)))
+        outcomes = await asyncio.gather(*(follow(k) for k in range(len(pipes))))
         reporter.cancel()
         times = [t for o in outcomes for t in o[0]]
         result.errors = [e for o in outcomes for e in o[1]]
@@ -344,30 +368,25 @@ async def run_loadtest(spec: LoadSpec, progress: Progress = print) -> LoadResult
         cpu_joined = cpu_s(spec.server_pid)
         if cpu_before is not None and cpu_joined is not None:
             result.join_cpu_s = cpu_joined - cpu_before
-        await asyncio.sleep(1.0)  # let the server settle (presence flush, GC) before measuring
-        result.rss_after_kb = rss_kb(spec.server_pid)
-        cpu_start = cpu_s(spec.server_pid)
-        progress(f"joined {result.joined} in {result.join_s:.2f} s; {spec.broadcasts} broadcasts …")
-        for _ in range(spec.broadcasts):
-            fired = time.time()
-            seq = await chair.fire()
-            latest, count = fired, 0
-            for pipe in pipes:
-                pipe.send(("wait", seq, 10.0))
-            for pipe in pipes:
-                _, got, at = await _recv(pipe)
-                count += got
-                latest = max(latest, at)
-            result.broadcasts_s.append(latest - fired)
-            result.received.append(count)
-            await asyncio.sleep(0.2)
-        cpu_end = cpu_s(spec.server_pid)
-        if cpu_start is not None and cpu_end is not None and spec.broadcasts:
-            result.broadcast_cpu_s = (cpu_end - cpu_start) / spec.broadcasts  # incl. timers
-    finally:
-        for pipe in pipes:
+
+    async def broadcast(self) -> tuple[float, int]:
+        """The chair moves the agenda; answers (seconds until the last client had the event,
+        how many clients had it)."""
+        fired = time.time()
+        seq = await self.chair.fire()
+        latest, count = fired, 0
+        for pipe in self.pipes:
+            pipe.send(("wait", seq, 10.0))
+        for pipe in self.pipes:
+            _, got, at = await _recv(pipe)
+            count += got
+            latest = max(latest, at)
+        return latest - fired, count
+
+    async def __aexit__(self, *exc: object) -> None:
+        for pipe in self.pipes:
             pipe.send(("stop",))
-        for pipe, proc in zip(pipes, procs, strict=True):
+        for pipe, proc in zip(self.pipes, self.procs, strict=True):
             try:
                 if await asyncio.wait_for(_recv(pipe), 30):
                     pass
@@ -376,5 +395,23 @@ async def run_loadtest(spec: LoadSpec, progress: Progress = print) -> LoadResult
             proc.join(5)
             if proc.is_alive():
                 proc.kill()
-        await chair.stop()
+        await self.chair.stop()
+
+
+async def run_loadtest(spec: LoadSpec, progress: Progress = print) -> LoadResult:
+    result = LoadResult(spec.delegates)
+    async with LoadRun(spec, progress) as run:
+        await run.join(result)
+        await asyncio.sleep(1.0)  # let the server settle (presence flush, GC) before measuring
+        result.rss_after_kb = rss_kb(spec.server_pid)
+        cpu_start = cpu_s(spec.server_pid)
+        progress(f"joined {result.joined} in {result.join_s:.2f} s; {spec.broadcasts} broadcasts …")
+        for _ in range(spec.broadcasts):
+            took, count = await run.broadcast()
+            result.broadcasts_s.append(took)
+            result.received.append(count)
+            await asyncio.sleep(BROADCAST_PAUSE)
+        cpu_end = cpu_s(spec.server_pid)
+        if cpu_start is not None and cpu_end is not None and spec.broadcasts:
+            result.broadcast_cpu_s = (cpu_end - cpu_start) / spec.broadcasts  # incl. timers
     return result

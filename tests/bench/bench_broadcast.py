@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import socket
@@ -23,6 +24,7 @@ from pathlib import Path
 import aiohttp
 
 from realtime.loadtest import LoadResult, LoadSpec, run_loadtest
+from tests.integration.voting.rig import mint_tokens
 
 PASSWORD = "rehearse-bench"
 
@@ -67,10 +69,12 @@ async def main() -> int:
     parser.add_argument("--sizes", default="100,500,1000,2000")
     parser.add_argument("--broadcasts", type=int, default=20)
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--data-dir", default="/tmp/quorum-bench-broadcast")
+    parser.add_argument(
+        "--data-dir", help="kept between runs; default /tmp/quorum-bench-broadcast-<largest N>"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    data = Path(args.data_dir)
+    data = Path(args.data_dir or f"/tmp/quorum-bench-broadcast-{max(sizes)}")
     env = dict(os.environ, QUORUM_DATA_DIR=str(data), QUORUM_LOG_LEVEL="warning")
     if not (data / "quorum.sqlite3").exists():
         print(f"seeding {max(sizes)} delegates in {data} …", flush=True)
@@ -92,6 +96,13 @@ async def main() -> int:
             stdout=subprocess.DEVNULL,
         )
     qport, bport = free_port(), free_port()
+    # session tokens minted straight into the database: thousands of argon2 logins would take
+    # many minutes on 2 cores, and logging in is not what this measures (the chair logs in)
+    names = [f"delegate{i:03d}" for i in range(1, max(sizes) + 1)]
+    minted = await mint_tokens(data, names)
+    (data / "tokens.json").write_text(
+        json.dumps({f"http://127.0.0.1:{qport}": [minted[name] for name in names]})
+    )
     quorum = start([sys.executable, "-m", "meetings.cli", "serve", "--port", str(qport)], env)
     bare = start([sys.executable, "-m", "tests.bench.bare_sio_server", str(bport)], env)
     qurl, burl = f"http://127.0.0.1:{qport}", f"http://127.0.0.1:{bport}"

@@ -33,6 +33,7 @@ import aiohttp
 import socketio
 
 from realtime.client import QuorumClient
+from realtime.loadtest import cpu_s
 from tests.integration.voting.rig import (
     QuorumProcess,
     connect_all,
@@ -54,6 +55,8 @@ class Storm:
     failed: list[str] = field(default_factory=list)
     final_at: dict[int, float] = field(default_factory=dict)
     lags: list[float] = field(default_factory=list)
+    server_cpu_s: float | None = None
+    updates: int = 0  # progress updates received by all clients during the measured window
 
     def figures(self) -> dict[str, Any]:
         acks = sorted(self.acks)
@@ -70,11 +73,29 @@ class Storm:
             "client_loop_lag_p99_ms": 1000 * sorted(self.lags)[int(0.99 * len(self.lags))]
             if self.lags
             else None,
+            "updates_per_client": self.updates / self.n,
+            "server_cpu_ms_per_ballot": 1000 * self.server_cpu_s / self.n
+            if self.server_cpu_s is not None
+            else None,
         }
 
 
+async def _measured(storm: Storm, pid: int | None, run: Any) -> None:
+    """Run the storm and wait for the final tally, counting the server's CPU meanwhile."""
+    before = cpu_s(pid)
+    await run
+    await _await_final(storm)
+    after = cpu_s(pid)
+    if before is not None and after is not None:
+        storm.server_cpu_s = after - before
+
+
 def _pct(value: Any) -> str:
-    return "—" if value is None else f"{value:.0f}" if isinstance(value, float) else str(value)
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.1f}" if value < 10 else f"{value:.0f}"
+    return str(value)
 
 
 async def _storm(casters: list[Any], spread: float, storm: Storm) -> None:
@@ -152,6 +173,7 @@ async def run_quorum(n: int, spread: float, data_dir: Path) -> dict[str, Any]:
 
             def seen(update: dict[str, Any], index: int = index) -> None:
                 data = update.get("data", {})
+                storm.updates += update.get("type") == "poll_progress"
                 if (
                     update.get("type") == "poll_progress"
                     and data.get("poll_id") == poll_id
@@ -174,10 +196,9 @@ async def run_quorum(n: int, spread: float, data_dir: Path) -> dict[str, Any]:
         gc.collect()
         rng = random.Random(3)
         print("storm …", flush=True)
-        await _storm(
-            [caster(c, rng.choice(["yes", "no", "abstain"])) for c in delegates], spread, storm
-        )
-        await _await_final(storm)
+        casters = [caster(c, rng.choice(["yes", "no", "abstain"])) for c in delegates]
+        pid = server.proc.pid if server.proc else None
+        await _measured(storm, pid, _storm(casters, spread, storm))
         closed = await chair.command("poll.close", {"poll_id": poll_id})
         figures = storm.figures()
         figures["counted"] = closed["poll"]["result"]["ballots"]
@@ -210,6 +231,7 @@ async def run_bare(n: int, spread: float) -> dict[str, Any]:
             client = socketio.AsyncClient()
 
             async def update(body: dict[str, Any]) -> None:
+                storm.updates += 1
                 if body["data"]["voted"] == n and index not in storm.final_at:
                     storm.final_at[index] = time.perf_counter()
 
@@ -230,10 +252,8 @@ async def run_bare(n: int, spread: float) -> dict[str, Any]:
         await asyncio.sleep(1.0)
         gc.collect()
         rng = random.Random(3)
-        await _storm(
-            [caster(c, rng.choice(["yes", "no", "abstain"])) for c in clients], spread, storm
-        )
-        await _await_final(storm)
+        casters = [caster(c, rng.choice(["yes", "no", "abstain"])) for c in clients]
+        await _measured(storm, proc.pid, _storm(casters, spread, storm))
         figures = storm.figures()
         figures["counted"] = n
         return figures
@@ -268,6 +288,8 @@ async def main() -> None:
         ("final tally on every client, ms after the last ballot", "final_after_last_ms"),
         ("clients holding the final tally", "clients_with_final"),
         ("client event-loop lag p99 ms (the load generator itself)", "client_loop_lag_p99_ms"),
+        ("progress updates received per client", "updates_per_client"),
+        ("server CPU ms per ballot (storm until final tally)", "server_cpu_ms_per_ballot"),
     ]
     print("| figure | Quorum (SQLite, 1 worker) | bare python-socketio |")
     print("|---|---|---|")
