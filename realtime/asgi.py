@@ -19,7 +19,7 @@ from meetings.http.routes import archive as archive_routes
 from meetings.http.routes import polls as poll_routes
 from meetings.services.context import Services, create_services
 from realtime import commands_annotations, commands_archive, commands_polls
-from realtime.manager import DirectEmitManager, DirectEmitRedisManager
+from realtime.manager import DirectEmitManager, DirectEmitRedisManager, JsonPacket
 from realtime.namespace import QuorumNamespace
 from realtime.presence import Presence
 from realtime.protocol import CORE_COMMANDS
@@ -36,6 +36,7 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
     return socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
+        serializer=JsonPacket,
         max_http_buffer_size=16 * 1024 * 1024,
         http_compression=False,
         cors_allowed_origins=[],

@@ -140,7 +140,13 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             payload = {}
         if not isinstance(payload, dict):
             raise InvalidInput("the payload must be a JSON object", code="invalid_payload")
-        if len(json.dumps(payload, separators=(",", ":"))) > MAX_PAYLOAD:
+        try:
+            size = len(json.dumps(payload, separators=(",", ":")))
+        except (TypeError, ValueError):  # binary attachments (bytes) in a Socket.IO packet
+            raise InvalidInput(
+                "the payload must be JSON (no binary attachments)", code="invalid_payload"
+            ) from None
+        if size > MAX_PAYLOAD:
             raise PayloadTooLarge(f"a command payload is at most {MAX_PAYLOAD} bytes")
         cmd = parse_body(command.model, payload)
         if event == "meeting.join":

@@ -64,6 +64,9 @@ async def test_bad_input_is_an_error_ack_and_changes_nothing(server: Running) ->
         ),
         ("speakers.start", {"speaker_id": 10**6}, "not_found"),
         ("meeting.join", {"meeting_id": m, "pad": "x" * (2 * 1024 * 1024 + 10)}, "too_large"),
+        # Socket.IO binary attachments: commands are JSON
+        ("meeting.join", {"meeting_id": m, "blob": b"\x00\xff"}, "invalid_payload"),
+        ("ballot.cast", {"poll_id": 1, "choice": [b"yes"]}, "invalid_payload"),
     ]
     for event, payload, code in cases:
         ack = await raw(delegate, event, payload)
