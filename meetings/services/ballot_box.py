@@ -25,7 +25,18 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -71,14 +82,16 @@ class _Replay:
 class _Batch:
     polls: dict[int, Poll]
     meetings: dict[int, Meeting]
-    participants: dict[tuple[int, int], Participant]
-    votes: dict[tuple[int, int], PollVote]
-    voted_secret: set[tuple[int, int]]
-    keys: set[tuple[int, str]]
+    # (meeting id, user id) → (attendance, voting)
+    participants: dict[tuple[int, int], tuple[str, bool]] = field(default_factory=dict)
+    votes: set[tuple[int, int]] = field(default_factory=set)  # stored open-poll votes
+    voted_secret: set[tuple[int, int]] = field(default_factory=set)
+    keys: set[tuple[int, str]] = field(default_factory=set)
     specs: dict[int, PollSpec] = field(default_factory=dict)
     # rows written with one multi-row INSERT per table (no ORM objects: building and flushing
     # 1,000 of them was a third of the worker's time in a 500-ballot storm)
     new_votes: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    changed_votes: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     ballots: list[dict[str, Any]] = field(default_factory=list)
     participation: list[dict[str, Any]] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
@@ -174,11 +187,28 @@ class BallotBox:
         return outcomes
 
 
+def _core(model: Any) -> Any:
+    """A model's Core table: writes by the ORM's bulk layers cost as much as the database."""
+    return model.__table__
+
+
 async def _insert(uow: UnitOfWork, b: _Batch) -> None:
     """The batch's new rows; a secret poll's anonymous ballots in random order, its "has
     voted" rows by user id, so the order of neither follows the order of casting."""
     random.shuffle(b.ballots)
     b.participation.sort(key=itemgetter("user_id"))
+    if b.changed_votes:  # Core, not ORM: an executemany UPDATE by (poll, user)
+        votes = _core(PollVote)
+        await uow.session.execute(
+            update(votes)
+            .where(votes.c.poll_id == bindparam("b_poll"), votes.c.user_id == bindparam("b_user"))
+            .values(choice=bindparam("b_choice"), cast_at=bindparam("b_at")),
+            [
+                {"b_poll": r["poll_id"], "b_user": r["user_id"], "b_choice": r["choice"],
+                 "b_at": r["cast_at"]}
+                for r in b.changed_votes.values()
+            ],
+        )  # fmt: skip
     for table, rows in (
         (PollVote, list(b.new_votes.values())),
         (PollParticipation, b.participation),
@@ -186,72 +216,63 @@ async def _insert(uow: UnitOfWork, b: _Batch) -> None:
         (CommandResult, b.results),
     ):
         if rows:
-            await uow.session.execute(insert(table), rows)
+            await uow.session.execute(insert(_core(table)), rows)
 
 
 async def _load(uow: UnitOfWork, batch: list[_Cast]) -> _Batch:
+    """Everything the batch's checks need, in two queries (each query is a round trip that
+    waits for the busy event loop during a storm; six of them were most of a batch's time):
+    the polls with their meetings (the polls locked), then one UNION ALL of the callers'
+    participation in those meetings, their stored votes, their secret "has voted" rows and
+    their idempotency keys already used."""
     s = uow.session
     poll_ids = {c.cmd.poll_id for c in batch}
     users = {c.actor.user_id for c in batch}
-    polls = {
-        p.id: p
-        for p in (
-            await s.execute(select(Poll).where(col(Poll.id).in_(poll_ids)).with_for_update())
-        ).scalars()
-    }
-    meeting_ids = {p.meeting_id for p in polls.values()}
-    meetings = {
-        m.id: m
-        for m in (
-            await s.execute(select(Meeting).where(col(Meeting.id).in_(meeting_ids)))
-        ).scalars()
-    }
-    participants = {
-        (p.meeting_id, p.user_id): p
-        for p in (
-            await s.execute(
-                select(Participant).where(
-                    col(Participant.meeting_id).in_(meeting_ids),
-                    col(Participant.user_id).in_(users),
-                )
-            )
-        ).scalars()
-    }
-    votes = {
-        (v.poll_id, v.user_id): v
-        for v in (
-            await s.execute(
-                select(PollVote).where(
-                    col(PollVote.poll_id).in_(poll_ids), col(PollVote.user_id).in_(users)
-                )
-            )
-        ).scalars()
-    }
-    voted_secret = {
-        (int(pid), int(uid))
-        for pid, uid in (
-            await s.execute(
-                select(col(PollParticipation.poll_id), col(PollParticipation.user_id)).where(
-                    col(PollParticipation.poll_id).in_(poll_ids),
-                    col(PollParticipation.user_id).in_(users),
-                )
-            )
-        ).all()
-    }
+    polls: dict[int, Poll] = {}
+    meetings: dict[int, Meeting] = {}
+    found = await s.execute(
+        select(Poll, Meeting)
+        .join(Meeting, col(Meeting.id) == col(Poll.meeting_id))
+        .where(col(Poll.id).in_(poll_ids))
+        .with_for_update(of=Poll)
+    )
+    for poll, meeting in found.all():
+        polls[poll.id] = poll  # type: ignore[index]
+        meetings[meeting.id] = meeting  # type: ignore[index]
+    b = _Batch(polls, meetings)
     wanted = {c.cmd.idempotency_key for c in batch if c.cmd.idempotency_key}
-    keys: set[tuple[int, str]] = set()
+    no_int, no_str = literal(None, Integer), literal(None, String)
+    parts = [
+        select(
+            literal("p"), col(Participant.meeting_id), col(Participant.user_id),
+            col(Participant.attendance), sql_cast(col(Participant.voting), Integer),
+        ).where(col(Participant.meeting_id).in_(meetings), col(Participant.user_id).in_(users)),
+        select(
+            literal("v"), col(PollVote.poll_id), col(PollVote.user_id), no_str, no_int
+        ).where(col(PollVote.poll_id).in_(polls), col(PollVote.user_id).in_(users)),
+        select(
+            literal("s"), col(PollParticipation.poll_id), col(PollParticipation.user_id),
+            no_str, no_int,
+        ).where(
+            col(PollParticipation.poll_id).in_(polls), col(PollParticipation.user_id).in_(users)
+        ),
+    ]  # fmt: skip
     if wanted:
-        keys = {
-            (int(u), str(k))
-            for u, k in (
-                await s.execute(
-                    select(col(CommandResult.user_id), col(CommandResult.key)).where(
-                        col(CommandResult.user_id).in_(users), col(CommandResult.key).in_(wanted)
-                    )
-                )
-            ).all()
-        }
-    return _Batch(polls, meetings, participants, votes, voted_secret, keys)  # type: ignore[arg-type]
+        parts.append(
+            select(
+                literal("k"), col(CommandResult.user_id), no_int, col(CommandResult.key), no_int
+            ).where(col(CommandResult.user_id).in_(users), col(CommandResult.key).in_(wanted))
+        )
+    for tag, a, user_id, text, flag in (await s.execute(union_all(*parts))).all():
+        if tag == "p":
+            b.participants[(int(a), int(user_id))] = (str(text), bool(flag))
+        elif tag == "v":
+            b.votes.add((int(a), int(user_id)))
+        elif tag == "s":
+            b.voted_secret.add((int(a), int(user_id)))
+        else:
+            b.keys.add((int(a), str(text)))
+    return b
 
 
 async def _one(uow: UnitOfWork, b: _Batch, cast: _Cast) -> dict[str, Any] | _Replay:
@@ -273,10 +294,10 @@ async def _one(uow: UnitOfWork, b: _Batch, cast: _Cast) -> dict[str, Any] | _Rep
     b.specs[pid] = spec
     if not actor.is_voting_member(meeting.council_id):
         raise Forbidden("only voting members may vote", code="not_voting_member")
-    participant = b.participants.get((meeting.id, uid))  # type: ignore[arg-type]
-    if participant is None or not participant.voting:
+    attendance, voting = b.participants.get((meeting.id, uid), ("", False))  # type: ignore[arg-type]
+    if not voting:
         raise Forbidden("only voting participants of this sitting may vote", code="not_participant")
-    if participant.attendance != Attendance.present:
+    if attendance != Attendance.present:
         raise Conflict("check in before voting", code="not_present")
     choice = validate_choice(spec, cmd.choice)
     already = (pid, uid) in b.votes or (pid, uid) in b.new_votes or (pid, uid) in b.voted_secret
@@ -286,16 +307,9 @@ async def _one(uow: UnitOfWork, b: _Batch, cast: _Cast) -> dict[str, Any] | _Rep
     if not poll.secret:
         if cmd.replaces is not None:
             raise InvalidInput("an open poll has no receipts", code="not_secret")
-        stored = b.votes.get((pid, uid))
-        if stored is not None:  # changed: the ORM updates the stored row at commit
-            stored.choice, stored.cast_at = choice.to_wire(), now
-        else:  # new, or changed again within this batch
-            b.new_votes[(pid, uid)] = {
-                "poll_id": pid,
-                "user_id": uid,
-                "choice": choice.to_wire(),
-                "cast_at": now,
-            }
+        row = {"poll_id": pid, "user_id": uid, "choice": choice.to_wire(), "cast_at": now}
+        # a stored vote changed, or a new one (perhaps changed again within this batch)
+        (b.changed_votes if (pid, uid) in b.votes else b.new_votes)[(pid, uid)] = row
         result = {"poll_id": pid, "secret": False, "choice": choice.to_wire(), "changed": already}
     else:
         if already:
