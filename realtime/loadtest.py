@@ -19,16 +19,18 @@ import json
 import multiprocessing
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import socketio
 
 from realtime.client import QuorumClient, login
+
+T = TypeVar("T")
 
 Progress = Callable[[str], None]
 BROADCAST_PAUSE = 0.2
@@ -123,9 +125,21 @@ def cpu_s(pid: int | None) -> float | None:
         return None
 
 
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run a load generator on uvloop where it is installed (it comes with uvicorn's standard
+    extras, as the server runs): on a machine shared with the server the generator's own event
+    loop is part of every figure, and the default loop's lag was the largest part of the acks
+    in the vote storm (docs/PERFORMANCE.md, "Vote storm")."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 # -- client processes ---------------------------------------------------------------------
 def _worker(conn: Connection, url: str, tokens: list[str], meeting_id: int) -> None:
-    asyncio.run(_worker_main(conn, url, tokens, meeting_id))
+    run_loop(_worker_main(conn, url, tokens, meeting_id))
 
 
 async def _worker_main(conn: Connection, url: str, tokens: list[str], meeting_id: int) -> None:

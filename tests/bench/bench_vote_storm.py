@@ -33,7 +33,7 @@ import aiohttp
 import socketio
 
 from realtime.client import QuorumClient
-from realtime.loadtest import cpu_s
+from realtime.loadtest import cpu_s, run_loop
 from tests.integration.voting.rig import (
     QuorumProcess,
     connect_all,
@@ -267,14 +267,22 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--delegates", type=int, default=500)
     parser.add_argument("--spread", type=float, default=1.0, help="seconds the storm lasts")
+    parser.add_argument(
+        "--rounds", type=int, default=3,
+        help="storms per stack, Quorum and bare taking turns; the table shows medians",
+    )  # fmt: skip
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        quorum = await run_quorum(args.delegates, args.spread, Path(tmp))
-    print(f"Quorum: {quorum}", flush=True)
-    bare = await run_bare(args.delegates, args.spread)
-    print(f"bare: {bare}", flush=True)
+    ours: list[dict[str, Any]] = []
+    theirs: list[dict[str, Any]] = []
+    for round_ in range(1, args.rounds + 1):
+        with tempfile.TemporaryDirectory() as tmp:
+            ours.append(await run_quorum(args.delegates, args.spread, Path(tmp)))
+        print(f"round {round_} Quorum: {ours[-1]}", flush=True)
+        theirs.append(await run_bare(args.delegates, args.spread))
+        print(f"round {round_} bare: {theirs[-1]}", flush=True)
     print(
-        f"\nVote storm: {args.delegates} delegates within {args.spread:.1f} s; "
+        f"\nVote storm: {args.delegates} delegates within {args.spread:.1f} s, "
+        f"{args.rounds} rounds (median, then each round); "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"load average {os.getloadavg()[0]:.1f}"
     )
@@ -294,8 +302,16 @@ async def main() -> None:
     print("| figure | Quorum (SQLite, 1 worker) | bare python-socketio |")
     print("|---|---|---|")
     for label, key in rows:
-        print(f"| {label} | {_pct(quorum[key])} | {_pct(bare[key])} |")
+        print(f"| {label} | {_summary(ours, key)} | {_summary(theirs, key)} |")
+
+
+def _summary(runs: list[dict[str, Any]], key: str) -> str:
+    """The median of the rounds, then each round: "208 (299, 208, 180)"."""
+    values = [run[key] for run in runs]
+    if len(values) == 1 or any(v is None for v in values):
+        return " / ".join(_pct(v) for v in values)
+    return f"{_pct(statistics.median(values))} ({', '.join(_pct(v) for v in values)})"
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_loop(main())
