@@ -157,10 +157,7 @@ class BallotBox:
                 )
                 return
             outcome = with_receipt(first | {"replayed": True}, cast.cmd)
-        if isinstance(outcome, DomainError):
-            cast.future.set_exception(outcome)
-        else:
-            cast.future.set_result(outcome)
+        _settle(cast, outcome)
 
     async def _apply(
         self, batch: list[_Cast]
@@ -180,11 +177,25 @@ class BallotBox:
                     VolatileOut(poll.meeting_id, "poll_dirty", {"poll_id": poll_id})
                 )
             await uow.commit()
+            # answered at once: closing the session costs another round trip (the pool's reset
+            # of the connection), which a busy event loop makes as slow as a query
+            for cast, outcome in outcomes:
+                if not isinstance(outcome, _Replay):
+                    _settle(cast, outcome)
         if b.expired:
             from meetings.services.polls import close_due
 
             asyncio.get_running_loop().create_task(close_due(self.services))
         return outcomes
+
+
+def _settle(cast: _Cast, outcome: dict[str, Any] | DomainError) -> None:
+    if cast.future.done():
+        return
+    if isinstance(outcome, DomainError):
+        cast.future.set_exception(outcome)
+    else:
+        cast.future.set_result(outcome)
 
 
 def _core(model: Any) -> Any:
