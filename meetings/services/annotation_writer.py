@@ -29,7 +29,7 @@ from sqlmodel import col
 
 from meetings.domain.annotations import Annotation
 from meetings.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from meetings.services.context import Actor, Services
+from meetings.services.context import Actor, Services, settle
 from meetings.services.documents import NAMED, may_read
 from meetings.services.loading import may_see_meeting
 from meetings.storage.tables import CommandResult, Document, DocumentAccess, Meeting, utcnow
@@ -129,12 +129,7 @@ class AnnotationWriter:
                     except DBAPIError as exc:
                         change.future.set_exception(exc)
             for change, outcome in outcomes:
-                if change.future.done():
-                    continue
-                if isinstance(outcome, DomainError):
-                    change.future.set_exception(outcome)
-                else:
-                    change.future.set_result(outcome)
+                settle(change.future, outcome)
         except Exception as exc:  # never leave a caller waiting; the namespace logs it
             for change in batch:
                 if not change.future.done():

@@ -44,7 +44,7 @@ from meetings.domain.errors import Conflict, DomainError, Forbidden, InvalidInpu
 from meetings.domain.events import VolatileOut
 from meetings.domain.model import Attendance
 from meetings.domain.voting import PollSpec, check_can_cast, spec_from_dict, validate_choice
-from meetings.services.context import Actor, Services
+from meetings.services.context import Actor, Services, settle
 from meetings.services.idempotency import remembered
 from meetings.services.loading import may_see_meeting
 from meetings.services.poll_commands import CastBallot
@@ -157,7 +157,7 @@ class BallotBox:
                 )
                 return
             outcome = with_receipt(first | {"replayed": True}, cast.cmd)
-        _settle(cast, outcome)
+        settle(cast.future, outcome)
 
     async def _apply(
         self, batch: list[_Cast]
@@ -181,21 +181,12 @@ class BallotBox:
             # of the connection), which a busy event loop makes as slow as a query
             for cast, outcome in outcomes:
                 if not isinstance(outcome, _Replay):
-                    _settle(cast, outcome)
+                    settle(cast.future, outcome)
         if b.expired:
             from meetings.services.polls import close_due
 
             asyncio.get_running_loop().create_task(close_due(self.services))
         return outcomes
-
-
-def _settle(cast: _Cast, outcome: dict[str, Any] | DomainError) -> None:
-    if cast.future.done():
-        return
-    if isinstance(outcome, DomainError):
-        cast.future.set_exception(outcome)
-    else:
-        cast.future.set_result(outcome)
 
 
 def _core(model: Any) -> Any:

@@ -6,12 +6,13 @@ calling: built from a token by `services.auth.actor_for_token`, for HTTP and Soc
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from meetings.config import Settings
-from meetings.domain.errors import Forbidden
+from meetings.domain.errors import DomainError, Forbidden
 from meetings.domain.model import STAFF_ROLES, VOTING_ROLES, Role
 from meetings.services.ports import EventPublisher, NullPublisher
 from meetings.storage.blobs import BlobStore
@@ -90,3 +91,15 @@ def create_services(settings: Settings, publisher: EventPublisher | None = None)
         blobs=BlobStore(settings.blob_dir),
         publisher=publisher or NullPublisher(),
     )
+
+
+def settle(future: asyncio.Future[Any], outcome: Any) -> None:
+    """Answer a caller waiting on a group-committed write (the ballot box, the annotation
+    writer): a `DomainError` is raised to it, anything else returned; a caller already answered
+    is left alone."""
+    if future.done():
+        return
+    if isinstance(outcome, DomainError):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
