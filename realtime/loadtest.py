@@ -15,6 +15,7 @@ python-socketio server of `tests/bench/bare_sio_server.py` (`bare=True`), so the
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import multiprocessing
 import os
@@ -137,6 +138,18 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(main)
 
 
+def quiet_gc() -> None:
+    """Tune a load generator's GC like the servers', once its clients are connected.
+
+    The generator is the measuring instrument: with the default GC thresholds, collections over
+    the clients' objects stalled its loop now and then, and 40 broadcasts to 1,000 had outliers
+    of 117-151 ms beside a median of ~75 ms, which made the p99 swing between runs of the same
+    build (docs/PERFORMANCE.md)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 # -- client processes ---------------------------------------------------------------------
 def _worker(conn: Connection, url: str, tokens: list[str], meeting_id: int) -> None:
     run_loop(_worker_main(conn, url, tokens, meeting_id))
@@ -181,6 +194,7 @@ async def _worker_main(conn: Connection, url: str, tokens: list[str], meeting_id
         await asyncio.wait([work], timeout=0.5)
         conn.send(("progress", joined + len(errors)))
     conn.send(("joined", times, errors))
+    quiet_gc()
     while True:
         message = await loop.run_in_executor(None, conn.recv)
         if message[0] == "wait":

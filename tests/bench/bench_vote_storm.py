@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import os
 import platform
 import random
@@ -33,7 +32,7 @@ import aiohttp
 import socketio
 
 from realtime.client import QuorumClient
-from realtime.loadtest import cpu_s, run_loop
+from realtime.loadtest import cpu_s, quiet_gc, run_loop
 from tests.integration.voting.rig import (
     QuorumProcess,
     connect_all,
@@ -193,7 +192,7 @@ async def run_quorum(n: int, spread: float, data_dir: Path) -> dict[str, Any]:
             return cast
 
         await asyncio.sleep(1.0)
-        gc.collect()
+        quiet_gc()
         rng = random.Random(3)
         print("storm …", flush=True)
         casters = [caster(c, rng.choice(["yes", "no", "abstain"])) for c in delegates]
@@ -250,7 +249,7 @@ async def run_bare(n: int, spread: float) -> dict[str, Any]:
             return cast
 
         await asyncio.sleep(1.0)
-        gc.collect()
+        quiet_gc()
         rng = random.Random(3)
         casters = [caster(c, rng.choice(["yes", "no", "abstain"])) for c in clients]
         await _measured(storm, proc.pid, _storm(casters, spread, storm))
