@@ -13,6 +13,7 @@ single-client emits keep the library's path. The Redis variant inherits this thr
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -21,8 +22,37 @@ from socketio import packet
 
 log = logging.getLogger("quorum.fanout")
 
+SIGNALS = "/quorum-signals"
+"""Pseudo-namespace of `signal` messages: never a client namespace, so nothing is sent."""
+
+SignalHandler = Callable[[Any], Awaitable[None] | None]
+
 
 class DirectEmitManager(socketio.AsyncManager):  # type: ignore[misc]
+    signal_handlers: dict[str, SignalHandler]
+
+    def on_signal(self, name: str, handler: SignalHandler) -> None:
+        """Run `handler(data)` on every worker when any worker sends `signal(name, data)`."""
+        if not hasattr(self, "signal_handlers"):
+            self.signal_handlers = {}
+        self.signal_handlers[name] = handler
+
+    async def signal(self, name: str, data: Any) -> None:
+        """A small message for the workers themselves (no client sees it). One process: the
+        handler runs here; with Redis, `DirectEmitRedisManager` publishes it to all."""
+        await self._run_signal(name, data)
+
+    async def _run_signal(self, name: str, data: Any) -> None:
+        handler = getattr(self, "signal_handlers", {}).get(name)
+        if handler is None:
+            return
+        try:
+            outcome = handler(data)
+            if outcome is not None:
+                await outcome
+        except Exception:  # one worker's handler failing must not stop the listener
+            log.exception("signal %s failed", name)
+
     async def emit(
         self,
         event: str,
@@ -103,4 +133,21 @@ class JsonPacket(packet.Packet):  # type: ignore[misc]
 
 
 class DirectEmitRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  # type: ignore[misc]
-    """Publishes through Redis like `AsyncRedisManager`; delivers locally like the above."""
+    """Publishes through Redis like `AsyncRedisManager`; delivers locally like the above.
+
+    Signals ride the same channel as emits, addressed to the `SIGNALS` pseudo-namespace: the
+    library publishes the message, handles it at once in this worker and, in every other
+    worker, when it arrives from Redis; `_handle_emit` hands those to the signal handlers
+    instead of delivering them to sockets."""
+
+    async def signal(self, name: str, data: Any) -> None:
+        await self.emit(name, data, namespace=SIGNALS)
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        if message.get("namespace") == SIGNALS:
+            data = message.get("data")  # the library wraps the payload in a list
+            await self._run_signal(
+                str(message.get("event")), data[0] if isinstance(data, list) and data else data
+            )
+            return
+        await super()._handle_emit(message)

@@ -4,7 +4,12 @@ Ballots are never pushed one by one. A committed batch marks its polls dirty; fo
 most one `update` goes out per window (leading edge, then trailing; the window is counted from
 the moment the previous update was sent, not from its start; it is `tally_interval_ms`, longer
 for a large room: `window_s`), with figures
-read from the database, so whichever worker sends it, it is right. `poll_progress` (how many
+read from the database, so whichever worker sends it, it is right. Each worker sends updates to
+its own sockets only: a committed batch's dirty mark goes to every worker as a small signal
+(`DirectEmitManager.signal`, through Redis when there are several), and each coalesces and
+sends to the tablets it holds. Routing the updates themselves through Redis made every worker
+send every other worker's updates too: with two workers, 25 updates per tablet in a 500-ballot
+storm instead of 10 (docs/PERFORMANCE.md, "Scale-out"). `poll_progress` (how many
 voted; the running tally only for open polls that show it) goes to the meeting room and
 `poll_voters` (who has voted) to the chair's room. For a secret poll neither carries anything
 about choices, so their content and timing follow participation only.
@@ -52,6 +57,8 @@ class TallyBroadcaster:
         self._dirty: set[int] = set()
         self._last: dict[int, float] = {}
         self._window: dict[int, float] = {}  # per poll, from the audience of its last update
+        self._meeting: dict[int, int] = {}  # poll → its meeting, once read
+        sio.manager.on_signal("poll_dirty", lambda poll_id: self.mark(int(poll_id)))
 
     def mark(self, poll_id: int) -> None:
         self._dirty.add(poll_id)
@@ -61,17 +68,23 @@ class TallyBroadcaster:
         delay = max(0.0, self._last.get(poll_id, 0.0) + window - time.monotonic())
         self._tasks[poll_id] = asyncio.get_running_loop().create_task(self._flush(poll_id, delay))
 
-    def _audience(self, meeting_id: int) -> int:
-        """Sockets of this worker in the meeting's room (those this worker sends to)."""
+    def _audience(self, room: str) -> int:
+        """Sockets of this worker in a room (those this worker sends to)."""
         namespace: dict[Any, Any] = self.sio.manager.rooms.get("/", {})
-        return len(namespace.get(rooms.meeting(meeting_id), ()))
+        return len(namespace.get(room, ()))
 
     async def _flush(self, poll_id: int, delay: float) -> None:
         try:
             await asyncio.sleep(delay)
             self._dirty.discard(poll_id)
+            meeting_id = self._meeting.get(poll_id)
+            if meeting_id is not None and not (
+                self._audience(rooms.meeting(meeting_id)) or self._audience(rooms.chair(meeting_id))
+            ):
+                return  # no tablet of this sitting on this worker: nothing to read or send
             found = await polls.progress(self.services, poll_id)
             if found is not None:
+                self._meeting[poll_id] = int(found["meeting_id"])
                 await self._emit(found)
         except Exception:
             log.exception("vote progress for poll %s failed", poll_id)
@@ -84,13 +97,16 @@ class TallyBroadcaster:
                 self.mark(poll_id)
 
     async def _emit(self, found: dict[str, Any]) -> None:
+        """To this worker's sockets only (`ignore_queue`): every worker sends its own."""
         meeting_id = int(found["meeting_id"])
         poll_id = int(found["data"]["poll_id"])
-        self._window[poll_id] = window_s(self.interval, self._audience(meeting_id))
+        room = rooms.meeting(meeting_id)
+        self._window[poll_id] = window_s(self.interval, self._audience(room))
         await self.sio.emit(
             "update",
             {"type": "poll_progress", "meeting_id": meeting_id, "data": found["data"]},
-            room=rooms.meeting(meeting_id),
+            room=room,
+            ignore_queue=True,
         )
         await self.sio.emit(
             "update",
@@ -100,11 +116,13 @@ class TallyBroadcaster:
                 "data": {"poll_id": found["data"]["poll_id"], "user_ids": found["voters"]},
             },
             room=rooms.chair(meeting_id),
+            ignore_queue=True,
         )
 
 
 class TallyFanout(SocketFanout):
-    """The publisher: ballots' "poll_dirty" marks go to the broadcaster, the rest as usual."""
+    """The publisher: ballots' "poll_dirty" marks go to every worker's broadcaster as a
+    signal, the rest as usual. `tally` holds this worker's broadcaster."""
 
     def __init__(self, sio: socketio.AsyncServer) -> None:
         super().__init__(sio)
@@ -112,8 +130,8 @@ class TallyFanout(SocketFanout):
 
     async def volatile(self, update: VolatileOut) -> None:
         if update.type == "poll_dirty":
-            if self.tally is not None:
-                self.tally.mark(int(update.data["poll_id"]))
+            # to every worker's broadcaster (TallyBroadcaster registered the handler)
+            await self.sio.manager.signal("poll_dirty", int(update.data["poll_id"]))
             return
         await super().volatile(update)
 

@@ -11,13 +11,23 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
 from realtime.client import QuorumClient, login
-from tests.conftest import PASSWORD, REDIS_URL, _seed, need, pg_admin, pg_available, pg_url
+from tests.conftest import (
+    DELEGATES,
+    PASSWORD,
+    REDIS_URL,
+    _seed,
+    need,
+    pg_admin,
+    pg_available,
+    pg_url,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -137,4 +147,59 @@ async def test_two_workers_same_events_same_order(two_workers: tuple[list[str], 
             raise AssertionError(f"presence never counted both workers: {chair.updates[-2:]}")
     finally:
         for client in clients:
+            await client.disconnect()
+
+
+async def test_vote_progress_reaches_every_worker(two_workers: tuple[list[str], int]) -> None:
+    """Each worker sends progress to its own tablets only; what tells it that a ballot was
+    cast on the other worker is the signal through Redis. A ballot cast on worker A must
+    reach a tablet and the chair on worker B as `poll_progress` / `poll_voters`."""
+    urls, m = two_workers
+    names = ["chair", *(f"delegate{i:03d}" for i in range(1, DELEGATES + 1))]
+    clients: dict[str, QuorumClient] = {}
+    async with aiohttp.ClientSession() as session:
+        for username in names:
+            url = urls[1] if username in ("chair", "delegate002") else urls[0]
+            clients[username] = QuorumClient(url, await login(session, url, username, PASSWORD))
+    try:
+        for client in clients.values():
+            await client.connect()
+            await client.join(m)
+        chair = clients["chair"]
+        await chair.command("meeting.open", {"meeting_id": m})
+        for client in clients.values():
+            await client.command("attendance.check_in", {"meeting_id": m})
+        poll = await chair.command(
+            "poll.create",
+            {"meeting_id": m, "kind": "motion", "title": "Across workers", "show_running": True},
+        )
+        poll_id = int(poll["poll_id"])
+        await chair.command("poll.open", {"poll_id": poll_id})
+        voter = clients["delegate001"]  # on worker A
+        watcher = clients["delegate002"]  # on worker B, as is the chair
+        await voter.command("ballot.cast", {"poll_id": poll_id, "choice": "yes"})
+
+        def progress(client: QuorumClient, kind: str) -> list[dict[str, Any]]:
+            return [
+                u["data"]
+                for u in client.updates
+                if u["type"] == kind and u["data"].get("poll_id") == poll_id
+            ]
+
+        for _ in range(100):
+            seen_b = [p for p in progress(watcher, "poll_progress") if p["voted"] == 1]
+            voters_b = [p for p in progress(chair, "poll_voters") if p["user_ids"]]
+            seen_a = [p for p in progress(voter, "poll_progress") if p["voted"] == 1]
+            if seen_b and voters_b and seen_a:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(
+                f"progress did not reach both workers: B {progress(watcher, 'poll_progress')},"
+                f" chair {progress(chair, 'poll_voters')}, A {progress(voter, 'poll_progress')}"
+            )
+        assert seen_b[-1]["tally"] == seen_a[-1]["tally"]
+        assert len(voters_b[-1]["user_ids"]) == 1
+    finally:
+        for client in clients.values():
             await client.disconnect()
