@@ -25,6 +25,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,53 @@ class Storm:
             if self.server_cpu_s is not None
             else None,
         }
+
+
+def watch_final(storm: Storm, clients: list[QuorumClient], poll_id: int) -> None:
+    """Count each client's progress updates and note when it first holds one counting all
+    `storm.n` ballots."""
+    for index, client in enumerate(clients):
+
+        def seen(update: dict[str, Any], index: int = index) -> None:
+            data = update.get("data", {})
+            storm.updates += update.get("type") == "poll_progress"
+            if (
+                update.get("type") == "poll_progress"
+                and data.get("poll_id") == poll_id
+                and data.get("voted") == storm.n
+                and index not in storm.final_at
+            ):
+                storm.final_at[index] = time.perf_counter()
+
+        client.on_update = seen
+
+
+async def open_motion(chair: QuorumClient, meeting_id: int, title: str) -> int:
+    """An open motion showing its running tally; answers its id."""
+    poll = await chair.command(
+        "poll.create",
+        {
+            "meeting_id": meeting_id,
+            "kind": "motion",
+            "title": title,
+            "secret": False,
+            "show_running": True,
+        },
+    )
+    poll_id = int(poll["poll_id"])
+    await chair.command("poll.open", {"poll_id": poll_id})
+    return poll_id
+
+
+def quorum_caster(client: QuorumClient, choice: str, *, poll_id: int) -> Any:
+    """An async callable that casts `choice` once and answers an error code or None."""
+
+    async def cast() -> str | None:
+        body = {"poll_id": poll_id, "choice": choice, "idempotency_key": uuid.uuid4().hex}
+        ack = await client.sio.call("ballot.cast", body, timeout=30)
+        return None if ack.get("ok") else str(ack.get("error", {}).get("code"))
+
+    return cast
 
 
 async def _measured(storm: Storm, pid: int | None, run: Any) -> None:
@@ -155,41 +203,10 @@ async def run_quorum(n: int, spread: float, data_dir: Path) -> dict[str, Any]:
                 await c.call("meeting.join", {"meeting_id": meeting_id}, timeout=60)
 
         await asyncio.gather(*(join(c) for c in delegates))
-        poll = await chair.command(
-            "poll.create",
-            {
-                "meeting_id": meeting_id,
-                "kind": "motion",
-                "title": "Storm",
-                "secret": False,
-                "show_running": True,
-            },
-        )
-        poll_id = int(poll["poll_id"])
-        await chair.command("poll.open", {"poll_id": poll_id})
+        poll_id = await open_motion(chair, meeting_id, "Storm")
         storm = Storm(n)
-        for index, client in enumerate(delegates):
-
-            def seen(update: dict[str, Any], index: int = index) -> None:
-                data = update.get("data", {})
-                storm.updates += update.get("type") == "poll_progress"
-                if (
-                    update.get("type") == "poll_progress"
-                    and data.get("poll_id") == poll_id
-                    and data.get("voted") == n
-                    and index not in storm.final_at
-                ):
-                    storm.final_at[index] = time.perf_counter()
-
-            client.on_update = seen
-
-        def caster(client: QuorumClient, choice: str) -> Any:
-            async def cast() -> str | None:
-                body = {"poll_id": poll_id, "choice": choice, "idempotency_key": uuid.uuid4().hex}
-                ack = await client.sio.call("ballot.cast", body, timeout=30)
-                return None if ack.get("ok") else str(ack.get("error", {}).get("code"))
-
-            return cast
+        watch_final(storm, delegates, poll_id)
+        caster = partial(quorum_caster, poll_id=poll_id)
 
         await asyncio.sleep(1.0)
         quiet_gc()

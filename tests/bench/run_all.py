@@ -23,6 +23,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench_first_page", ["--runs", "5"]),
     ("bench_broadcast", ["--sizes", "500,1000,2000", "--broadcasts", "20"]),
     ("bench_vote_storm", ["--delegates", "500"]),
+    ("bench_scaleout", []),
 ]
 
 
