@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     command_rate: float = Field(default=30.0, description="Socket commands per second per client.")
     command_burst: int = Field(default=60, description="Burst of socket commands per client.")
     resync_limit: int = Field(default=500, description="Most events replayed on reconnect.")
+    allowed_origins: str = Field(
+        default="",
+        description="Web origins besides the server's own that may open Socket.IO connections "
+        "(comma-separated, e.g. https://display.council.example).",
+    )
     tally_interval_ms: int = Field(default=50, description="Coalescing window of vote updates.")
     log_level: str = Field(default="info", description="Log level.")
     signing_pkcs12: str = Field(default="", description="Chair's signing key: PKCS#12 file.")

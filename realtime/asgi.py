@@ -21,6 +21,7 @@ from meetings.services.context import Services, create_services
 from realtime import commands_annotations, commands_archive, commands_polls
 from realtime.manager import DirectEmitManager, DirectEmitRedisManager, JsonPacket
 from realtime.namespace import QuorumNamespace
+from realtime.origin import origin_check
 from realtime.presence import Presence
 from realtime.protocol import CORE_COMMANDS
 from realtime.ratelimit import RateLimiter
@@ -39,7 +40,7 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
         serializer=JsonPacket,
         max_http_buffer_size=16 * 1024 * 1024,
         http_compression=False,
-        cors_allowed_origins=[],
+        cors_allowed_origins=origin_check(settings),
         logger=False,
         engineio_logger=False,
     )
