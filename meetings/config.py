@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     session_days: int = Field(default=14, description="Lifetime of a login session / token.")
     cookie_secure: bool = Field(default=False, description="Mark cookies Secure (behind HTTPS).")
     login_attempts: int = Field(default=10, description="Failed logins per 15 min before refusal.")
+    http_rate: float = Field(
+        default=100.0,
+        description="REST requests per second per caller (a change counts 5; 0: no limit).",
+    )
+    http_burst: int = Field(default=1000, description="Burst of REST requests per caller.")
     command_rate: float = Field(default=30.0, description="Socket commands per second per client.")
     command_burst: int = Field(default=60, description="Burst of socket commands per client.")
     resync_limit: int = Field(default=500, description="Most events replayed on reconnect.")

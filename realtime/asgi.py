@@ -17,6 +17,7 @@ from meetings.http.app import create_app
 from meetings.http.routes import annotations as annotation_routes
 from meetings.http.routes import archive as archive_routes
 from meetings.http.routes import polls as poll_routes
+from meetings.ratelimit import RateLimiter
 from meetings.services.context import Services, create_services
 from realtime import commands_annotations, commands_archive, commands_polls
 from realtime.manager import DirectEmitManager, DirectEmitRedisManager, JsonPacket
@@ -24,7 +25,6 @@ from realtime.namespace import QuorumNamespace
 from realtime.origin import origin_check
 from realtime.presence import Presence
 from realtime.protocol import CORE_COMMANDS
-from realtime.ratelimit import RateLimiter
 from realtime.tally import PollTimer, TallyBroadcaster, TallyFanout
 
 FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"

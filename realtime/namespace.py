@@ -25,6 +25,7 @@ from meetings.domain.errors import (
 )
 from meetings.http.api import parse_body
 from meetings.http.auth import SESSION_COOKIE
+from meetings.ratelimit import RateLimiter
 from meetings.services.context import Actor, Services
 from meetings.services.idempotency import once
 from meetings.services.state import Joiner
@@ -32,7 +33,6 @@ from meetings.services.tokens import TokenBatcher
 from realtime import rooms
 from realtime.presence import Presence
 from realtime.protocol import Ctx, SocketCommand
-from realtime.ratelimit import RateLimiter
 
 log = logging.getLogger("quorum.realtime")
 

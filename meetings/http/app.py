@@ -23,6 +23,7 @@ from meetings.http.api import Api, build_routes
 from meetings.http.errors import EXCEPTION_HANDLERS
 from meetings.http.headers import SecurityHeaders
 from meetings.http.openapi import openapi
+from meetings.http.ratelimit import RateLimit
 from meetings.http.routes import accounts, councils, documents
 from meetings.http.routes import meetings as meeting_routes
 from meetings.services.context import Services
@@ -90,7 +91,7 @@ def create_app(
         ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(RateLimit, settings=services.settings)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
