@@ -255,7 +255,9 @@ async def verify_upload(services: Services, pdf: bytes, *, fetch: bool = False) 
     return {
         "ok": report.ok,
         "reason": report.reason,
+        "reason_vi": report.reason_vi,
         "summary": report.summary(),
+        "summary_vi": report.summary_vi(),
         "sha256": report.archive_hash,
         "archived": archived,
         "report": report.to_dict(),

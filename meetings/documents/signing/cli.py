@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         help="do not fetch OCSP/CRL data; use only what the file embeds",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--lang",
+        choices=["en", "vi", "both"],
+        default="en",
+        help="language of the summary: en, vi (tiếng Việt) or both",
+    )
     return p
 
 
@@ -69,5 +75,7 @@ def main_verify(argv: list[str]) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(report.summary())
+        texts = {"en": [report.summary()], "vi": [report.summary_vi()]}
+        texts["both"] = texts["vi"] + texts["en"]
+        print("\n\n".join(texts[args.lang]))
     return 0 if report.ok else 1

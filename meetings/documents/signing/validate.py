@@ -42,6 +42,19 @@ _TRUST_PROBLEMS = {
     "SIG_CONSTRAINTS_FAILURE": "it is not allowed to make this kind of signature",
 }
 
+_TRUST_PROBLEMS_VI = {
+    "NO_CERTIFICATE_CHAIN_FOUND": "không dẫn về chứng thư gốc tin cậy nào",
+    "OUT_OF_BOUNDS_NO_POE": "đã hết hạn (hoặc chưa có hiệu lực) khi được dùng",
+    "OUT_OF_BOUNDS_NOT_REVOKED": "đã hết hạn khi được dùng",
+    "EXPIRED": "đã hết hạn",
+    "NOT_YET_VALID": "chưa có hiệu lực",
+    "REVOKED_NO_POE": "đã bị thu hồi",
+    "TRY_LATER": "không lấy được tình trạng thu hồi",
+    "CHAIN_CONSTRAINTS_FAILURE": "chuỗi chứng thư vi phạm ràng buộc của CA",
+    "SIG_CONSTRAINTS_FAILURE": "không được phép tạo loại chữ ký này",
+}
+"""The same reasons in Vietnamese, for the public verification page (docs/ARCHIVE.md)."""
+
 _ALLOWED_AFTER = (
     ModificationLevel.NONE,
     ModificationLevel.LTA_UPDATES,
@@ -80,6 +93,8 @@ class SignatureReport:
     """Content changed after this signature in a way signing and archiving do not explain."""
     problems: tuple[str, ...]
     """Plain-language reasons this signature is not fine; empty when `ok`."""
+    problems_vi: tuple[str, ...] = ()
+    """The same reasons in Vietnamese, one for one."""
 
     @property
     def ok(self) -> bool:
@@ -102,6 +117,8 @@ class VerificationReport:
     """The file has changes after its last signature beyond revocation data and time-stamps."""
     reason: str | None
     """Why the file as a whole failed (unreadable, no signatures, changed), or None."""
+    reason_vi: str | None = None
+    """The same reason in Vietnamese."""
 
     @property
     def ok(self) -> bool:
@@ -126,6 +143,25 @@ class VerificationReport:
             stamp = " (time-stamped)" if sig.timestamp_time and sig.kind == "signature" else ""
             verdict = "valid" if sig.ok else "INVALID: " + "; ".join(sig.problems)
             lines.append(f"- {what} '{sig.field_name}' by {who}{when_text}{stamp}: {verdict}")
+        lines.append(f"SHA-256: {self.archive_hash}")
+        return "\n".join(lines)
+
+    def summary_vi(self) -> str:
+        """`summary()` in Vietnamese, for the public page and the CLI."""
+        lines: list[str] = []
+        n = len(self.signatures)
+        if self.ok:
+            lines.append(f"HỢP LỆ: đã kiểm tra {n} chữ ký; tệp không bị thay đổi kể từ khi ký.")
+        else:
+            lines.append(f"KHÔNG HỢP LỆ: {self.reason_vi or 'có chữ ký không đạt khi kiểm tra'}.")
+        for sig in self.signatures:
+            who = sig.signer_name or "người ký không xác định"
+            what = "Dấu thời gian văn bản" if sig.kind == "document_timestamp" else "Chữ ký"
+            when = sig.timestamp_time or sig.signing_time
+            when_text = f", {when:%d/%m/%Y %H:%M:%S %Z}" if when else ""
+            stamp = " (có dấu thời gian)" if sig.timestamp_time and sig.kind == "signature" else ""
+            verdict = "hợp lệ" if sig.ok else "KHÔNG HỢP LỆ: " + "; ".join(sig.problems_vi)
+            lines.append(f"- {what} '{sig.field_name}' của {who}{when_text}{stamp}: {verdict}")
         lines.append(f"SHA-256: {self.archive_hash}")
         return "\n".join(lines)
 
@@ -163,31 +199,60 @@ def _modification(status: Any) -> str | None:
     return None if level is None else str(level.name).lower()
 
 
-def _problems(status: Any, *, is_timestamp: bool) -> list[str]:
-    problems: list[str] = []
+def _problems(status: Any, *, is_timestamp: bool) -> list[tuple[str, str]]:
+    """(English, Vietnamese) for each reason the signature is not fine."""
+    problems: list[tuple[str, str]] = []
     if not status.intact:
-        problems.append("the signed content was altered")
+        problems.append(("the signed content was altered", "nội dung đã ký bị thay đổi"))
     elif not status.valid:
-        problems.append("the cryptographic signature does not match")
+        problems.append(("the cryptographic signature does not match", "chữ ký số không khớp"))
     if status.revoked:
         when = status.revocation_details.revocation_date
-        problems.append(f"the certificate was revoked on {when:%Y-%m-%d}")
+        problems.append(
+            (
+                f"the certificate was revoked on {when:%Y-%m-%d}",
+                f"chứng thư số đã bị thu hồi ngày {when:%d/%m/%Y}",
+            )
+        )
     elif status.intact and status.valid and not status.trusted:
         indic = status.trust_problem_indic
         name = indic.name if indic is not None else ""
         detail = _TRUST_PROBLEMS.get(name, name.lower().replace("_", " ") or "unknown reason")
-        problems.append(f"the certificate is not trusted: {detail}")
+        detail_vi = _TRUST_PROBLEMS_VI.get(name, name.lower().replace("_", " ") or "không rõ lý do")
+        problems.append(
+            (
+                f"the certificate is not trusted: {detail}",
+                f"chứng thư số không được tin cậy: {detail_vi}",
+            )
+        )
     level = status.modification_level
     if level is not None and level not in _ALLOWED_AFTER:
-        problems.append("the document was modified after this signature")
+        problems.append(
+            ("the document was modified after this signature", "văn bản bị sửa sau chữ ký này")
+        )
     elif status.coverage is not None and status.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
-        problems.append("the signature does not cover its whole revision")
+        problems.append(
+            (
+                "the signature does not cover its whole revision",
+                "chữ ký không bao trùm toàn bộ phiên bản của nó",
+            )
+        )
     if not is_timestamp:
         ts = status.timestamp_validity
         if ts is not None and not (ts.intact and ts.valid and ts.trusted):
-            problems.append("its signature time-stamp is not valid or not trusted")
+            problems.append(
+                (
+                    "its signature time-stamp is not valid or not trusted",
+                    "dấu thời gian của chữ ký không hợp lệ hoặc không được tin cậy",
+                )
+            )
         if status.docmdp_ok is False and level in _ALLOWED_AFTER:
-            problems.append("later changes break the document's modification policy")
+            problems.append(
+                (
+                    "later changes break the document's modification policy",
+                    "các thay đổi sau đó vi phạm quy định sửa đổi của văn bản",
+                )
+            )
     return problems
 
 
@@ -215,6 +280,7 @@ async def _check_one(embedded: Any, vc: ValidationContext) -> SignatureReport:
             None,
             True,
             (f"the signature could not be checked: {exc}",),
+            (f"không kiểm tra được chữ ký: {exc}",),
         )
     name, subject = _name(status.signing_cert)
     if is_ts:
@@ -224,6 +290,7 @@ async def _check_one(embedded: Any, vc: ValidationContext) -> SignatureReport:
         tsv = status.timestamp_validity
         ts_time = tsv.timestamp if tsv is not None and tsv.trusted else None
     level = status.modification_level
+    problems = _problems(status, is_timestamp=is_ts)
     revocation = "revoked" if status.revoked else ("good" if status.trusted else "unknown")
     coverage = status.coverage.name.lower() if status.coverage is not None else "unclear"
     return SignatureReport(
@@ -240,12 +307,13 @@ async def _check_one(embedded: Any, vc: ValidationContext) -> SignatureReport:
         coverage=coverage,
         modification=_modification(status),
         modified_after=level is not None and level not in _ALLOWED_AFTER,
-        problems=tuple(_problems(status, is_timestamp=is_ts)),
+        problems=tuple(en for en, _ in problems),
+        problems_vi=tuple(vi for _, vi in problems),
     )
 
 
-def _failed(pdf: bytes, digest: str, reason: str) -> VerificationReport:
-    return VerificationReport(digest, len(pdf), (), False, reason)
+def _failed(pdf: bytes, digest: str, reason: str, reason_vi: str) -> VerificationReport:
+    return VerificationReport(digest, len(pdf), (), False, reason, reason_vi)
 
 
 async def verify_pdf_bytes(
@@ -264,23 +332,45 @@ async def verify_pdf_bytes(
     """
     digest = hashlib.sha256(pdf).hexdigest()
     if not pdf.startswith(b"%PDF-"):
-        return _failed(pdf, digest, "the file is not a PDF")
+        return _failed(pdf, digest, "the file is not a PDF", "tệp không phải là PDF")
     if not pdf.rstrip().endswith(b"%%EOF"):
-        return _failed(pdf, digest, "the file is truncated or has data after its end marker")
+        return _failed(
+            pdf,
+            digest,
+            "the file is truncated or has data after its end marker",
+            "tệp bị cắt cụt hoặc có dữ liệu sau dấu kết thúc",
+        )
     try:
         reader = PdfFileReader(BytesIO(pdf), strict=False)
         embedded = list(reader.embedded_signatures)
     except Exception as exc:  # malformed PDFs raise anything from KeyError to PdfReadError
-        return _failed(pdf, digest, f"the PDF cannot be read (damaged or truncated): {exc}")
+        return _failed(
+            pdf,
+            digest,
+            f"the PDF cannot be read (damaged or truncated): {exc}",
+            f"không đọc được tệp PDF (hỏng hoặc bị cắt cụt): {exc}",
+        )
     if not embedded:
-        return _failed(pdf, digest, "the file carries no digital signature")
+        return _failed(
+            pdf, digest, "the file carries no digital signature", "tệp không có chữ ký số nào"
+        )
     try:
         roots = _load_sources(trust_roots)
         others = _load_sources(extra_certs)
     except (OSError, ValueError) as exc:
-        return _failed(pdf, digest, f"cannot read the trust roots: {exc}")
+        return _failed(
+            pdf,
+            digest,
+            f"cannot read the trust roots: {exc}",
+            f"không đọc được các chứng thư gốc tin cậy: {exc}",
+        )
     if not roots:
-        return _failed(pdf, digest, "no trust roots were given, so no signer can be trusted")
+        return _failed(
+            pdf,
+            digest,
+            "no trust roots were given, so no signer can be trusted",
+            "chưa có chứng thư gốc tin cậy nào, nên không người ký nào được tin cậy",
+        )
     kwargs: dict[str, Any] = {
         "trust_roots": roots,
         "other_certs": others,
@@ -303,10 +393,12 @@ async def verify_pdf_bytes(
         await vc.aclose()  # type: ignore[no-untyped-call]
     last = reports[-1]
     changed = last.coverage != "entire_file" and last.modification not in ("none", "lta_updates")
-    reason = None
+    reason = reason_vi = None
     if changed:
         reason = "the file was changed after its last signature"
+        reason_vi = "tệp bị thay đổi sau chữ ký cuối cùng"
     elif not all(r.ok for r in reports):
         bad = next(r for r in reports if not r.ok)
         reason = f"signature '{bad.field_name}' failed: {bad.problems[0]}"
-    return VerificationReport(digest, len(pdf), reports, changed, reason)
+        reason_vi = f"chữ ký '{bad.field_name}' không đạt: {bad.problems_vi[0]}"
+    return VerificationReport(digest, len(pdf), reports, changed, reason, reason_vi)

@@ -90,7 +90,7 @@ SCRIPT = """'use strict';
         verdict.className = body.ok ? 'ok' : 'bad';
         verdict.textContent = body.ok
           ? 'HỢP LỆ — chữ ký số hợp lệ, tệp không bị thay đổi. / VALID'
-          : 'KHÔNG HỢP LỆ / NOT VALID: ' + (body.reason || '');
+          : 'KHÔNG HỢP LỆ: ' + (body.reason_vi || '') + ' / NOT VALID: ' + (body.reason || '');
         if (body.archived && body.archived.number !== undefined) {
           archived.textContent = 'Đúng bản lưu trữ / Matches the archived record: ' +
             body.archived.label + ' — ' + body.archived.title + ' (' + body.archived.date + ')';
@@ -99,7 +99,7 @@ SCRIPT = """'use strict';
         } else {
           archived.textContent = 'Không trùng bản lưu trữ nào / Not an archived file.';
         }
-        details.textContent = body.summary;
+        details.textContent = body.summary_vi + '\\n\\n' + body.summary;
       })
       .catch(function () {
         verdict.className = 'bad';

@@ -17,10 +17,10 @@ from tests.integration.archive.conftest import Flow, pdf_path, pdf_text
 TITLE = "Nghị quyết về dự toán ngân sách tỉnh năm 2026"
 
 
-def quorum_verify(path: Path, pki: TestPki) -> subprocess.CompletedProcess[str]:
+def quorum_verify(path: Path, pki: TestPki, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "meetings.cli", "verify", "--trust", str(pki.root_cert_path),
-         "--cert", str(pki.intermediate.cert_path), str(path)],
+         "--cert", str(pki.intermediate.cert_path), *extra, str(path)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
@@ -76,7 +76,9 @@ async def test_poll_to_verified_public_resolution(flow: Flow, tmp_path: Path) ->
     record = await flow.call("POST", f"/api/resolutions/{draft['id']}/archive")
     assert record["public"] and record["number"] == "1/NQ-HĐND"
     assert [s["kind"] for s in record["signatures"]] == [
-        "signature", "signature", "document_timestamp"
+        "signature",
+        "signature",
+        "document_timestamp",
     ]  # B-LTA when archived
     # the public listing, no login: with and without diacritics
     for q in ("", "dự toán ngân sách", "du toan ngan sach", "1/NQ"):
@@ -97,6 +99,7 @@ async def test_poll_to_verified_public_resolution(flow: Flow, tmp_path: Path) ->
         headers={"content-type": "application/pdf"},
     )  # fmt: skip
     assert status == 200 and report["ok"], report["summary"]
+    assert report["summary_vi"].startswith("HỢP LỆ") and report["reason_vi"] is None
     assert report["archived"]["id"] == record["id"]
     signers = [s["signer_name"] for s in report["report"]["signatures"]]
     assert signers[:2] == ["Nguyễn Văn An", "Hội đồng nhân dân tỉnh Thử Nghiệm"]
@@ -104,16 +107,21 @@ async def test_poll_to_verified_public_resolution(flow: Flow, tmp_path: Path) ->
     good = await asyncio.to_thread(quorum_verify, pdf_path(tmp_path, "good.pdf", archived_pdf), pki)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "VALID" in good.stdout
+    both = await asyncio.to_thread(
+        quorum_verify, pdf_path(tmp_path, "good.pdf", archived_pdf), pki, "--lang", "both"
+    )
+    assert both.returncode == 0 and both.stdout.index("HỢP LỆ") < both.stdout.index("VALID")
 
     # tamper: one byte inside the signed content; an appended update that changes a page
     at = archived_pdf.index(b"/MediaBox")
-    one_byte = archived_pdf[:at + 2] + bytes([archived_pdf[at + 2] ^ 1]) + archived_pdf[at + 3:]
+    one_byte = archived_pdf[: at + 2] + bytes([archived_pdf[at + 2] ^ 1]) + archived_pdf[at + 3 :]
     rotated = append_page_change(archived_pdf)
     for name, bad in (("one-byte.pdf", one_byte), ("rotated.pdf", rotated)):
         status, report, _ = await server.http(
             "POST", "/api/public/verify", data=bad, headers={"content-type": "application/pdf"}
         )
         assert status == 200 and not report["ok"] and report["archived"] is None, name
+        assert report["reason_vi"] and report["summary_vi"].startswith("KHÔNG HỢP LỆ"), name
         result = await asyncio.to_thread(quorum_verify, pdf_path(tmp_path, name, bad), pki)
         assert result.returncode == 1, (name, result.stdout, result.stderr)
         assert "NOT VALID" in result.stdout

@@ -75,6 +75,9 @@ async def test_each_level_signs_and_verifies_over_http(
     assert report.ok, report.summary()
     sig = report.signatures[0]
     assert sig.signer_name == "Nguyễn Văn An" and sig.trusted and sig.intact
+    n = len(report.signatures)  # B-LTA adds a document time-stamp
+    assert report.summary_vi().startswith(f"HỢP LỆ: đã kiểm tra {n} chữ ký")
+    assert "của Nguyễn Văn An" in report.summary_vi() and ": hợp lệ" in report.summary_vi()
     tsa_calls = services.counts["tsa"] - before.get("tsa", 0)
     if level is SignatureLevel.B_B:
         assert sig.timestamp_time is None and tsa_calls == 0
@@ -165,15 +168,18 @@ async def test_appended_update_changing_a_page_is_reported_modified(
     assert sig.intact and sig.trusted  # the signed revision itself is fine...
     assert sig.modified_after and sig.modification == "other"  # ...but the file changed after
     assert "changed after" in report.summary()
+    assert "tệp bị thay đổi sau chữ ký cuối cùng" in report.summary_vi()
+    assert "văn bản bị sửa sau chữ ký này" in report.summary_vi()
 
 
 @pytest.mark.parametrize(
-    ("who", "words"),
-    [("revoked", "revoked"), ("expired", "expired")],
+    ("who", "words", "words_vi"),
+    [("revoked", "revoked", "đã bị thu hồi"), ("expired", "expired", "hết hạn")],
 )
 async def test_revoked_and_expired_signers_fail(
     who: str,
     words: str,
+    words_vi: str,
     draft_pdf: bytes,
     pki: TestPki,
     http_timestamper: TimeStamper,
@@ -185,6 +191,8 @@ async def test_revoked_and_expired_signers_fail(
     sig = report.signatures[0]
     assert sig.intact and sig.valid and not sig.trusted
     assert words in report.summary()
+    assert words_vi in report.summary_vi() and report.summary_vi().startswith("KHÔNG HỢP LỆ")
+    assert len(sig.problems_vi) == len(sig.problems)
     if who == "revoked":
         assert sig.revocation == "revoked"
 
@@ -200,6 +208,7 @@ async def test_wrong_trust_root(signed_bt: bytes, pki: TestPki) -> None:
     report = await verify_pdf_bytes(signed_bt, [pki.other_root_cert_path])
     assert not report.ok
     assert "does not chain to any of the given trust roots" in report.summary()
+    assert "không dẫn về chứng thư gốc tin cậy nào" in report.summary_vi()
     assert not report.signatures[0].trusted and report.signatures[0].intact
 
 
@@ -214,6 +223,7 @@ async def test_wrong_trust_root(signed_bt: bytes, pki: TestPki) -> None:
 async def test_bad_files_yield_reports(data: bytes, words: str, pki: TestPki) -> None:
     report = await verify_pdf_bytes(data, [pki.root_cert_path])
     assert not report.ok and report.reason and words in report.reason
+    assert report.reason_vi and report.reason_vi in report.summary_vi()
 
 
 async def test_truncated_and_unsigned(signed_bt: bytes, draft_pdf: bytes, pki: TestPki) -> None:
@@ -222,6 +232,7 @@ async def test_truncated_and_unsigned(signed_bt: bytes, draft_pdf: bytes, pki: T
         assert not report.ok and report.reason, cut
     report = await verify_pdf_bytes(draft_pdf, [pki.root_cert_path])
     assert not report.ok and "no digital signature" in (report.reason or "")
+    assert report.reason_vi == "tệp không có chữ ký số nào"
 
 
 async def test_stamp_renders_vietnamese_with_embedded_font(signed_bt: bytes) -> None:
