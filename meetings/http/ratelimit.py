@@ -16,12 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from http.cookies import SimpleCookie
 
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from meetings.config import Settings
-from meetings.http.auth import SESSION_COOKIE
+from meetings.http.auth import SESSION_COOKIE, bearer_token
 from meetings.ratelimit import RateLimiter
 
 WRITE_COST = 5.0
@@ -33,22 +33,10 @@ limit)."""
 
 
 def caller_key(scope: Scope) -> str:
-    """Who is asking: a digest of the credential it sends, else its address."""
-    credential = None
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                credential = token.strip()
-                break
-        elif name == b"cookie" and credential is None:
-            cookie: SimpleCookie = SimpleCookie()
-            try:
-                cookie.load(value.decode("latin-1"))
-            except Exception:  # a malformed cookie header is the handler's business
-                continue
-            if SESSION_COOKIE in cookie:
-                credential = cookie[SESSION_COOKIE].value
+    """Who is asking: a digest of the credential it sends (read as `authenticate` reads it:
+    the bearer token first, else the session cookie), else its address."""
+    conn = HTTPConnection(scope)
+    credential = bearer_token(conn) or conn.cookies.get(SESSION_COOKIE)
     if credential:
         return "t:" + hashlib.sha256(credential.encode()).hexdigest()[:32]
     client = scope.get("client")
