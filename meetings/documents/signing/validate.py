@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from io import BytesIO
 from pathlib import Path
@@ -105,6 +105,37 @@ class SignatureReport:
         return self.coverage == "entire_file"
 
 
+_SUMMARY_EN = {
+    "valid": "VALID: {n} signature{s} checked; the file is unchanged since it was signed.",
+    "plural": "s",
+    "not_valid": "NOT VALID: {reason}.",
+    "some_failed": "a signature failed the checks",
+    "unknown": "unknown signer",
+    "doc_ts": "Document time-stamp",
+    "signature": "Signature",
+    "by": "by",
+    "time": "%Y-%m-%d %H:%M:%S %Z",
+    "stamped": " (time-stamped)",
+    "ok": "valid",
+    "invalid": "INVALID: ",
+}
+_SUMMARY_VI = {
+    "valid": "HỢP LỆ: đã kiểm tra {n} chữ ký{s}; tệp không bị thay đổi kể từ khi ký.",
+    "plural": "",
+    "not_valid": "KHÔNG HỢP LỆ: {reason}.",
+    "some_failed": "có chữ ký không đạt khi kiểm tra",
+    "unknown": "người ký không xác định",
+    "doc_ts": "Dấu thời gian văn bản",
+    "signature": "Chữ ký",
+    "by": "của",
+    "time": "%d/%m/%Y %H:%M:%S %Z",
+    "stamped": " (có dấu thời gian)",
+    "ok": "hợp lệ",
+    "invalid": "KHÔNG HỢP LỆ: ",
+}
+"""The words of `VerificationReport.summary()` and `summary_vi()`: one layout, two languages."""
+
+
 @dataclass(frozen=True)
 class VerificationReport:
     """The verdict on one file."""
@@ -126,42 +157,34 @@ class VerificationReport:
 
     def summary(self) -> str:
         """A few lines in plain words."""
-        lines: list[str] = []
-        n = len(self.signatures)
-        if self.ok:
-            lines.append(
-                f"VALID: {n} signature{'s' if n != 1 else ''} checked; "
-                "the file is unchanged since it was signed."
-            )
-        else:
-            lines.append(f"NOT VALID: {self.reason or 'a signature failed the checks'}.")
-        for sig in self.signatures:
-            who = sig.signer_name or "unknown signer"
-            what = "Document time-stamp" if sig.kind == "document_timestamp" else "Signature"
-            when = sig.timestamp_time or sig.signing_time
-            when_text = f", {when:%Y-%m-%d %H:%M:%S %Z}" if when else ""
-            stamp = " (time-stamped)" if sig.timestamp_time and sig.kind == "signature" else ""
-            verdict = "valid" if sig.ok else "INVALID: " + "; ".join(sig.problems)
-            lines.append(f"- {what} '{sig.field_name}' by {who}{when_text}{stamp}: {verdict}")
-        lines.append(f"SHA-256: {self.archive_hash}")
-        return "\n".join(lines)
+        return self._summary(_SUMMARY_EN, self.reason, lambda sig: sig.problems)
 
     def summary_vi(self) -> str:
         """`summary()` in Vietnamese, for the public page and the CLI."""
-        lines: list[str] = []
+        return self._summary(_SUMMARY_VI, self.reason_vi, lambda sig: sig.problems_vi)
+
+    def _summary(
+        self,
+        words: dict[str, str],
+        reason: str | None,
+        problems: Callable[[SignatureReport], tuple[str, ...]],
+    ) -> str:
         n = len(self.signatures)
         if self.ok:
-            lines.append(f"HỢP LỆ: đã kiểm tra {n} chữ ký; tệp không bị thay đổi kể từ khi ký.")
+            plural = words["plural"] if n != 1 else ""
+            lines = [words["valid"].format(n=n, s=plural)]
         else:
-            lines.append(f"KHÔNG HỢP LỆ: {self.reason_vi or 'có chữ ký không đạt khi kiểm tra'}.")
+            lines = [words["not_valid"].format(reason=reason or words["some_failed"])]
         for sig in self.signatures:
-            who = sig.signer_name or "người ký không xác định"
-            what = "Dấu thời gian văn bản" if sig.kind == "document_timestamp" else "Chữ ký"
+            who = sig.signer_name or words["unknown"]
+            what = words["doc_ts"] if sig.kind == "document_timestamp" else words["signature"]
             when = sig.timestamp_time or sig.signing_time
-            when_text = f", {when:%d/%m/%Y %H:%M:%S %Z}" if when else ""
-            stamp = " (có dấu thời gian)" if sig.timestamp_time and sig.kind == "signature" else ""
-            verdict = "hợp lệ" if sig.ok else "KHÔNG HỢP LỆ: " + "; ".join(sig.problems_vi)
-            lines.append(f"- {what} '{sig.field_name}' của {who}{when_text}{stamp}: {verdict}")
+            when_text = f", {when.strftime(words['time'])}" if when else ""
+            stamp = words["stamped"] if sig.timestamp_time and sig.kind == "signature" else ""
+            verdict = words["ok"] if sig.ok else words["invalid"] + "; ".join(problems(sig))
+            lines.append(
+                f"- {what} '{sig.field_name}' {words['by']} {who}{when_text}{stamp}: {verdict}"
+            )
         lines.append(f"SHA-256: {self.archive_hash}")
         return "\n".join(lines)
 
