@@ -15,9 +15,8 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from meetings.http.api import Api, build_routes
 from meetings.http.errors import EXCEPTION_HANDLERS
@@ -26,6 +25,7 @@ from meetings.http.openapi import openapi
 from meetings.http.ratelimit import RateLimit
 from meetings.http.routes import accounts, councils, documents
 from meetings.http.routes import meetings as meeting_routes
+from meetings.http.webapp import webapp_routes
 from meetings.services.context import Services
 from meetings.storage.migrate import check_schema
 
@@ -79,16 +79,8 @@ def create_app(
         Route("/api/openapi.json", openapi_json, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
-    if frontend_dir is not None and (frontend_dir / "index.html").is_file():
-        index = frontend_dir / "index.html"
-
-        async def spa(_request: Request) -> Response:
-            return FileResponse(index, headers={"cache-control": "no-cache"})
-
-        routes += [
-            Mount("/assets", StaticFiles(directory=frontend_dir / "assets"), name="assets"),
-            Route("/{path:path}", spa, methods=["GET"]),
-        ]
+    if frontend_dir is not None:
+        routes += webapp_routes(frontend_dir)
     return Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders), Middleware(RateLimit, settings=services.settings)],
