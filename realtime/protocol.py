@@ -12,14 +12,18 @@ from typing import Annotated, Any
 
 import socketio
 from pydantic import Field
+from sqlalchemy import select
+from sqlmodel import col
 
 from meetings.domain.errors import DomainError, NotFound
 from meetings.domain.events import iso
 from meetings.domain.model import Role
-from meetings.services import agenda, meetings, speakers, state
+from meetings.domain.voting import PollStatus
+from meetings.services import agenda, meetings, polls, speakers, state
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
 from meetings.storage.tables import utcnow
+from meetings.storage.tables_polls import Poll
 from realtime import rooms
 from realtime.presence import Presence
 
@@ -86,7 +90,30 @@ async def join(ctx: Ctx, actor: Actor, cmd: Join) -> dict[str, Any]:
             if "snapshot" in ack:
                 ack["snapshot"] = ack["snapshot"] | {"presence": current}
             ack["presence"] = current
+    if len(joined) > 1:
+        ack |= await _open_progress(ctx.services, cmd.meeting_id, actor.is_staff(council_id))
     return ack
+
+
+async def _open_progress(services: Services, meeting_id: int, staff: bool) -> dict[str, Any]:
+    """Staff and displays: each open poll's progress as of now (PROTOCOL.md, "meeting.join").
+    Progress updates are volatile, so a screen that resyncs during a vote would otherwise
+    show the count from before its drop until the next ballot; the chair also gets who voted."""
+    async with services.db.reading() as session:
+        rows = await session.execute(
+            select(col(Poll.id)).where(
+                col(Poll.meeting_id) == meeting_id, col(Poll.status) == PollStatus.OPEN
+            )
+        )
+        open_ids = [int(pid) for pid in rows.scalars() if pid is not None]
+    progress: list[dict[str, Any]] = []
+    voters: dict[str, list[int]] = {}
+    for poll_id in open_ids:
+        found = await polls.progress(services, poll_id)
+        if found is not None:  # closed meanwhile: its event follows
+            progress.append(found["data"])
+            voters[str(poll_id)] = found["voters"]
+    return {"progress": progress, "voters": voters} if staff else {"progress": progress}
 
 
 def _rooms(actor: Actor, council_id: int, meeting_id: int) -> list[str]:
