@@ -158,14 +158,22 @@ class Running:
         self._clients.append(client)
         return client
 
+    async def close(self) -> None:
+        """Disconnect the protocol clients made here and close the HTTP session."""
+        for client in self._clients:
+            await client.disconnect()
+        await self._session.close()
 
-@pytest.fixture
-async def server(template: Template, tmp_path: Path) -> AsyncIterator[Running]:
-    url, pg_name = await fresh_database(template, tmp_path)
-    settings = Settings(database_url=url, data_dir=tmp_path, secret_key="test-secret",
-                        max_upload_mb=5, login_attempts=5, command_rate=50, command_burst=100
-                        ).prepare()
-    app = create_asgi_app(settings)
+
+def server_settings(url: str, data_dir: Path) -> Settings:
+    """The settings of every test server: small limits so tests can reach them."""
+    return Settings(database_url=url, data_dir=data_dir, secret_key="test-secret",
+                    max_upload_mb=5, login_attempts=5, command_rate=50, command_burst=100
+                    ).prepare()
+
+
+async def start_uvicorn(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
+    """Start `app` under uvicorn on an ephemeral loopback port in the running loop."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning",
                             ws="websockets-sansio", ws_per_message_deflate=False)
     uv = uvicorn.Server(config)
@@ -174,7 +182,15 @@ async def server(template: Template, tmp_path: Path) -> AsyncIterator[Running]:
         if task.done():
             task.result()
         await asyncio.sleep(0.01)
-    port = uv.servers[0].sockets[0].getsockname()[1]
+    return uv, task, uv.servers[0].sockets[0].getsockname()[1]
+
+
+@pytest.fixture
+async def server(template: Template, tmp_path: Path) -> AsyncIterator[Running]:
+    url, pg_name = await fresh_database(template, tmp_path)
+    settings = server_settings(url, tmp_path)
+    app = create_asgi_app(settings)
+    uv, task, port = await start_uvicorn(app)
     session = aiohttp.ClientSession()
     running = Running(f"http://127.0.0.1:{port}", settings, _services_of(app),
                       template.seeded["council_id"], template.seeded["meeting_id"],
@@ -182,9 +198,7 @@ async def server(template: Template, tmp_path: Path) -> AsyncIterator[Running]:
     try:
         yield running
     finally:
-        for client in running._clients:
-            await client.disconnect()
-        await session.close()
+        await running.close()
         uv.should_exit = True
         await task
         if pg_name:
