@@ -321,6 +321,7 @@ export class MeetingSync {
     if (ack.presence) this.takePresence(ack.presence);
     for (const event of ack.events ?? []) this.accept(event);
     this.drain();
+    this.takeJoinProgress(ack);
     if (this.state && ack.server_time && !ack.snapshot) {
       this.setState({ ...this.state, serverTime: ack.server_time }, false);
     }
@@ -439,6 +440,24 @@ export class MeetingSync {
       return;
     }
     this.changed();
+  }
+
+  /** Staff and displays get each open poll's progress (and staff who voted) with the join. */
+  private takeJoinProgress(ack: JoinAck): void {
+    let progress = this.progress;
+    if (ack.progress) {
+      progress = {};
+      for (const { poll_id, ...rest } of ack.progress) progress[Number(poll_id)] = rest;
+    }
+    const polls = this.state?.polls ?? {};
+    const open = Object.entries(progress).filter(([id]) => polls[Number(id)]?.status === 'open');
+    if (open.length !== Object.keys(progress).length) progress = Object.fromEntries(open);
+    this.progress = progress;
+    if (ack.voters) {
+      const voters: Record<number, number[]> = {};
+      for (const [id, users] of Object.entries(ack.voters)) voters[Number(id)] = users;
+      this.voters = voters;
+    }
   }
 
   private takePresence(presence: Presence): void {

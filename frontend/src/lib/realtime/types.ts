@@ -265,4 +265,8 @@ export interface JoinAck {
   events?: MeetingEvent[];
   server_time?: Iso;
   presence?: Presence;
+  /** staff and displays: each open poll's progress at the join */
+  progress?: (Progress & { poll_id: number })[];
+  /** staff: who has voted in each open poll */
+  voters?: Record<string, number[]>;
 }
