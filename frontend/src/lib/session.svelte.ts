@@ -1,0 +1,154 @@
+/**
+ * Who is signed in (docs/WEBAPP.md, "Session"). The server keeps the session in an HttpOnly
+ * cookie; the page learns the user from POST /api/auth/login or GET /api/auth/me, whose
+ * `roles` map a council id to the user's role there (docs/API.md, "Authentication").
+ *
+ * A session that ends while the app is open (expired, signed out elsewhere, revoked by a
+ * password change) is noticed by the next API call's 401 or by the realtime connection; both
+ * lead to `/login?expired=1&next=…`, where the login page says why.
+ */
+import { goto } from '$app/navigation';
+import { api, ApiError, readCookie, setCsrfToken, setUnauthorizedHandler } from '$lib/api';
+
+export type Role = 'secretary' | 'chair' | 'delegate' | 'display';
+
+export interface User {
+  id: number;
+  username: string;
+  name: string;
+  is_admin: boolean;
+  /** council id (as a string) → role */
+  roles: Record<string, Role>;
+}
+
+interface LoginAnswer {
+  token: string;
+  csrf_token: string;
+  user: User;
+}
+
+/** The meeting fields the role-based link needs. */
+export interface MeetingRef {
+  id: number;
+  council_id: number;
+}
+
+export type SessionStatus = 'unknown' | 'loading' | 'signed-in' | 'signed-out' | 'unreachable';
+
+class Session {
+  user = $state<User | null>(null);
+  status = $state<SessionStatus>('unknown');
+  private loading: Promise<void> | null = null;
+
+  /** Ask the server who we are (once; again after `reset`). */
+  load(): Promise<void> {
+    this.loading ??= this.fetchMe();
+    return this.loading;
+  }
+
+  private async fetchMe(): Promise<void> {
+    this.status = 'loading';
+    try {
+      this.user = await api.get<User>('/api/auth/me', { expect401: true });
+      this.status = 'signed-in';
+    } catch (error) {
+      this.user = null;
+      if (error instanceof ApiError && error.status === 401) {
+        this.status = 'signed-out';
+      } else {
+        this.status = 'unreachable';
+        this.loading = null; // try again on the next load()
+      }
+    }
+  }
+
+  /** Log in; an `ApiError` says why not (bad_credentials, rate_limited, network …). */
+  async login(username: string, password: string): Promise<User> {
+    const answer = await api.post<LoginAnswer>(
+      '/api/auth/login',
+      { username, password },
+      { expect401: true },
+    );
+    setCsrfToken(answer.csrf_token);
+    this.user = answer.user;
+    this.status = 'signed-in';
+    this.loading = Promise.resolve();
+    return answer.user;
+  }
+
+  /** Log out here (the token is revoked on the server) and go to the login page. */
+  async logout(): Promise<void> {
+    try {
+      await api.post('/api/auth/logout', undefined, { expect401: true });
+    } catch {
+      // already gone or server unreachable: the page forgets the user either way
+    }
+    this.forget();
+    this.status = 'signed-out';
+    await goto('/login', { replaceState: true });
+  }
+
+  /** The session ended under us: back to the login page, which says so, then here again. */
+  expire(): void {
+    if (typeof window === 'undefined') return;
+    this.forget();
+    this.status = 'signed-out';
+    if (window.location.pathname === '/login') return;
+    void goto(loginUrl({ expired: true, next: here() }), { replaceState: true });
+  }
+
+  /** A first visit has no CSRF cookie; a session that ended under the page still has it. */
+  hadSession(): boolean {
+    return readCookie('quorum_csrf') !== null;
+  }
+
+  /** The user's role in a council (an administrator without one stands in as the chair). */
+  roleIn(councilId: number): Role | null {
+    const user = this.user;
+    if (!user) return null;
+    return user.roles[String(councilId)] ?? (user.is_admin ? 'chair' : null);
+  }
+
+  private forget(): void {
+    this.user = null;
+    this.loading = null;
+    setCsrfToken(null);
+  }
+}
+
+export const session = new Session();
+setUnauthorizedHandler(() => session.expire());
+
+function here(): string {
+  return window.location.pathname + window.location.search;
+}
+
+/** `/login`, with why we are there and where to go after. */
+export function loginUrl(options: { expired?: boolean; next?: string } = {}): string {
+  const params = new URLSearchParams();
+  if (options.expired) params.set('expired', '1');
+  if (options.next && options.next !== '/' && !options.next.startsWith('/login')) {
+    params.set('next', options.next);
+  }
+  const query = params.toString();
+  return query ? `/login?${query}` : '/login';
+}
+
+/** Only a path of this app: `/m/3`, never `//evil.example` or `https://…`. */
+export function safeNext(next: string | null): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  return next;
+}
+
+/** Where a meeting opens for this user: their view of it in that council. */
+export function meetingPath(meeting: MeetingRef, role: Role | null): string {
+  switch (role) {
+    case 'chair':
+    case 'secretary':
+      return `/m/${meeting.id}/chair`;
+    case 'display':
+      return `/m/${meeting.id}/display`;
+    default:
+      return `/m/${meeting.id}`;
+  }
+}
