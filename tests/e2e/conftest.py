@@ -5,13 +5,15 @@
   a `Running` (tests/conftest.py: `token`, `http`, `client`) with the rehearsal accounts
   (`chair`, `secretary`, `display`, `delegates`, `password`) and `meeting_id`, `council_id`.
   Its state is shared by every test of the session: a test that needs a pristine sitting takes
-  `fresh_webapp` (the same, started for that test only; a fraction of a second).
+  `fresh_webapp` (the same, started for that test only; about a second), or
+  `await webapp_factory(**settings)` for one with some settings changed. `await app.stop()`
+  stops a server (the browser then finds it down).
 - `browser` (session): Debian's chromium through Python Playwright (never `playwright install`).
 - `new_page(username, viewport=(1280, 800), locale="vi", touch=True, path="/")`: a page in a fresh
   context, logged in as `username` through the API (the session and CSRF cookies land in the
   context) — or through the login form with `login="ui"`, or not at all with `username=None` —
   then opened at `path`. `new_page.errors(page)` lists the page's uncaught errors and console
-  errors (a CSP refusal shows there).
+  errors (a CSP refusal shows there; refused HTTP requests do not).
 - `login_ui(page, username, password)`: logs in through the login form.
 - `axe(page)`: runs axe-core (frontend/node_modules/axe-core) over the page and returns its
   serious and critical violations; `format_violations` makes them readable in an assertion.
@@ -31,6 +33,7 @@ import asyncio
 import shutil
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,7 +41,7 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 
 from meetings.services.context import Services
 from realtime.asgi import create_asgi_app
@@ -91,6 +94,12 @@ class WebApp(Running):
     delegates: list[str] = field(default_factory=list)
     password: str = PASSWORD
     server_loop: asyncio.AbstractEventLoop | None = None
+    _stop: Callable[[], Awaitable[None]] | None = None
+
+    async def stop(self) -> None:
+        """Stop the server now (a test of "the server is down"); stopping twice is harmless."""
+        if self._stop is not None:
+            await self._stop()
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
@@ -109,9 +118,10 @@ async def _call(work: Callable[[Services], Awaitable[T]], services: Services) ->
 class ServerThread:
     """uvicorn serving the whole app (API, Socket.IO, frontend/dist) in a thread of its own."""
 
-    def __init__(self, database: Path, folder: Path) -> None:
+    def __init__(self, database: Path, folder: Path, settings: dict[str, Any]) -> None:
         self.database = database
         self.folder = folder
+        self.overrides = settings
         self.ready = threading.Event()
         self.error: BaseException | None = None
         self.port = 0
@@ -130,6 +140,8 @@ class ServerThread:
     async def _main(self) -> None:
         self.loop = asyncio.get_running_loop()
         settings = server_settings(f"sqlite+aiosqlite:///{self.database}", self.folder)
+        if self.overrides:
+            settings = settings.model_copy(update=self.overrides)
         app = create_asgi_app(settings)
         self._uv, task, self.port = await start_uvicorn(app)
         self.services = app.quorum_services
@@ -173,9 +185,12 @@ def _copy_database(seed: Seeded, folder: Path) -> Path:
     return database
 
 
-async def _serve(seed: Seeded, folder: Path) -> AsyncIterator[WebApp]:
+@asynccontextmanager
+async def serve_webapp(
+    seed: Seeded, folder: Path, settings: dict[str, Any] | None = None
+) -> AsyncIterator[WebApp]:
     database = _copy_database(seed, folder)
-    thread = ServerThread(database, folder)
+    thread = ServerThread(database, folder, settings or {})
     await thread.start()
     assert thread.services is not None
     session = aiohttp.ClientSession()
@@ -189,6 +204,7 @@ async def _serve(seed: Seeded, folder: Path) -> AsyncIterator[WebApp]:
         _session=session,
         delegates=[f"delegate{i:03d}" for i in range(1, DELEGATES + 1)],
         server_loop=thread.loop,
+        _stop=thread.stop,
     )
     try:
         yield app
@@ -202,15 +218,32 @@ async def webapp(
     rehearsal_db: Seeded, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[WebApp]:
     """One server for the session (its state carries over from test to test)."""
-    async for app in _serve(rehearsal_db, tmp_path_factory.mktemp("webapp")):
+    async with serve_webapp(rehearsal_db, tmp_path_factory.mktemp("webapp")) as app:
         yield app
 
 
 @pytest.fixture
-async def fresh_webapp(rehearsal_db: Seeded, tmp_path: Path) -> AsyncIterator[WebApp]:
+async def webapp_factory(
+    rehearsal_db: Seeded, tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[WebApp]]]:
+    """`await webapp_factory(login_attempts=2, http_burst=3)`: a server of the test's own, over a
+    pristine copy of the rehearsal council, with these settings changed; stopped after the test."""
+    made = 0
+    async with AsyncExitStack() as stack:
+
+        async def make(**settings: Any) -> WebApp:
+            nonlocal made
+            made += 1
+            folder = tmp_path / f"webapp{made}"
+            return await stack.enter_async_context(serve_webapp(rehearsal_db, folder, settings))
+
+        yield make
+
+
+@pytest.fixture
+async def fresh_webapp(webapp_factory: Callable[..., Awaitable[WebApp]]) -> WebApp:
     """A server of this test's own, over a pristine copy of the rehearsal council."""
-    async for app in _serve(rehearsal_db, tmp_path / "webapp"):
-        yield app
+    return await webapp_factory()
 
 
 @pytest.fixture(scope="session")
@@ -254,6 +287,12 @@ def login_ui_fixture() -> Callable[..., Awaitable[None]]:
     return login_ui
 
 
+def _console_error(errors: list[str], message: ConsoleMessage) -> None:
+    # a refused request (401, 429 …) is an answer the app handles, not an error of the page
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        errors.append(f"console: {message.text}")
+
+
 class PageFactory:
     """`await new_page(username, viewport, locale, touch)`; contexts are closed after the test."""
 
@@ -295,10 +334,7 @@ class PageFactory:
         errors: list[str] = []
         self._errors[id(page)] = errors
         page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-        page.on(
-            "console",
-            lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None,
-        )
+        page.on("console", lambda msg: _console_error(errors, msg))
         if username is not None and login == "api":
             await login_api(context, app.base_url, username, password)
         if username is not None and login == "ui":

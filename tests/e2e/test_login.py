@@ -1,0 +1,288 @@
+"""Login and my meetings in the browser (docs/WEBAPP.md, "Login and my meetings").
+
+The words are read from the message catalogue (frontend/messages/common), so a test says which
+message must show, not its spelling.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.e2e.conftest import FRONTEND, LOCALE_KEY, PageFactory, WebApp, format_violations
+
+pytestmark = pytest.mark.browser
+
+CATALOGUE = {
+    locale: json.loads((FRONTEND / "messages" / "common" / f"{locale}.json").read_text("utf-8"))
+    for locale in ("vi", "en")
+}
+VIEWPORTS = {"landscape": (1280, 800), "portrait": (800, 1280)}
+
+
+def msg(locale: str, key: str, **params: str) -> str:
+    text: str = CATALOGUE[locale][key]
+    for name, value in params.items():
+        text = text.replace("{" + name + "}", value)
+    return text
+
+
+def fixed_parts(locale: str) -> dict[str, str]:
+    """Each message's longest literal run (the words around its {placeholders})."""
+    parts = {}
+    for key, text in CATALOGUE[locale].items():
+        if key.startswith("$"):
+            continue
+        longest = max(re.split(r"\{[^}]*\}", text), key=len).strip(" :—")
+        parts[key] = longest
+    return parts
+
+
+async def visible_text(page: Page) -> str:
+    """The page's words but the live regions' (which say what just happened)."""
+    text: str = await page.evaluate(
+        "[...document.querySelectorAll('header, main')].map(e => e.innerText).join('\\n')"
+    )
+    return text
+
+
+async def token_of(page: Page) -> str:
+    cookies = await page.context.cookies()
+    return next(c["value"] for c in cookies if c["name"] == "quorum_session")
+
+
+async def fill_login(page: Page, username: str, password: str) -> None:
+    await page.locator("#username").fill(username)
+    await page.locator("#password").fill(password)
+    await page.locator("form button[type=submit]").click()
+
+
+async def test_wrong_password_is_said_and_focus_returns_to_the_password(
+    webapp: WebApp, new_page: PageFactory
+) -> None:
+    page = await new_page(None, path="/login")
+    await fill_login(page, "visitor", "not-the-password")
+    error = page.locator("#login-error")
+    await expect(error).to_have_text(msg("vi", "common_login_bad_credentials"))
+    await expect(error).to_have_attribute("role", "alert")
+    await expect(page.locator("#password")).to_be_focused()
+    await expect(page.locator("#password")).to_have_value("")
+    await expect(page.locator("#password")).to_have_attribute("aria-invalid", "true")
+    assert page.url.endswith("/login")
+    # nothing typed: said before asking the server
+    await page.locator("#username").fill("")
+    await page.locator("form button[type=submit]").click()
+    await expect(error).to_have_text(msg("vi", "common_login_missing"))
+    assert not new_page.errors(page)
+
+
+async def test_too_many_attempts_says_to_wait(
+    webapp_factory: Any, new_page: PageFactory
+) -> None:
+    app: WebApp = await webapp_factory(login_attempts=2)
+    page = await new_page(None, path="/login", app=app)
+    for _ in range(2):
+        await fill_login(page, "delegate003", "wrong-password")
+        await expect(page.locator("#login-error")).to_have_attribute(
+            "data-failure", "bad_credentials"
+        )
+    # the right password too is refused until the window passes (docs/API.md)
+    await fill_login(page, "delegate003", app.password)
+    error = page.locator("#login-error")
+    await expect(error).to_have_attribute("data-failure", "rate_limited")
+    said = (await error.inner_text()).strip()
+    assert said in (
+        msg("vi", "common_login_rate_limited"),
+    ) or said.startswith(msg("vi", "common_login_rate_limited_until").split("{")[0]), said
+    assert page.url.endswith("/login")
+
+
+async def test_rest_rate_limit_shows_until_when(
+    webapp_factory: Any, new_page: PageFactory
+) -> None:
+    """The REST limiter's 429 carries Retry-After: the page says until when to wait."""
+    app: WebApp = await webapp_factory(http_rate=0.02, http_burst=2)
+    page = await new_page(None, path="/login", app=app, locale="en")
+    error = page.locator("#login-error")
+    for _ in range(4):
+        await fill_login(page, "visitor", "wrong-password")
+        await expect(error).not_to_have_attribute("data-failure", "")
+        if await error.get_attribute("data-failure") == "rate_limited":
+            break
+    await expect(error).to_have_attribute("data-failure", "rate_limited")
+    before, _ = msg("en", "common_login_rate_limited_until").split("{time}")
+    await expect(error).to_contain_text(before)
+    assert re.search(r"\d\d:\d\d:\d\d", await error.inner_text())
+
+
+async def test_server_down_is_said(fresh_webapp: WebApp, new_page: PageFactory) -> None:
+    page = await new_page(None, path="/login", app=fresh_webapp)
+    await page.locator("#username").wait_for()
+    await fresh_webapp.stop()
+    await fill_login(page, "chair", fresh_webapp.password)
+    error = page.locator("#login-error")
+    await expect(error).to_have_text(msg("vi", "common_login_server_down"))
+    await expect(error).to_have_attribute("data-failure", "server_down")
+
+
+async def test_login_lists_the_rehearsal_meeting_and_links_by_role(
+    webapp: WebApp, new_page: PageFactory
+) -> None:
+    page = await new_page(None, path="/login")
+    await fill_login(page, webapp.delegates[0], webapp.password)
+    await page.wait_for_url(webapp.url("/"))
+    card = page.locator(f'li.meeting[data-meeting-id="{webapp.meeting_id}"]')
+    await expect(card.get_by_role("link")).to_have_text("Phiên diễn tập")
+    await expect(card.get_by_role("link")).to_have_attribute("href", f"/m/{webapp.meeting_id}")
+    await expect(card).to_contain_text(msg("vi", "common_your_role",
+                                           role=msg("vi", "common_role_delegate")))
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        msg("vi", "common_meetings_title")
+    )
+    expected = {
+        webapp.chair: f"/m/{webapp.meeting_id}/chair",
+        webapp.secretary: f"/m/{webapp.meeting_id}/chair",
+        webapp.display: f"/m/{webapp.meeting_id}/display",
+    }
+    for username, href in expected.items():
+        other = await new_page(username)
+        link = other.locator(f'li.meeting[data-meeting-id="{webapp.meeting_id}"] h2 a')
+        await expect(link).to_have_attribute("href", href)
+    assert not new_page.errors(page)
+
+
+async def test_login_goes_to_next(webapp: WebApp, new_page: PageFactory) -> None:
+    page = await new_page(None, path="/login?next=%2F%3Fshown%3D1")
+    await fill_login(page, webapp.chair, webapp.password)
+    await page.wait_for_url(webapp.url("/?shown=1"))
+    # never off the site
+    page = await new_page(None, path="/login?next=%2F%2Fexample.org%2F")
+    await fill_login(page, webapp.chair, webapp.password)
+    await page.wait_for_url(webapp.url("/"))
+
+
+async def test_language_switch_changes_every_word_and_is_kept(
+    webapp: WebApp, new_page: PageFactory
+) -> None:
+    page = await new_page(webapp.delegates[1])
+    await page.locator("li.meeting").first.wait_for()
+    vietnamese = await visible_text(page)
+    assert await page.evaluate("document.documentElement.lang") == "vi"
+
+    await page.get_by_role("button", name="English").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        msg("en", "common_meetings_title")
+    )
+    assert await page.evaluate("document.documentElement.lang") == "en"
+    english = await visible_text(page)
+    leftovers = [
+        part for key, part in fixed_parts("vi").items()
+        if len(part) >= 4 and part != fixed_parts("en")[key] and part in english
+    ]
+    assert not leftovers, f"Vietnamese left on the English page: {leftovers}"
+    assert "Chủ Nhật" not in english and "tháng" not in english  # the date too
+    await expect(page.get_by_role("button", name="English")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+
+    await page.reload()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        msg("en", "common_meetings_title")
+    )
+    assert await page.evaluate(f"localStorage.getItem('{LOCALE_KEY}')") == "en"
+
+    await page.get_by_role("button", name="Tiếng Việt").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        msg("vi", "common_meetings_title")
+    )
+    assert await visible_text(page) == vietnamese
+    assert not new_page.errors(page)
+
+
+async def test_ended_session_returns_to_login_with_a_message(
+    webapp: WebApp, new_page: PageFactory
+) -> None:
+    page = await new_page(webapp.delegates[2])
+    await page.locator("li.meeting").first.wait_for()
+    # signed out elsewhere: the page's own token revoked from another client
+    status, _, _ = await webapp.http("POST", "/api/auth/logout", token=await token_of(page))
+    assert status == 200
+    deep = f"/m/{webapp.meeting_id}"
+    await page.goto(deep)
+    await page.wait_for_url(re.compile(r"/login\?"))
+    assert "expired=1" in page.url and "next=%2Fm%2F" in page.url
+    await expect(page.get_by_test_id("login-expired")).to_have_text(
+        msg("vi", "common_login_expired")
+    )
+    # signing in again goes back where the user was
+    await fill_login(page, webapp.delegates[2], webapp.password)
+    await page.wait_for_url(webapp.url(deep))
+    assert not new_page.errors(page)
+
+
+async def test_ended_session_noticed_by_an_api_call(
+    webapp: WebApp, new_page: PageFactory
+) -> None:
+    """The page is open when the session ends: its next API call (the list refreshed when the
+    tablet wakes) takes it to the login page, with the message."""
+    page = await new_page(webapp.delegates[3])
+    await page.locator("li.meeting").first.wait_for()
+    status, _, _ = await webapp.http("POST", "/api/auth/logout", token=await token_of(page))
+    assert status == 200
+    await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    await page.wait_for_url(re.compile(r"/login\?expired=1$"))
+    await expect(page.get_by_test_id("login-expired")).to_have_text(
+        msg("vi", "common_login_expired")
+    )
+    assert not new_page.errors(page)
+
+
+async def test_logout_then_a_plain_login(webapp: WebApp, new_page: PageFactory) -> None:
+    page = await new_page(webapp.delegates[4])
+    await page.get_by_role("button", name=msg("vi", "common_logout")).click()
+    await page.wait_for_url(re.compile(r"/login$"))
+    await expect(page.get_by_test_id("login-expired")).to_have_count(0)
+    # the token is revoked and the cookies are gone: a later visit is a plain login, no message
+    assert not [c for c in await page.context.cookies() if c["name"].startswith("quorum_")]
+    await page.goto("/")
+    await page.wait_for_url(re.compile(r"/login$"))
+    await expect(page.locator("#username")).to_be_visible()
+    await expect(page.get_by_test_id("login-expired")).to_have_count(0)
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
+async def test_views_pass_axe_and_are_pictured(
+    webapp: WebApp, new_page: PageFactory, axe: Any, shot: Any, locale: str, orientation: str
+) -> None:
+    size = VIEWPORTS[orientation]
+    page = await new_page(None, size, locale, path="/login?expired=1")
+    await page.locator("#username").wait_for()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        msg(locale, "common_login_title")
+    )
+    await shot(page, f"login-{locale}-{orientation}")
+    violations = await axe(page)
+    assert not violations, format_violations(violations)
+
+    await fill_login(page, "visitor", "wrong-password")
+    await expect(page.locator("#login-error")).to_have_text(
+        msg(locale, "common_login_bad_credentials")
+    )
+    await shot(page, f"login-error-{locale}-{orientation}")
+    violations = await axe(page)
+    assert not violations, format_violations(violations)
+
+    page = await new_page(webapp.delegates[0], size, locale)
+    await page.locator("li.meeting").first.wait_for()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        msg(locale, "common_meetings_title")
+    )
+    await shot(page, f"meetings-{locale}-{orientation}")
+    violations = await axe(page)
+    assert not violations, format_violations(violations)
+    assert not new_page.errors(page)
