@@ -15,7 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from meetings.config import Settings, load_settings
+from meetings.config import ConfigError, Settings, load_settings
 from meetings.domain.errors import DomainError
 
 DEMO_PASSWORD = "quorum-demo"
@@ -314,6 +314,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SchemaMismatch as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -12,6 +12,37 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class ConfigError(ValueError):
+    """A setting an operator must fix; its message says what to write."""
+
+
+DATABASE_URL_HELP = (
+    "QUORUM_DATABASE_URL must name SQLite or PostgreSQL: write "
+    "sqlite:////absolute/path/quorum.sqlite3 (or sqlite:///relative/path.sqlite3) "
+    "or postgresql://user:password@host:5432/dbname"
+)
+DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+"""The spellings accepted in QUORUM_DATABASE_URL, each mapped to the async driver Quorum uses."""
+
+
+def normalize_database_url(url: str) -> str:
+    """`sqlite:///…`, `postgresql://…` and `postgres://…` (the usual spellings) become the async
+    drivers' URLs; an already explicit `+aiosqlite` / `+asyncpg` URL is kept; anything else is a
+    `ConfigError` saying what to write."""
+    scheme, sep, rest = url.strip().partition("://")
+    driver = DRIVERS.get(scheme.lower())
+    if not sep or driver is None or not rest:
+        got = f"{scheme}://…" if sep else "no scheme"  # never the rest: it may hold a password
+        raise ConfigError(f"{DATABASE_URL_HELP} (got {got})")
+    return f"{driver}://{rest}"
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Defaults run Quorum on a bare machine."""
 
@@ -20,8 +51,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), description="Folder for the database, files, keys.")
     database_url: str = Field(
         default="",
-        description="SQLAlchemy URL. Default: SQLite (WAL) at DATA_DIR/quorum.sqlite3. "
-        "PostgreSQL: postgresql+asyncpg://user@host/db.",
+        description="Database URL. Default: SQLite (WAL) at DATA_DIR/quorum.sqlite3. "
+        "sqlite:///path or postgresql://user@host/db (postgres:// too; the async drivers "
+        "are chosen by Quorum).",
     )
     redis_url: str = Field(default="", description="Redis URL for several workers (scale-out).")
     secret_key: str = Field(default="", description="Signs CSRF tokens; generated on first run.")
@@ -70,7 +102,7 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
-            return self.database_url
+            return normalize_database_url(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'quorum.sqlite3').resolve()}"
 
     @property
@@ -78,7 +110,10 @@ class Settings(BaseSettings):
         return self.data_dir / "blobs"
 
     def prepare(self) -> Settings:
-        """Create the data folder and keep a generated secret key there on first run."""
+        """Create the data folder and keep a generated secret key there on first run.
+        A database URL Quorum cannot use is refused here, before anything starts."""
+        if self.database_url:
+            normalize_database_url(self.database_url)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.blob_dir.mkdir(parents=True, exist_ok=True)
         if not self.secret_key:
