@@ -134,6 +134,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     import uvicorn
 
     os.environ.setdefault("QUORUM_DATA_DIR", str(settings.data_dir))
+    os.umask(0o077)  # whatever the server writes (temporary files too) is the owner's alone
     os.environ.setdefault("QUORUM_SECRET_KEY", settings.secret_key)
     if workers > 1 and not settings.redis_url:
         print(

@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from meetings.datadir import create_private_file, make_private_dir, secure_data_dir
+
 
 class ConfigError(ValueError):
     """A setting an operator must fix; its message says what to write."""
@@ -110,17 +112,18 @@ class Settings(BaseSettings):
         return self.data_dir / "blobs"
 
     def prepare(self) -> Settings:
-        """Create the data folder and keep a generated secret key there on first run.
+        """Create the data folder (owner-only: meetings/datadir.py) and keep a generated secret
+        key there on first run.
         A database URL Quorum cannot use is refused here, before anything starts."""
         if self.database_url:
             normalize_database_url(self.database_url)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.blob_dir.mkdir(parents=True, exist_ok=True)
+        secure_data_dir(self.data_dir)
+        make_private_dir(self.blob_dir)
+        if not self.database_url:  # SQLite makes its -wal and -shm files with the same mode
+            create_private_file(self.data_dir / "quorum.sqlite3")
         if not self.secret_key:
             key_file = self.data_dir / "secret.key"
-            if not key_file.exists():
-                key_file.write_text(secrets.token_urlsafe(48))
-                key_file.chmod(0o600)
+            create_private_file(key_file, secrets.token_urlsafe(48).encode())
             self.secret_key = key_file.read_text().strip()
         return self
 

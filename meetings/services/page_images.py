@@ -60,7 +60,7 @@ def _render_cached(services: Services, sha256: str, page: int, width: int) -> by
     except FileNotFoundError:
         pass
     png = render_page_png(services.blobs.read(sha256), page, width)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "wb") as f:
         f.write(png)

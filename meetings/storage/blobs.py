@@ -19,7 +19,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def path(self, sha256: str) -> Path:
         if not _SHA256.match(sha256):
@@ -40,14 +40,14 @@ class BlobStore:
         target = self.path(digest)
         if target.is_file():
             return digest, False
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(tmp, 0o444)
+            os.chmod(tmp, 0o400)  # write-once, and the owner's alone (docs/SECURITY.md)
             os.replace(tmp, target)
             dir_fd = os.open(target.parent, os.O_RDONLY)
             try:
