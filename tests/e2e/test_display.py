@@ -57,12 +57,12 @@ async def check_axe(page: Page, axe: Axe) -> None:
     assert not violations, format_violations(violations)
 
 
-async def fits(page: Page) -> None:
-    """Nothing scrolls at 1920×1080."""
+async def fits(page: Page, viewport: tuple[int, int] = HALL) -> None:
+    """Nothing scrolls."""
     sizes = await page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
     )
-    assert sizes[0] <= HALL[0] and sizes[1] <= HALL[1], sizes
+    assert sizes[0] <= viewport[0] and sizes[1] <= viewport[1], sizes
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -76,6 +76,8 @@ async def test_display_follows_the_sitting(
     await command(chair, "meeting.open", {"meeting_id": mid})
     page = await open_display(new_page, app, lang)
     await check_axe(page, axe)
+    # headless Chromium grants the screen wake lock: no hint
+    await expect(page.get_by_test_id("display-wake-hint")).to_have_count(0)
 
     # the chair moves the agenda: the display follows
     items = view.snapshot["agenda"]
@@ -217,6 +219,33 @@ async def test_display_catches_up_after_a_drop(
     # no ballot came after the return: the count is the one of the join (its `progress`)
     await expect(page.get_by_test_id("ballots-received")).to_have_text("2")
     assert not [e for e in new_page.errors(page) if "pageerror" in e]
+
+
+async def test_display_scales_and_hints(webapp: WebApp, new_page: PageFactory) -> None:
+    """A 1366×768 projector gets the same screen scaled down, nothing scrolls; without the
+    Wake Lock API a hint says to turn off sleep; the full-screen button for the operator
+    shows only when focused, and not at all in kiosk mode (?kiosk=1)."""
+    small = (1366, 768)
+    page = await new_page("display", viewport=small, path=None)
+    await page.context.add_init_script(
+        "Object.defineProperty(Navigator.prototype, 'wakeLock', "
+        "{ get: () => undefined, configurable: true })"
+    )
+    await page.goto(f"/m/{webapp.meeting_id}/display")
+    await expect(page.get_by_test_id("display-title")).to_have_text("Phiên diễn tập")
+    await expect(page.get_by_test_id("display-wake-hint")).to_contain_text("chế độ ngủ")
+    await fits(page, small)
+    box = await page.locator(".screen").bounding_box()
+    assert box is not None and abs(box["width"] - small[0]) < 2, box
+    button = page.get_by_role("button", name="Toàn màn hình (F11)")
+    assert (await button.bounding_box() or {"width": 0})["width"] <= 1
+    await page.keyboard.press("Tab")
+    await expect(button).to_be_focused()
+    assert (await button.bounding_box() or {"width": 0})["width"] > 44
+    await page.goto(f"/m/{webapp.meeting_id}/display?kiosk=1")
+    await expect(page.get_by_test_id("display-title")).to_have_text("Phiên diễn tập")
+    await expect(page.get_by_role("button")).to_have_count(0)
+    await expect(page.get_by_test_id("display-wake-hint")).to_have_count(0)
 
 
 # --- helpers -------------------------------------------------------------------------------
