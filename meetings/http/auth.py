@@ -17,6 +17,10 @@ from meetings.domain.errors import Forbidden
 from meetings.services.auth import actor_for_token
 from meetings.services.context import Actor, Services
 
+VOUCHED = "quorum.vouched"
+"""Request-scope key holding a credential this request proved valid (it authenticated, or the
+login issued it): the rate limiter then counts that credential's later requests on their own
+(docs/SECURITY.md, "Rate limits")."""
 SESSION_COOKIE = "quorum_session"
 CSRF_COOKIE = "quorum_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -34,14 +38,24 @@ def bearer_token(conn: HTTPConnection) -> str | None:
     return None
 
 
+def vouch(conn: HTTPConnection, token: str) -> None:
+    """Tell the rate limiter that `token` is a real credential."""
+    conn.scope[VOUCHED] = token
+
+
 async def authenticate(conn: HTTPConnection, services: Services, *, mutation: bool) -> Actor | None:
     token = bearer_token(conn)
     if token is not None:
-        return await actor_for_token(services, token)
+        actor = await actor_for_token(services, token)
+        if actor is not None:
+            vouch(conn, token)
+        return actor
     token = conn.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     actor = await actor_for_token(services, token)
+    if actor is not None:
+        vouch(conn, token)
     if actor is not None and mutation:
         expected = csrf_token(services.settings.secret_key, token)
         if not hmac.compare_digest(conn.headers.get(CSRF_HEADER, ""), expected):

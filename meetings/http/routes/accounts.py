@@ -7,7 +7,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from meetings.http.api import Api, Call
-from meetings.http.auth import CSRF_COOKIE, SESSION_COOKIE, csrf_token
+from meetings.http.auth import CSRF_COOKIE, SESSION_COOKIE, csrf_token, vouch
 from meetings.services import auth
 from meetings.services import commands as c
 
@@ -19,6 +19,7 @@ def client_ip(call: Call) -> str:
 async def login(call: Call) -> JSONResponse:
     body: c.Login = call.body
     token, _user = await auth.login(call.services, body.username, body.password, client_ip(call))
+    vouch(call.request, token)  # the new token's requests count on their own from the first
     actor = await auth.actor_for_token(call.services, token)
     assert actor is not None
     csrf = csrf_token(call.services.settings.secret_key, token)

@@ -8,6 +8,7 @@ import asyncio
 
 import aiohttp
 
+from meetings.services import auth
 from tests.conftest import PASSWORD, Running
 
 
@@ -71,3 +72,29 @@ async def test_a_login_costs_one_like_a_read(server: Running) -> None:
     body = {"username": "delegate002", "password": PASSWORD}
     statuses = [(await server.http("POST", "/api/auth/login", json=body))[0] for _ in range(7)]
     assert statuses == [200] * 6 + [429]
+
+
+async def test_made_up_credentials_count_under_the_address(server: Running) -> None:
+    """A new invented token (or cookie) on each request is not a new caller: credentials that
+    never authenticated are counted under the address, and a real token keeps its own bucket."""
+    fresh = await server.token("delegate003")  # issued by the login answer: known at once
+    # minted without the HTTP login, so the limiter learns of it at its first request
+    chair, _ = await auth.login(server.services, "chair", PASSWORD, "127.0.0.9")
+    server.settings.http_rate, server.settings.http_burst = 0.01, 20
+    assert (await server.http("GET", "/api/auth/me", token=chair))[0] == 200  # 19 left
+    codes = []
+    for i in range(30):
+        made_up = f"qrm_made-up-{i}"
+        if i % 2:
+            status, _, _ = await server.http("GET", "/api/auth/me", token=made_up)
+        else:
+            status, _, _ = await server.http(
+                "GET", "/api/auth/me", headers={"cookie": f"quorum_session={made_up}"}
+            )
+        codes.append(status)
+    assert codes == [401] * 19 + [429] * 11
+    # no credential at all shares that bucket; the real tokens have their own
+    assert (await server.http("GET", "/api/auth/me"))[0] == 429
+    for _ in range(5):
+        assert (await server.http("GET", "/api/auth/me", token=chair))[0] == 200
+        assert (await server.http("GET", "/api/auth/me", token=fresh))[0] == 200
