@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Page, expect
 
 from tests.e2e.conftest import FRONTEND, LOCALE_KEY, PageFactory, WebApp, format_violations
+from tests.integration.webapp.bundles import first_load, url_of
 
 pytestmark = pytest.mark.browser
 
@@ -286,3 +288,19 @@ async def test_views_pass_axe_and_are_pictured(
     violations = await axe(page)
     assert not violations, format_violations(violations)
     assert not new_page.errors(page)
+
+
+async def test_first_load_fetches_what_the_budget_measures(
+    webapp: WebApp, new_page: PageFactory
+) -> None:
+    """The JS budget (tests/integration/webapp) counts exactly what chromium fetches for the
+    login page and then my meetings."""
+    page = await new_page(None, path=None)
+    fetched: set[str] = set()
+    page.on("request", lambda r: fetched.add(urlsplit(r.url).path)
+            if urlsplit(r.url).path.endswith(".js") else None)
+    await page.goto("/login")
+    await fill_login(page, webapp.delegates[0], webapp.password)
+    await page.locator("li.meeting").first.wait_for()
+    measured = {url_of(p) for p in first_load(["/login", "/"])}
+    assert fetched == measured, (sorted(fetched - measured), sorted(measured - fetched))
