@@ -30,6 +30,12 @@ export interface VisibilitySource {
   removeEventListener(type: 'visibilitychange', listener: () => void): void;
 }
 
+/** The browser's network status events (`window`: `online`), or a fake in tests. */
+export interface NetworkSource {
+  addEventListener(type: 'online', listener: () => void): void;
+  removeEventListener(type: 'online', listener: () => void): void;
+}
+
 export interface ConnectionOptions {
   /** Server origin; default: the page's own origin. */
   url?: string;
@@ -46,6 +52,9 @@ export interface ConnectionOptions {
   /** Default ack timeout (ms). */
   ackTimeoutMs?: number;
   visibility?: VisibilitySource | null;
+  /** `online` events: the network came back, try now (with up to `onlineJitterMs`) */
+  network?: NetworkSource | null;
+  onlineJitterMs?: number;
   random?: () => number;
   now?: () => number;
 }
@@ -56,7 +65,7 @@ type Listener<T> = (value: T) => void;
 
 interface Listeners {
   state: Set<Listener<ConnectionState>>;
-  /** after every successful (re)connect, with `woke` when it follows a suspended page */
+  /** after every successful (re)connect (`reconnect`: not the first) */
   connect: Set<Listener<{ reconnect: boolean }>>;
   /** the page came back after a possible suspension while the socket looked connected */
   wake: Set<Listener<void>>;
@@ -74,6 +83,7 @@ export function defaultSocketFactory(url?: string): SocketFactory {
       tryAllTransports: true,
       reconnection: false,
       autoConnect: false,
+      forceNew: true, // each attempt gets a fresh manager: no state left from a dead one
       withCredentials: true,
       ...(token ? { auth: { token } } : {}),
     }) as unknown as SocketLike;
@@ -98,9 +108,12 @@ export class Connection {
     update: new Set(),
     user_event: new Set(),
   };
-  private readonly opts: Required<Omit<ConnectionOptions, 'url' | 'token' | 'visibility'>> & {
+  private readonly opts: Required<
+    Omit<ConnectionOptions, 'url' | 'token' | 'visibility' | 'network'>
+  > & {
     token?: string;
     visibility: VisibilitySource | null;
+    network: NetworkSource | null;
   };
   private attempts = 0;
   private everConnected = false;
@@ -110,6 +123,7 @@ export class Connection {
   /** calls waiting for their ack: failed with `disconnected` when the socket drops */
   private readonly inflight = new Set<(result: CallResult) => void>();
   private readonly onVisibility = () => this.visibilityChanged();
+  private readonly onOnline = () => this.retrySoon(this.opts.onlineJitterMs);
 
   constructor(options: ConnectionOptions = {}) {
     this.opts = {
@@ -120,6 +134,13 @@ export class Connection {
       suspendAfterMs: options.suspendAfterMs ?? 5_000,
       ackTimeoutMs: options.ackTimeoutMs ?? 10_000,
       visibility: options.visibility === undefined ? browserVisibility() : options.visibility,
+      network:
+        options.network === undefined
+          ? typeof window === 'undefined'
+            ? null
+            : window
+          : options.network,
+      onlineJitterMs: options.onlineJitterMs ?? 1_000,
       random: options.random ?? Math.random,
       now: options.now ?? Date.now,
       ...(options.token ? { token: options.token } : {}),
@@ -131,6 +152,7 @@ export class Connection {
     if (!this.stopped) return;
     this.stopped = false;
     this.opts.visibility?.addEventListener('visibilitychange', this.onVisibility);
+    this.opts.network?.addEventListener('online', this.onOnline);
     this.open();
   }
 
@@ -139,6 +161,7 @@ export class Connection {
     this.stopped = true;
     this.clearTimer();
     this.opts.visibility?.removeEventListener('visibilitychange', this.onVisibility);
+    this.opts.network?.removeEventListener('online', this.onOnline);
     const socket = this.socket;
     this.socket = null;
     socket?.disconnect();
@@ -302,12 +325,18 @@ export class Connection {
     if (this.state === 'unauthenticated') return;
     if (!this.online) {
       // down (or still backing off): try now, with a little jitter against a hall waking up
-      if (this.socket && this.state === 'connecting') return; // a handshake is under way
-      this.attempts = 0;
-      this.schedule(Math.round(this.opts.random() * this.opts.wakeJitterMs));
+      this.retrySoon(this.opts.wakeJitterMs);
     } else if (hiddenFor >= this.opts.suspendAfterMs) {
       this.fire('wake', undefined);
     }
+  }
+
+  /** Cut a backoff short: connect within `jitterMs` (random) unless a handshake is under way. */
+  private retrySoon(jitterMs: number): void {
+    if (this.stopped || this.online || this.state === 'unauthenticated') return;
+    if (this.socket && this.state === 'connecting') return;
+    this.attempts = 0;
+    this.schedule(Math.round(this.opts.random() * jitterMs));
   }
 
   private failInflight(): void {

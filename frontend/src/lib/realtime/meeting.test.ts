@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Connection } from './connection';
 import { MeetingSync } from './meeting';
-import { FakeServer, FakeVisibility, HOLD, wireSnapshot } from './testing/fakeSocket';
+import { FakeNetwork, FakeServer, FakeVisibility, HOLD, wireSnapshot } from './testing/fakeSocket';
 
 const MEETING = 7;
 
@@ -76,6 +76,9 @@ describe('MeetingSync: joining and following', () => {
     await flush();
     expect(sync.applied).toEqual([6]);
     expect(sync.state).toBe(before); // not even a new object
+    expect(sync.pending.size).toBe(0);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(server.joins).toHaveLength(1); // nothing is missing: no resync
   });
 
   it('resyncs with since_seq when a gap is not filled within a second', async () => {
@@ -299,7 +302,7 @@ describe('Connection: reconnects and visibility', () => {
     visibility.set('hidden');
     server.mode = 'refuse';
     server.drop(); // the OS suspended the socket
-    await vi.advanceTimersByTimeAsync(30_000); // backing off: the ceiling is now 15 s
+    await vi.advanceTimersByTimeAsync(31_000); // backing off: the next try is at 37.75 s
     current(server, 1, false);
     server.mode = 'accept';
     const attempts = server.connectAttempts.length;
@@ -334,6 +337,26 @@ describe('Connection: reconnects and visibility', () => {
     expect(sync.synced).toBe(true);
     expect(sync.state?.meeting.current_item_id).toBe(2);
     expect(server.sockets.length).toBe(2);
+  });
+
+  it('when the network comes back (`online`), cuts the backoff short', async () => {
+    const server = new FakeServer(wireSnapshot());
+    const network = new FakeNetwork();
+    const connection = new Connection({
+      socketFactory: server.factory, visibility: null, network, random: () => 0.5,
+    });
+    connection.start();
+    await flush();
+    server.mode = 'refuse';
+    server.drop();
+    await vi.advanceTimersByTimeAsync(40_000); // backing off: the next try is at 45.25 s
+    const attempts = server.connectAttempts.length;
+    server.mode = 'accept';
+    network.back();
+    await vi.advanceTimersByTimeAsync(500); // half the online jitter (random 0.5 of 1 s)
+    expect(server.connectAttempts.length).toBe(attempts + 1);
+    expect(connection.state).toBe('online');
+    connection.stop();
   });
 
   it('measures the server clock offset with time.sync', async () => {

@@ -4,7 +4,7 @@
  * keeps one meeting's event log and answers `meeting.join` as docs/PROTOCOL.md says: a snapshot
  * without `since_seq`, else the events after it (or a snapshot when too far behind).
  */
-import type { SocketFactory, SocketLike, VisibilitySource } from '../connection';
+import type { NetworkSource, SocketFactory, SocketLike, VisibilitySource } from '../connection';
 import type { MeetingEvent, WireSnapshot } from '../types';
 
 type Handler = (...args: any[]) => void;
@@ -32,6 +32,8 @@ export class FakeSocket implements SocketLike {
   }
 
   emit(name: string, payload: Record<string, any>, ack?: Ack): this {
+    // serialised at emit, as a real socket does: later changes to the object are not sent
+    payload = JSON.parse(JSON.stringify(payload ?? {}));
     this.emitted.push({ name, payload, ack });
     if (this.connected && !this.frozen) this.server.receive(this, name, payload, ack);
     return this;
@@ -231,6 +233,23 @@ export class FakeVisibility implements VisibilitySource {
 
   set(state: 'visible' | 'hidden'): void {
     this.visibilityState = state;
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+export class FakeNetwork implements NetworkSource {
+  private readonly listeners = new Set<() => void>();
+
+  addEventListener(_type: 'online', listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  removeEventListener(_type: 'online', listener: () => void): void {
+    this.listeners.delete(listener);
+  }
+
+  /** The browser's `online` event: the network is back. */
+  back(): void {
     for (const listener of [...this.listeners]) listener();
   }
 }
