@@ -20,10 +20,16 @@ system-deps:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
-frontend:
-	@if [ -f frontend/package.json ]; then \
-		cd frontend && npm ci --no-audit --no-fund && npm run build; \
-	fi
+# The web app (docs/WEBAPP.md): `npm ci` when package.json or the lock file changed, then a
+# fresh build into frontend/dist, which `quorum serve` serves and the browser tests load.
+FRONTEND_DEPS := frontend/node_modules/.installed
+
+$(FRONTEND_DEPS): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $(FRONTEND_DEPS)
+
+frontend: $(FRONTEND_DEPS)
+	cd frontend && npm run build
 
 run: install frontend
 	$(UV) run quorum demo
