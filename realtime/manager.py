@@ -12,6 +12,7 @@ single-client emits keep the library's path. The Redis variant inherits this thr
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -96,6 +97,24 @@ class DirectEmitManager(socketio.AsyncManager):  # type: ignore[misc]
                     log.debug("could not queue a packet for %s", sid, exc_info=True)
 
 
+class Unparsable:
+    """The payload of a command whose JSON could not be decoded (nested past what the parser
+    allows, or malformed): the namespace answers it with an `invalid_payload` error ack."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _event_name(encoded: str) -> str:
+    """The command name at the start of an event packet's JSON array, if it can be read."""
+    start = encoded.find("[")
+    try:
+        name, _ = json.JSONDecoder().raw_decode(encoded, start + 1)
+    except (ValueError, RecursionError):
+        return ""
+    return name if isinstance(name, str) and start >= 0 else ""
+
+
 class JsonPacket(packet.Packet):  # type: ignore[misc]
     """A Socket.IO packet that is assumed to be JSON until encoding proves otherwise.
 
@@ -103,7 +122,13 @@ class JsonPacket(packet.Packet):  # type: ignore[misc]
     walk that builds a list at every level; for a 2,000-member join that walk over every
     snapshot was as costly as encoding it. Quorum sends JSON only, so the check is skipped; if
     a payload does hold bytes, `json.dumps` fails on it and the packet is encoded as binary
-    then, as the library would have. Incoming packets decode as before.
+    then, as the library would have.
+
+    Incoming packets decode as before, except that an event whose JSON cannot be decoded
+    (thousands of nested arrays make the parser raise `RecursionError`) still reaches the
+    namespace, as its command name and an `Unparsable` payload, so the client gets an error
+    ack; the library would log a traceback for each such packet and never answer. A connect
+    packet whose auth cannot be decoded connects without auth (and is refused).
     """
 
     def __init__(
@@ -119,6 +144,21 @@ class JsonPacket(packet.Packet):  # type: ignore[misc]
             packet_type, data, namespace, id,
             binary=bool(binary), encoded_packet=encoded_packet,
         )  # fmt: skip
+
+    def decode(self, encoded_packet: Any) -> int:
+        try:
+            return int(super().decode(encoded_packet))
+        except (ValueError, RecursionError) as exc:
+            data: Any = getattr(self, "data", None)
+            if not isinstance(encoded_packet, str) or data is not None:
+                raise
+            if self.packet_type == packet.EVENT:
+                reason = "nested too deeply" if isinstance(exc, RecursionError) else "not JSON"
+                self.data = [_event_name(encoded_packet), Unparsable(reason)]
+                return 0
+            if self.packet_type == packet.CONNECT:
+                return 0
+            raise
 
     def encode(self) -> Any:
         try:

@@ -23,7 +23,7 @@ from meetings.domain.errors import (
     RateLimited,
     Unauthenticated,
 )
-from meetings.http.api import parse_body
+from meetings.http.api import check_json, parse_body
 from meetings.http.auth import SESSION_COOKIE
 from meetings.ratelimit import RateLimiter
 from meetings.services.context import Actor, Services
@@ -31,6 +31,7 @@ from meetings.services.idempotency import once
 from meetings.services.state import Joiner
 from meetings.services.tokens import TokenBatcher
 from realtime import rooms
+from realtime.manager import Unparsable
 from realtime.presence import Presence
 from realtime.protocol import Ctx, SocketCommand
 
@@ -138,6 +139,11 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise RateLimited("too many commands; slow down")
         if payload is None:
             payload = {}
+        if isinstance(payload, Unparsable):
+            log.debug("command %r: payload refused (%s)", str(event)[:60], payload.reason)
+            raise InvalidInput(
+                f"the payload could not be read as JSON ({payload.reason})", code="invalid_payload"
+            )
         if not isinstance(payload, dict):
             raise InvalidInput("the payload must be a JSON object", code="invalid_payload")
         try:
@@ -148,6 +154,12 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             ) from None
         if size > MAX_PAYLOAD:
             raise PayloadTooLarge(f"a command payload is at most {MAX_PAYLOAD} bytes")
+        try:
+            check_json(payload)  # what JSON allows but Quorum refuses (meetings/http/api.py)
+        except InvalidInput as exc:
+            if exc.code == "invalid_json":
+                exc.code = "invalid_payload"
+            raise
         cmd = parse_body(command.model, payload)
         if event == "meeting.join":
             actor = await self.refresh_actor(sid, JOIN_RECHECK_S)

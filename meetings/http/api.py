@@ -22,6 +22,10 @@ from meetings.http.auth import authenticate
 from meetings.services.context import Actor, Services
 
 MAX_JSON_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of arrays and objects a JSON body or command payload may have. The deepest
+legitimate one (an annotation's shapes) is under 8; unbounded nesting made the parser and the
+validators recurse until Python gave up (a 500 over HTTP, a lost ack over Socket.IO)."""
 MAX_INT = 2**31 - 1
 """Integer columns are 32-bit on PostgreSQL: larger ids and numbers are refused at the edge."""
 
@@ -91,9 +95,32 @@ async def read_json(request: Request) -> Any:
     if not raw:
         raise InvalidInput("a JSON body is required", code="invalid_json")
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("the body is not valid JSON", code="invalid_json") from None
+    except RecursionError:
+        raise InvalidInput(
+            f"JSON may nest at most {MAX_JSON_DEPTH} levels of arrays and objects",
+            code="invalid_json",
+        ) from None
+    check_json(data)
+    return data
+
+
+def check_json(value: Any) -> None:
+    """Refuse, before any model sees it, JSON nested deeper than `MAX_JSON_DEPTH`."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidInput(
+                f"JSON may nest at most {MAX_JSON_DEPTH} levels of arrays and objects",
+                code="invalid_json",
+            )
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def parse_body(model: type[BaseModel], data: Any) -> BaseModel:

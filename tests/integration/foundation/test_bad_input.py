@@ -401,3 +401,25 @@ async def test_bad_query_parameters(world: World) -> None:
         422,
         "bad_query",
     )
+
+
+def nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+@pytest.mark.parametrize("depth", [40, 100_000])
+async def test_deeply_nested_json_is_refused(world: World, depth: int) -> None:
+    """Thousands of nested arrays made the JSON parser give up with a 500 (login included);
+    any nesting past 32 levels is a plain 422 invalid_json."""
+    login = b'{"username": "chair", "password": ' + nested(depth) + b"}"
+    for role, path, body in (
+        ("anonymous", "/api/auth/login", login),
+        ("secretary", f"/api/meetings/{world.meeting_id}/agenda", b'{"title": ' + nested(depth)
+         + b"}"),
+    ):  # fmt: skip
+        error = await refused(
+            world, "POST", path, 422, "invalid_json", role=role, data=body,
+            headers={"content-type": "application/json"},
+        )  # fmt: skip
+        assert "32" in str(error["message"])
+

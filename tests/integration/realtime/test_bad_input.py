@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
+
+import pytest
 
 from realtime.client import CommandFailed, QuorumClient
 from tests.conftest import Running
@@ -120,3 +123,34 @@ async def test_commands_from_the_wrong_role(server: Running) -> None:
             assert exc.code in ("forbidden", "not_participant"), exc
         else:
             raise AssertionError(f"{event} was accepted from the display")
+
+
+async def raw_packet(client: QuorumClient, text: str) -> dict[str, Any]:
+    """Send a hand-made Socket.IO event packet (`text` is its JSON array) and await the ack:
+    the client library cannot encode what the parser should refuse."""
+    loop = asyncio.get_running_loop()
+    acked: asyncio.Future[dict[str, Any]] = loop.create_future()
+    ack_id = client.sio._generate_ack_id("/", lambda *args: acked.set_result(args[0]))
+    await client.sio.eio.send(f"2{ack_id}{text}")
+    return await asyncio.wait_for(acked, timeout=10)
+
+
+async def test_deeply_nested_payloads_get_an_error_ack(
+    server: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    delegate = await server.client("delegate001")
+    m = server.meeting_id
+    caplog.set_level(logging.INFO)
+    deep = "[" * 100_000 + "]" * 100_000
+    for text in (
+        f'["meeting.join",{deep}]',  # past the parser's own limit
+        f'["meeting.join",{{"meeting_id":{m},"x":{"[" * 100}{"]" * 100}}}]',
+        '["meeting.join",{"meeting_id": nope}]',  # not JSON at all
+    ):
+        ack = await raw_packet(delegate, text)
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid_payload", ack
+    assert delegate.sio.connected
+    assert "server_time" in await delegate.call("time.sync")
+    noisy = [r for r in caplog.records if r.levelno >= logging.INFO and r.name != "aiohttp"]
+    assert len(noisy) <= 3 and not any(r.exc_info for r in noisy), noisy
+

@@ -71,3 +71,20 @@ export function errorWord(code: string): string {
   };
   return words[code]?.() ?? m.ballot_error_other({ code });
 }
+
+/** The majority rule in words (`result.rule`: {fraction, comparison, base}); the server's
+ *  `rule_text` is English only. */
+export function ruleWords(rule: unknown, fallback: string): string {
+  if (!rule || typeof rule !== 'object') return fallback;
+  const r = rule as { fraction?: string; comparison?: string; base?: string };
+  const bases: Record<string, () => string> = {
+    votes_cast: m.ballot_base_votes_cast,
+    valid_votes: m.ballot_base_valid_votes,
+    present: m.ballot_base_present,
+    members: m.ballot_base_members,
+  };
+  const base = r.base ? bases[r.base]?.() : undefined;
+  if (!r.fraction || !base) return fallback;
+  const fraction = r.fraction === '1/2' ? m.ballot_fraction_half() : r.fraction;
+  return r.comparison === 'ge' ? m.ballot_rule_ge({ fraction, base }) : m.ballot_rule_gt({ fraction, base });
+}
