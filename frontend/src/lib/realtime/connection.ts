@@ -120,6 +120,8 @@ export class Connection {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private hiddenAt: number | null = null;
   private stopped = true;
+  /** how many `MeetingSync`s follow each meeting over this connection */
+  private readonly following = new Map<number, number>();
   /** calls waiting for their ack: failed with `disconnected` when the socket drops */
   private readonly inflight = new Set<(result: CallResult) => void>();
   private readonly onVisibility = () => this.visibilityChanged();
@@ -180,6 +182,19 @@ export class Connection {
     const set = this.listeners[kind] as Set<unknown>;
     set.add(listener);
     return () => set.delete(listener);
+  }
+
+  /** One more follower of a meeting on this connection. */
+  follow(meetingId: number): void {
+    this.following.set(meetingId, (this.following.get(meetingId) ?? 0) + 1);
+  }
+
+  /** One follower fewer; true when it was the last (then the meeting may be left). */
+  unfollow(meetingId: number): boolean {
+    const left = (this.following.get(meetingId) ?? 1) - 1;
+    if (left > 0) this.following.set(meetingId, left);
+    else this.following.delete(meetingId);
+    return left <= 0;
   }
 
   /** Emit a command and wait for its ack (or `timeout` / `disconnected`). Never throws. */
@@ -375,9 +390,16 @@ function normaliseAck(ack: unknown): Ack {
 
 let shared: Connection | null = null;
 let users = 0;
+let closing: ReturnType<typeof setTimeout> | null = null;
 
-/** The app's one connection, started on first use; `release` stops it with its last user. */
+/** How long the shared connection outlives its last user: moving from one view of a sitting
+ *  to another (delegate → chair) keeps the socket instead of reconnecting. */
+export const RELEASE_GRACE_MS = 2_000;
+
+/** The app's one connection, started on first use; `release` stops it after its last user. */
 export function acquireConnection(options?: ConnectionOptions): Connection {
+  if (closing !== null) clearTimeout(closing);
+  closing = null;
   if (!shared) shared = new Connection(options);
   users += 1;
   shared.start();
@@ -390,8 +412,12 @@ export function releaseConnection(connection: Connection): void {
     return;
   }
   users = Math.max(0, users - 1);
-  if (users === 0) {
-    shared.stop();
-    shared = null;
-  }
+  if (users > 0 || closing !== null) return;
+  closing = setTimeout(() => {
+    closing = null;
+    if (users === 0 && shared) {
+      shared.stop();
+      shared = null;
+    }
+  }, RELEASE_GRACE_MS);
 }

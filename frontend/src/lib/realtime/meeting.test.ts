@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Connection } from './connection';
+import { acquireConnection, Connection, releaseConnection } from './connection';
 import { MeetingSync } from './meeting';
 import { FakeNetwork, FakeServer, FakeVisibility, HOLD, wireSnapshot } from './testing/fakeSocket';
 
@@ -137,6 +137,39 @@ describe('MeetingSync: joining and following', () => {
     expect(sync.applied).toEqual([6, 7]);
     expect(sync.synced).toBe(true);
     expect(sync.connectionState).toBe('online');
+  });
+
+  it('a second view of the same meeting keeps the rooms when the first goes away', async () => {
+    const { server, sync, connection } = setup();
+    await flush();
+    const chairView = new MeetingSync(connection, MEETING);
+    await flush();
+    sync.destroy(); // the delegate view closes after the chair view opened
+    await flush();
+    expect(server.sent('meeting.leave')).toEqual([]);
+    chairView.destroy();
+    await flush();
+    expect(server.sent('meeting.leave')).toEqual([{ meeting_id: MEETING }]);
+  });
+
+  it('the shared connection outlives its last user briefly (moving between views)', async () => {
+    const server = new FakeServer(wireSnapshot());
+    const options = { socketFactory: server.factory, visibility: null, network: null };
+    const first = acquireConnection(options);
+    await flush();
+    releaseConnection(first);
+    await vi.advanceTimersByTimeAsync(1_000);
+    const second = acquireConnection(options);
+    expect(second).toBe(first);
+    expect(second.online).toBe(true);
+    expect(server.sockets).toHaveLength(1);
+    releaseConnection(second);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(second.online).toBe(false);
+    const third = acquireConnection(options);
+    expect(third).not.toBe(first);
+    releaseConnection(third);
+    await vi.advanceTimersByTimeAsync(2_000);
   });
 
   it('keeps updates apart from the stored state', async () => {

@@ -140,6 +140,7 @@ export class MeetingSync {
       fetchDocuments: options.fetchDocuments ?? null,
     };
     const c = connection;
+    c.follow(meetingId);
     this.unsubscribe.push(
       c.on('event', (e) => this.onEvent(e)),
       c.on('update', (u) => this.onUpdate(u)),
@@ -187,7 +188,8 @@ export class MeetingSync {
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     for (const off of this.unsubscribe) off();
     for (const wake of [...this.waiters]) wake(false);
-    if (this.connection.online) {
+    // the rooms are the socket's: leave only when no other view follows this meeting on it
+    if (this.connection.unfollow(this.meetingId) && this.connection.online) {
       void this.connection.call('meeting.leave', { meeting_id: this.meetingId }, 2_000);
     }
     this.listeners.clear();
