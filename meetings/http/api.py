@@ -107,11 +107,26 @@ async def read_json(request: Request) -> Any:
     return data
 
 
+def _nul_error(where: list[Any]) -> InvalidInput:
+    field = ".".join(str(part) for part in where) or "(body)"
+    return InvalidInput(
+        "text may not contain the NUL character",
+        code="validation",
+        details=[{"field": field, "problem": "contains a NUL character (\\u0000)"}],
+    )
+
+
 def check_json(value: Any) -> None:
-    """Refuse, before any model sees it, JSON nested deeper than `MAX_JSON_DEPTH`."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    """Refuse, before any model or database sees it, what JSON allows but Quorum does not:
+    nesting deeper than `MAX_JSON_DEPTH`, and the NUL character in any string or key
+    (PostgreSQL cannot store it in text, and no name, title or note needs it)."""
+    stack: list[tuple[Any, int, list[Any]]] = [(value, 1, [])]
     while stack:
-        item, depth = stack.pop()
+        item, depth, where = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise _nul_error(where)
+            continue
         if not isinstance(item, dict | list):
             continue
         if depth > MAX_JSON_DEPTH:
@@ -119,8 +134,18 @@ def check_json(value: Any) -> None:
                 f"JSON may nest at most {MAX_JSON_DEPTH} levels of arrays and objects",
                 code="invalid_json",
             )
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+        pairs = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, child in pairs:
+            if isinstance(key, str) and "\x00" in key:
+                raise _nul_error([*where, key.replace("\x00", "\\u0000")])
+            if isinstance(child, str | dict | list):
+                stack.append((child, depth + 1, [*where, key]))
+
+
+def check_text(name: str, value: str) -> None:
+    """A query or path parameter: no NUL character (see `check_json`)."""
+    if "\x00" in value or "\x00" in name:
+        raise _nul_error([name.replace("\x00", "\\u0000")])
 
 
 def parse_body(model: type[BaseModel], data: Any) -> BaseModel:
@@ -139,6 +164,9 @@ def parse_body(model: type[BaseModel], data: Any) -> BaseModel:
 def _endpoint(api: Api) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         services: Services = request.state.services
+        for name, value in [*request.query_params.multi_items(), *request.path_params.items()]:
+            if isinstance(value, str):
+                check_text(name, value)
         # public routes (login) need no CSRF token: they act on no one's session
         actor = await authenticate(request, services, mutation=api.auth and api.method != "GET")
         if api.auth and actor is None:

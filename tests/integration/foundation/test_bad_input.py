@@ -423,3 +423,23 @@ async def test_deeply_nested_json_is_refused(world: World, depth: int) -> None:
         )  # fmt: skip
         assert "32" in str(error["message"])
 
+
+async def test_nul_characters_are_refused_at_the_edge(world: World) -> None:
+    """PostgreSQL cannot store NUL in text: anywhere in a JSON body or a query parameter it
+    was a 500 there. It is a 422 validation naming the field, on both databases."""
+    m = world.meeting_id
+    cases: list[tuple[str, str, str, dict[str, object]]] = [
+        ("anonymous", "POST", "/api/auth/login",
+         {"json": {"username": "chair\u0000", "password": "x" * 8}}),
+        ("anonymous", "POST", "/api/auth/login",
+         {"json": {"username": "chair", "password": "pass\u0000word"}}),
+        ("secretary", "POST", f"/api/meetings/{m}/agenda", {"json": {"title": "a\u0000b"}}),
+        ("secretary", "POST", f"/api/meetings/{m}/agenda", {"json": {"ti\u0000tle": "x"}}),
+        ("anonymous", "GET", "/api/public/resolutions?q=a%00b", {}),
+        ("delegate", "GET", f"/api/meetings/{m}/search?q=%00", {}),
+        ("delegate", "GET", f"/api/meetings/{m}/search?q%00=x&q=y", {}),
+    ]  # fmt: skip
+    for role, method, path, kwargs in cases:
+        error = await refused(world, method, path, 422, "validation", role=role, **kwargs)
+        assert error["details"], error
+        assert "NUL" in str(error["details"]), error

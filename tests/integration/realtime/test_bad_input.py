@@ -154,3 +154,16 @@ async def test_deeply_nested_payloads_get_an_error_ack(
     noisy = [r for r in caplog.records if r.levelno >= logging.INFO and r.name != "aiohttp"]
     assert len(noisy) <= 3 and not any(r.exc_info for r in noisy), noisy
 
+
+async def test_nul_characters_in_a_payload_are_a_validation_error(server: Running) -> None:
+    delegate = await server.client("delegate001")
+    before = await seq_of(server)
+    for payload in (
+        {"meeting_id": server.meeting_id, "item_id": 1, "idempotency_key": "k\u0000"},
+        {"meeting_id": server.meeting_id, "item_id": 1, "idempotency_key": "k", "\u0000": 1},
+    ):
+        ack = await raw(delegate, "speakers.request", payload)
+        assert ack["ok"] is False and ack["error"]["code"] == "validation", ack
+        assert "NUL" in str(ack["error"]["details"])
+    assert delegate.sio.connected
+    assert await seq_of(server) == before
