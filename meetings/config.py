@@ -63,7 +63,10 @@ class Settings(BaseSettings):
     max_pdf_pages: int = Field(default=3000, description="Largest PDF accepted, in pages.")
     session_days: int = Field(default=14, description="Lifetime of a login session / token.")
     cookie_secure: bool = Field(default=False, description="Mark cookies Secure (behind HTTPS).")
-    login_attempts: int = Field(default=10, description="Failed logins per 15 min before refusal.")
+    login_attempts: int = Field(
+        default=10,
+        description="Free failed logins per name and address per 15 min, then growing delays.",
+    )
     http_rate: float = Field(
         default=100.0,
         description="REST requests per second per caller (a change counts 5; 0: no limit).",

@@ -74,3 +74,10 @@ class UnsupportedMedia(DomainError):
 class RateLimited(DomainError):
     code = "rate_limited"
     status = 429
+
+
+class Unavailable(DomainError):
+    """The server cannot take this request now (a resource is saturated); try again soon."""
+
+    code = "busy"
+    status = 503

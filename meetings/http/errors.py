@@ -28,7 +28,10 @@ def error_response(status: int, code: str, message: str, details: object = None)
 
 async def domain_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return error_response(exc.status, exc.code, exc.message, exc.details)
+    response = error_response(exc.status, exc.code, exc.message, exc.details)
+    if isinstance(exc.details, dict) and isinstance(exc.details.get("retry_after_s"), int):
+        response.headers["retry-after"] = str(exc.details["retry_after_s"])
+    return response
 
 
 async def http_error(_request: Request, exc: Exception) -> Response:

@@ -17,11 +17,12 @@ from typing import Any
 import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import col
 
-from meetings.domain.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
+from meetings.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated, Unavailable
 from meetings.domain.model import Role
+from meetings.services import login_guard
 from meetings.services.context import Actor, Services
 from meetings.storage.tables import AuthToken, LoginAttempt, Membership, User, pk, utcnow
 
@@ -34,7 +35,6 @@ def _dummy_hash() -> str:
     """A hash of a random password, made on first use: checking an unknown user's password
     against it costs as much as a real check, so timing does not reveal who has an account."""
     return _hasher.hash(secrets.token_hex(16))
-LOGIN_WINDOW = timedelta(minutes=15)
 
 
 TOKEN_PREFIX = "qrm_"
@@ -84,37 +84,28 @@ async def _verify(hash_: str, password: str) -> bool:
 async def login(
     services: Services, username: str, password: str, ip: str, label: str = "session"
 ) -> tuple[str, User]:
-    """Check the password; return a new token and the user. Rate-limited per name and address."""
+    """Check the password; return a new token and the user. Guarded against guessing and floods
+    by `login_guard`: the attempt is reserved (counted as a failure) before the check."""
     name = username.strip().lower()[:64]
-    since = utcnow() - LOGIN_WINDOW
-    limit = services.settings.login_attempts
+    ip = ip[:64]
+    attempt_id = await login_guard.reserve(services, name, ip)
     async with services.db.reading() as session:
-        failures_name = await session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(
-                col(LoginAttempt.username) == name,
-                col(LoginAttempt.at) > since,
-                ~col(LoginAttempt.ok),
-            )
-        )
-        failures_ip = await session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(col(LoginAttempt.ip) == ip, col(LoginAttempt.at) > since, ~col(LoginAttempt.ok))
-        )
         user = (
             await session.execute(select(User).where(col(User.username) == name))
         ).scalar_one_or_none()
-    if (failures_name or 0) >= limit or (failures_ip or 0) >= limit * 5:
-        raise RateLimited("too many failed logins; wait 15 minutes and try again")
-    ok = await _verify(user.password_hash if user else _dummy_hash(), password)
-    ok = ok and user is not None and user.is_active
+    try:
+        async with login_guard.hashing_slot(services):
+            ok = await _verify(user.password_hash if user else _dummy_hash(), password)
+    except Unavailable:
+        await login_guard.withdraw(services, attempt_id)
+        raise
+    if not ok or user is None or not user.is_active:
+        await login_guard.failed(services, attempt_id)
+        raise Unauthenticated("wrong username or password", code="bad_credentials")
     async with services.uow() as uow:
-        uow.session.add(LoginAttempt(username=name, ip=ip[:64], ok=ok))
-        if not ok or user is None:
-            await uow.commit()
-            raise Unauthenticated("wrong username or password", code="bad_credentials")
+        attempt = await uow.session.get(LoginAttempt, attempt_id)
+        if attempt is not None:
+            attempt.ok, attempt.pending = True, False
         token = new_token()
         uow.session.add(
             AuthToken(

@@ -68,6 +68,9 @@ class LoginAttempt(SQLModel, table=True):
     ip: str = Field(index=True, max_length=64)
     at: datetime = Field(default_factory=utcnow, index=True)
     ok: bool = False
+    pending: bool = False
+    """Reserved before the password check (meetings/services/login_guard.py): counts against
+    its name and address until the check ends; only ended failures count for the address."""
 
 
 class Council(SQLModel, table=True):

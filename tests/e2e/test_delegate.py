@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
+from meetings.documents.generate import generate_agenda_document, vietnamese_paragraphs
 from realtime.client import MeetingView, QuorumClient
 from tests.e2e.conftest import WebApp, format_violations
 
@@ -171,7 +172,7 @@ async def test_check_in_speak_and_floor(fresh_webapp: WebApp, new_page, axe, sho
     await expect(page.get_by_test_id("current-speaker")).to_contain_text("Dương Thu Khánh")
     await expect(page.get_by_test_id("speaker-timer")).to_contain_text(re.compile(r"Còn [12]:\d\d"))
     await expect(page.get_by_test_id("my-request")).to_contain_text("Bạn phát biểu tiếp theo")
-    await expect(page.get_by_test_id("live-assertive")).to_have_text("Bạn phát biểu tiếp theo")
+    await expect(page.locator("[data-live=assertive]")).to_have_text("Bạn phát biểu tiếp theo")
     await four_shots(page, shot, axe, "sitting-speaker")
 
     # withdraw: the server's list no longer has the request
@@ -205,6 +206,18 @@ async def test_follow_the_chair(fresh_webapp: WebApp, new_page) -> None:
     back = page.get_by_test_id("back-to-chair")
     await expect(back).to_have_text(re.compile("Chủ tọa đang ở mục 4 — quay lại"))
     await expect(shown).to_contain_text("Khai mạc")
+    # the item's documents arrive live, as plain links to the current version's file
+    await expect(shown).to_contain_text("Mục này không có tài liệu.")
+    pdf = generate_agenda_document("Tờ trình khai mạc", vietnamese_paragraphs(3, seed=2))
+    status, doc, _ = await app.http(
+        "POST", f"/api/meetings/{app.meeting_id}/documents?title=Tờ trình khai mạc"
+        f"&agenda_item_id={item_id(view, 1)}", token=await app.token(app.secretary),
+        data=pdf, headers={"content-type": "application/pdf"})
+    assert status == 201, doc
+    link = shown.get_by_role("link", name=re.compile("Tờ trình khai mạc"))
+    await expect(link).to_have_attribute("href", f"/api/documents/{doc['id']}/file")
+    response = await page.request.get(await link.get_attribute("href") or "")
+    assert response.ok and (await response.body()).startswith(b"%PDF")
     await back.click()
     await expect(shown).to_contain_text("Bế mạc")
     await expect(page.get_by_role("switch", name="Theo chủ tọa")).to_have_attribute(
@@ -220,7 +233,7 @@ async def test_motion_ballot_appears_is_received_and_survives_reload(
     # the ballot comes by itself, takes the focus, and is announced
     await expect(ballot(page)).to_have_attribute("data-phase", "choosing")
     assert await focus_in_ballot(page)
-    await expect(page.get_by_test_id("live-assertive")).to_have_text(
+    await expect(page.locator("[data-live=assertive]")).to_have_text(
         "Biểu quyết đã mở: Thông qua chương trình kỳ họp")
     await four_shots(page, shot, axe, "ballot-motion-choosing")
 
