@@ -69,6 +69,8 @@ interface Listeners {
   connect: Set<Listener<{ reconnect: boolean }>>;
   /** the page came back after a possible suspension while the socket looked connected */
   wake: Set<Listener<void>>;
+  /** a new server clock offset */
+  clock: Set<Listener<number>>;
   event: Set<Listener<MeetingEvent>>;
   update: Set<Listener<Update>>;
   user_event: Set<Listener<Record<string, unknown>>>;
@@ -104,6 +106,7 @@ export class Connection {
     state: new Set(),
     connect: new Set(),
     wake: new Set(),
+    clock: new Set(),
     event: new Set(),
     update: new Set(),
     user_event: new Set(),
@@ -250,6 +253,7 @@ export class Connection {
     if (rtt <= this.bestRtt * 1.5 || !Number.isFinite(this.bestRtt)) {
       this.bestRtt = Math.min(rtt, this.bestRtt);
       this.serverOffsetMs = Math.round(server - (sent + rtt / 2));
+      this.fire('clock', this.serverOffsetMs);
     }
   }
 

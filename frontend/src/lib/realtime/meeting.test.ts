@@ -400,5 +400,10 @@ describe('Connection: reconnects and visibility', () => {
     await flush();
     await flush();
     expect(Math.abs(connection.serverOffsetMs - 90_000)).toBeLessThan(50);
+    const sync = new MeetingSync(connection, MEETING);
+    let seen = 0;
+    sync.subscribe((s) => (seen = s.snapshot().serverOffsetMs));
+    await connection.syncTime();
+    expect(Math.abs(seen - 90_000)).toBeLessThan(50); // views hear of a new offset
   });
 });

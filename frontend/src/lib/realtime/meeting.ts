@@ -147,6 +147,7 @@ export class MeetingSync {
       c.on('connect', () => this.onConnect()),
       c.on('state', (s) => this.onConnectionState(s)),
       c.on('wake', () => this.onWake()),
+      c.on('clock', () => this.changed()),
     );
     if (c.online) this.resync(true);
   }
