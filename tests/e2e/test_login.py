@@ -190,6 +190,10 @@ async def test_language_switch_changes_every_word_and_is_kept(
     await expect(page.get_by_role("button", name="English")).to_have_attribute(
         "aria-pressed", "true"
     )
+    # said in the polite live region, in the new language
+    await expect(page.locator("[data-live=polite]")).to_have_text(
+        msg("en", "common_switched_language")
+    )
 
     await page.reload()
     await expect(page.get_by_role("heading", level=1)).to_have_text(
