@@ -416,3 +416,16 @@ async def test_not_checked_in_and_offline(fresh_webapp: WebApp, new_page, shot) 
     await page.get_by_role("button", name="Tán thành", exact=True).click()
     await page.get_by_role("button", name="Xác nhận").click()
     await expect(page.get_by_test_id("ballot-received")).to_be_visible()
+
+
+async def test_staff_on_the_tablet_view_get_no_ballot(fresh_webapp: WebApp, new_page) -> None:
+    """The secretariat looking at /m/{id} during a vote: no ballot, nothing made inert."""
+    app = fresh_webapp
+    chair, _ = await sitting(app)
+    await poll(chair, app, title="Biểu quyết của đại biểu")
+    page = await new_page(app.secretary, app=app, path=f"/m/{app.meeting_id}")
+    await expect(page.get_by_test_id("attendance")).to_contain_text("chỉ xem")
+    await expect(ballot(page)).to_have_count(0)
+    assert await page.locator("[inert]").count() == 0
+    await page.get_by_role("button", name=re.compile("Khai mạc")).click()
+    await expect(page.get_by_test_id("shown-item")).to_contain_text("Khai mạc")
