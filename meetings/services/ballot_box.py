@@ -5,7 +5,7 @@ ONE transaction: the ballots, the "has voted" rows and the idempotency keys, the
 only then answers every caller. This keeps SQLite's single writer fast under a vote storm
 (one commit for many ballots) and, for secret polls, writes the anonymous ballots of a batch in
 random order, so neither order nor the writing transaction tells one voter's ballot from the
-others' of the same batch (the close re-writes them all: `polls._reshuffle`).
+others' of the same batch (the close re-writes them all and a cancel deletes them: `ballot_scrub`).
 
 If a batch hits a unique constraint (a duplicate from another worker), it is rolled back whole
 and every ballot in it is retried alone; a retry of the same idempotency key gets the first
@@ -22,6 +22,7 @@ import logging
 import random
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -97,6 +98,8 @@ class _Batch:
     results: list[dict[str, Any]] = field(default_factory=list)
     expired: set[int] = field(default_factory=set)
     dirty: set[int] = field(default_factory=set)
+    # one time for the whole batch: the stored rows say who voted in it, not in which order
+    now: datetime = field(default_factory=utcnow)
 
 
 class BallotBox:
@@ -305,7 +308,7 @@ async def _one(uow: UnitOfWork, b: _Batch, cast: _Cast) -> dict[str, Any] | _Rep
     already = (pid, uid) in b.votes or (pid, uid) in b.new_votes or (pid, uid) in b.voted_secret
     check_can_cast(spec, poll.status, already_voted=already)
     result: dict[str, Any]
-    now = utcnow()
+    now = b.now
     if not poll.secret:
         if cmd.replaces is not None:
             raise InvalidInput("an open poll has no receipts", code="not_secret")

@@ -7,15 +7,12 @@ once, at the close, from the stored ballots, and stored on the poll.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, literal, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -36,15 +33,13 @@ from meetings.domain.voting import (
     transition,
     validate_choice,
 )
+from meetings.services import ballot_scrub
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_in_meeting, get_item, get_meeting
 from meetings.services.meetings import meeting_rule, quorum_of
 from meetings.services.poll_commands import CancelPoll, CreatePoll, spec_of
 from meetings.storage.tables import Meeting, Participant, User, utcnow
 from meetings.storage.tables_polls import Poll, PollBallot, PollParticipation, PollVote
-from meetings.storage.uow import UnitOfWork
-
-log = logging.getLogger(__name__)
 
 
 def poll_public(poll: Poll, *, with_result: bool) -> dict[str, Any]:
@@ -187,8 +182,7 @@ async def close_poll(
         q = await quorum_of(uow.session, meeting)
         result = tally(spec, await _choices(uow.session, poll, spec), q["present"], q["total"])
         poll.result = result.to_dict()
-        if poll.secret:
-            await _reshuffle(uow, poll_id)
+        xid = await ballot_scrub.rewrite(uow, poll_id) if poll.secret else None
         out = poll_public(poll, with_result=False)
         await uow.emit(
             meeting.id,  # type: ignore[arg-type]
@@ -203,47 +197,8 @@ async def close_poll(
         )
         await uow.commit()
     if poll.secret:
-        await scrub_storage(services)
+        await ballot_scrub.scrub(services, xid)
     return {"poll": out | {"result": poll.result}}
-
-
-async def _reshuffle(uow: UnitOfWork, poll_id: int) -> None:
-    """Rewrite a secret poll's ballots under fresh random keys in one transaction, so neither
-    keys, physical order nor (PostgreSQL) the writing transaction of a row follows the casts."""
-    rows = (
-        await uow.session.execute(
-            select(col(PollBallot.receipt), col(PollBallot.choice)).where(
-                col(PollBallot.poll_id) == poll_id
-            )
-        )
-    ).all()
-    await uow.session.execute(delete(PollBallot).where(col(PollBallot.poll_id) == poll_id))
-    fresh = sorted((secrets.token_hex(16), r, c) for r, c in rows)
-    uow.session.add_all(PollBallot(id=k, poll_id=poll_id, receipt=r, choice=c) for k, r, c in fresh)
-    await uow.session.flush()
-
-
-async def scrub_storage(services: Services) -> None:
-    """Best effort: drop old row images (SQLite WAL, PostgreSQL dead tuples) after a reshuffle."""
-    try:
-        if services.db.sqlite:
-            import sqlite3
-
-            path = services.db.url.split("///", 1)[1]
-
-            def checkpoint() -> None:
-                with sqlite3.connect(path, timeout=5) as conn:
-                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-            await asyncio.to_thread(checkpoint)
-        else:
-            from sqlalchemy import text
-
-            async with services.db.write_engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(text("VACUUM poll_ballots"))
-    except Exception as exc:
-        log.warning("could not scrub old ballot rows: %s", type(exc).__name__)
 
 
 async def publish_poll(services: Services, actor: Actor, poll_id: int) -> dict[str, Any]:
@@ -269,13 +224,17 @@ async def cancel_poll(services: Services, actor: Actor, cmd: CancelPoll) -> dict
         poll.cancelled_at = utcnow()
         poll.cancel_reason = cmd.reason.strip()
         poll.result = None
+        # never counted: a secret poll's ballots go, so no end state keeps them linkable
+        xid = await ballot_scrub.discard(uow, cmd.poll_id) if poll.secret else None
         out = poll_public(poll, with_result=False)
         await uow.emit(meeting.id, "poll_cancelled", {"poll": out})  # type: ignore[arg-type]
         await uow.audit(
             actor.user_id, "poll.cancel", f"poll:{cmd.poll_id}", {"reason": poll.cancel_reason}
         )
         await uow.commit()
-        return {"poll": out}
+    if poll.secret:
+        await ballot_scrub.scrub(services, xid)
+    return {"poll": out}
 
 
 async def close_due(services: Services) -> list[int]:
