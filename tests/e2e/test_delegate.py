@@ -429,3 +429,36 @@ async def test_staff_on_the_tablet_view_get_no_ballot(fresh_webapp: WebApp, new_
     assert await page.locator("[inert]").count() == 0
     await page.get_by_role("button", name=re.compile("Khai mạc")).click()
     await expect(page.get_by_test_id("shown-item")).to_contain_text("Khai mạc")
+
+
+async def focused(page: Page) -> str:
+    return str(await page.evaluate("() => document.activeElement?.textContent?.trim() ?? ''"))
+
+
+async def test_ballot_by_keyboard(fresh_webapp: WebApp, new_page) -> None:
+    app = fresh_webapp
+    chair, _, page = await checked_in_page(app, new_page)
+    await poll(chair, app, title="Biểu quyết bằng bàn phím")
+    await expect(ballot(page)).to_have_attribute("data-phase", "choosing")
+    assert await focused(page) == "Chọn một phương án"
+    await page.keyboard.press("Tab")
+    assert "Tán thành" in await focused(page)
+    await page.keyboard.press("Enter")
+    await expect(ballot(page)).to_have_attribute("data-phase", "confirming")
+    assert await focused(page) == "Xác nhận: Tán thành?"
+    await page.keyboard.press("Tab")
+    assert await focused(page) == "Xác nhận"
+    # Tab stays in the ballot: past the last control it comes back to the first
+    for _ in range(3):
+        await page.keyboard.press("Tab")
+        assert await focus_in_ballot(page)
+    for _ in range(4):
+        if await focused(page) == "Xác nhận":
+            break
+        await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_test_id("ballot-received")).to_be_visible()
+    # Escape minimises; the reopen button has the focus
+    await page.keyboard.press("Escape")
+    await expect(ballot(page)).to_have_count(0)
+    assert "Mở phiếu biểu quyết" in await focused(page)
