@@ -248,6 +248,71 @@ async def test_display_scales_and_hints(webapp: WebApp, new_page: PageFactory) -
     await expect(page.get_by_test_id("display-wake-hint")).to_have_count(0)
 
 
+async def test_display_election_and_confidence(
+    fresh_webapp: WebApp, new_page: PageFactory, axe: Axe, shot: Shot
+) -> None:
+    """Results with many rows still fit: a secret election of six candidates for two seats
+    (seven bars with the blank ballots), then a confidence vote (a table of levels)."""
+    app, mid = fresh_webapp, fresh_webapp.meeting_id
+    chair = await app.client("chair")
+    await chair.join(mid)
+    await command(chair, "meeting.open", {"meeting_id": mid})
+    delegates = [await app.client(name) for name in app.delegates[:5]]
+    for delegate in delegates:
+        await delegate.join(mid)
+        await command(delegate, "attendance.check_in", {"meeting_id": mid})
+    page = await open_display(new_page, app, "vi")
+    names = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Quốc Cường", "Phạm Minh Dũng",
+             "Hoàng Thu Giang", "Võ Thanh Hà"]
+    created = await command(chair, "poll.create", {
+        "meeting_id": mid, "kind": "election", "secret": True, "candidates": names,
+        "seats": 2, "max_choices": 2,
+        "title": "Bầu Phó Chủ tịch Hội đồng nhân dân tỉnh nhiệm kỳ 2026–2031 "
+                 "(bầu bổ sung theo Nghị quyết số 15/2026)"})
+    poll_id = int(created["poll_id"])
+    await command(chair, "poll.open", {"poll_id": poll_id})
+    for i, delegate in enumerate(delegates):
+        await delegate.call("ballot.cast", {"poll_id": poll_id, "choice": [names[i % 3], names[3]],
+                                            "idempotency_key": uuid.uuid4().hex})
+    await command(chair, "poll.close", {"poll_id": poll_id})
+    await expect(page.get_by_test_id("display-poll-closed")).to_be_visible()
+    await command(chair, "poll.publish", {"poll_id": poll_id})
+    await expect(page.get_by_test_id("result-outcome")).to_have_attribute("data-outcome", "partial")
+    await expect(page.get_by_test_id("display-result")).to_contain_text("Trúng cử: Phạm Minh Dũng")
+    await expect(page.get_by_test_id("result-bar")).to_have_count(7)
+    await expect(page.locator("[data-testid=result-bar][data-option=abstain]")).to_contain_text(
+        "Phiếu trắng")
+    await fits(page)
+    # every bar is inside the screen
+    last = await page.get_by_test_id("result-bar").last.bounding_box()
+    assert last is not None and last["y"] + last["height"] <= HALL[1], last
+    await shot(page, "display-election-vi")
+    await check_axe(page, axe)
+
+    officeholders = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Quốc Cường"]
+    created = await command(chair, "poll.create", {
+        "meeting_id": mid, "kind": "confidence", "secret": True, "officeholders": officeholders,
+        "title": "Lấy phiếu tín nhiệm"})
+    poll_id = int(created["poll_id"])
+    await command(chair, "poll.open", {"poll_id": poll_id})
+    for i, delegate in enumerate(delegates):
+        choice = {officeholders[0]: "high", officeholders[1]: ["high", "medium", "low"][i % 3],
+                  officeholders[2]: "low"}
+        await delegate.call("ballot.cast", {"poll_id": poll_id, "choice": choice,
+                                            "idempotency_key": uuid.uuid4().hex})
+    await command(chair, "poll.close", {"poll_id": poll_id})
+    await command(chair, "poll.publish", {"poll_id": poll_id})
+    outcome = page.get_by_test_id("result-outcome")
+    await expect(outcome).to_have_attribute("data-outcome", "recorded")
+    rows = page.locator(".confidence tbody tr")
+    await expect(rows).to_have_count(3)
+    await expect(rows.nth(2)).to_contain_text("Lê Quốc Cường")
+    await expect(rows.nth(2).locator("td").last).to_have_text("5")  # five "low"
+    await fits(page)
+    await shot(page, "display-confidence-vi")
+    await check_axe(page, axe)
+
+
 # --- helpers -------------------------------------------------------------------------------
 
 async def user_id(app: WebApp, username: str) -> int:
