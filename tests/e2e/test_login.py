@@ -308,3 +308,34 @@ async def test_first_load_fetches_what_the_budget_measures(
     await page.locator("li.meeting").first.wait_for()
     measured = {url_of(p) for p in first_load(["/login", "/"])}
     assert fetched == measured, (sorted(fetched - measured), sorted(measured - fetched))
+
+
+async def test_a_sitting_under_way_and_an_empty_list(
+    fresh_webapp: WebApp, new_page: PageFactory, axe: Any, shot: Any
+) -> None:
+    app = fresh_webapp
+    chair = await app.token(app.chair)
+    status, body, _ = await app.http("POST", f"/api/meetings/{app.meeting_id}/transition",
+                                     token=chair, json={"action": "open"})
+    assert status == 200, body
+
+    async def newcomer(services: Any) -> None:
+        from meetings.services import auth
+
+        await auth.create_user(services, None, "newcomer", "Người mới", app.password)
+
+    await app.in_server(newcomer)
+    for locale in ("vi", "en"):
+        page = await new_page(app.delegates[0], locale=locale, app=app)
+        card = page.locator(f'li.meeting[data-meeting-id="{app.meeting_id}"]')
+        await expect(card.locator(".status")).to_contain_text(msg(locale, "common_status_open"))
+        await shot(page, f"meetings-open-{locale}-landscape")
+        violations = await axe(page)
+        assert not violations, format_violations(violations)
+
+        page = await new_page("newcomer", locale=locale, app=app)
+        await expect(page.get_by_test_id("meetings-empty")).to_have_text(
+            msg(locale, "common_meetings_empty")
+        )
+        await shot(page, f"meetings-empty-{locale}-landscape")
+        assert not new_page.errors(page)
