@@ -19,12 +19,14 @@ from playwright.async_api import Page, expect
 from meetings.documents.generate import generate_agenda_document, vietnamese_paragraphs
 from realtime.client import MeetingView, QuorumClient
 from tests.e2e.conftest import WebApp, format_violations
+from tests.integration.webapp.bundles import first_load, gzipped_size
 
 pytestmark = pytest.mark.browser
 
 LAND = (1280, 800)
 PORT = (800, 1280)
 DELEGATE = "delegate001"
+BUDGET = 150 * 1024  # JavaScript before the reader, gzipped (issue 11, "Performance")
 
 
 async def sitting(app: WebApp, present: tuple[str, ...] = ("delegate002", "delegate003",
@@ -462,3 +464,10 @@ async def test_ballot_by_keyboard(fresh_webapp: WebApp, new_page) -> None:
     await page.keyboard.press("Escape")
     await expect(ballot(page)).to_have_count(0)
     assert "Mở phiếu biểu quyết" in await focused(page)
+
+
+def test_delegate_first_load_is_within_the_javascript_budget() -> None:
+    """Login, my meetings, then the sitting view with its ballot: JavaScript gzipped."""
+    size = gzipped_size(first_load(["/login", "/", "/m/[id]"]))
+    print(f"first load of the delegate's tablet: {size / 1024:.1f} KB gzipped")
+    assert size <= BUDGET, f"{size / 1024:.1f} KB gzipped > {BUDGET // 1024} KB"
