@@ -32,6 +32,8 @@ from meetings.services.state import Joiner
 from meetings.services.tokens import TokenBatcher
 from realtime import rooms
 from realtime.manager import Unparsable
+from realtime.access import AccessWatch
+from realtime.manager import Unparsable
 from realtime.presence import Presence
 from realtime.protocol import Ctx, SocketCommand
 
@@ -78,6 +80,7 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.presence = presence
         self.joiner = Joiner(services)
         self.tokens = TokenBatcher(services)
+        self.access = AccessWatch(self)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = token_from(environ, auth)
@@ -86,6 +89,7 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise socketio.exceptions.ConnectionRefusedError(
                 {"code": "unauthenticated", "message": "log in first: a valid token is required"}
             )
+        self.access.listen()
         await self.save_session(sid, {"token": token, "actor": actor, "checked": time.monotonic()})
         await self.enter_room(sid, rooms.user(actor.user_id))
 

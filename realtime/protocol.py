@@ -73,7 +73,7 @@ async def join(ctx: Ctx, actor: Actor, cmd: Join) -> dict[str, Any]:
         joiner.cache.councils[cmd.meeting_id] = council_id
     elif not actor.is_admin and actor.role_in(council_id) is None:
         raise NotFound(f"no meeting {cmd.meeting_id}")
-    joined = _rooms(actor, council_id, cmd.meeting_id)
+    joined = meeting_rooms(actor, council_id, cmd.meeting_id)
     for room in joined:
         await ctx.sio.enter_room(ctx.sid, room)
     try:
@@ -116,7 +116,8 @@ async def _open_progress(services: Services, meeting_id: int, staff: bool) -> di
     return {"progress": progress, "voters": voters} if staff else {"progress": progress}
 
 
-def _rooms(actor: Actor, council_id: int, meeting_id: int) -> list[str]:
+def meeting_rooms(actor: Actor, council_id: int, meeting_id: int) -> list[str]:
+    """The rooms of a meeting that `actor` hears (realtime/access.py re-checks them)."""
     out = [rooms.meeting(meeting_id)]
     if actor.is_staff(council_id):
         out.append(rooms.chair(meeting_id))

@@ -21,10 +21,26 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from meetings.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated, Unavailable
+from meetings.domain.events import VolatileOut
 from meetings.domain.model import Role
 from meetings.services import login_guard
 from meetings.services.context import Actor, Services
 from meetings.storage.tables import AuthToken, LoginAttempt, Membership, User, pk, utcnow
+from meetings.storage.uow import UnitOfWork
+
+ACCESS_CHANGED = "access_changed"
+"""What a commit announces when a user's tokens or roles changed: every worker re-authorises
+that user's live sockets (realtime/access.py)."""
+ACCESS_ACTIONS = (
+    "user.passwd",
+    "user.deactivate",
+    "user.activate",
+    "member.add",
+    "member.update",
+    "member.remove",
+)
+"""Audit actions that change who may do what; workers also read them from the audit log, for
+changes made by another process (the `quorum user` command)."""
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -120,6 +136,14 @@ async def login(
     return token, user
 
 
+def announce_access_change(uow: UnitOfWork, user_id: int, token_id: int | None = None) -> None:
+    """After commit, every worker re-authorises the user's sockets (only those of `token_id`
+    when given): ended tokens are disconnected, changed roles apply at once."""
+    uow.volatile.append(
+        VolatileOut(0, ACCESS_CHANGED, {"user_id": user_id, "token_id": token_id}, room="workers")
+    )
+
+
 async def logout(services: Services, actor: Actor) -> None:
     if actor.token_id is None:
         return
@@ -127,6 +151,7 @@ async def logout(services: Services, actor: Actor) -> None:
         token = await uow.session.get(AuthToken, actor.token_id)
         if token is not None and token.revoked_at is None:
             token.revoked_at = utcnow()
+        announce_access_change(uow, actor.user_id, actor.token_id)
         await uow.commit()
 
 
@@ -233,15 +258,42 @@ async def set_password(
         if actor is not None and not (actor.is_admin or actor.user_id == user.id):
             raise NotFound(f"no user {username!r}")
         user.password_hash = password_hash
-        for token in (
-            await uow.session.execute(
-                select(AuthToken).where(
-                    col(AuthToken.user_id) == user.id, col(AuthToken.revoked_at).is_(None)
-                )
-            )
-        ).scalars():
-            token.revoked_at = utcnow()
+        await _revoke_tokens(uow, pk(user))
         await uow.audit(actor.user_id if actor else None, "user.passwd", f"user:{user.id}")
+        await uow.commit()
+
+
+async def _revoke_tokens(uow: UnitOfWork, user_id: int) -> None:
+    for token in (
+        await uow.session.execute(
+            select(AuthToken).where(
+                col(AuthToken.user_id) == user_id, col(AuthToken.revoked_at).is_(None)
+            )
+        )
+    ).scalars():
+        token.revoked_at = utcnow()
+    announce_access_change(uow, user_id)
+
+
+async def set_active(services: Services, actor: Actor | None, username: str, active: bool) -> None:
+    """Deactivate an account (its tokens are revoked and its sockets closed at once; it keeps
+    its history) or activate it again. `actor` None means the local CLI."""
+    if actor is not None:
+        actor.require_admin()
+    async with services.uow() as uow:
+        user = (
+            await uow.session.execute(select(User).where(col(User.username) == username.lower()))
+        ).scalar_one_or_none()
+        if user is None:
+            raise NotFound(f"no user {username!r}")
+        user.is_active = active
+        if not active:
+            await _revoke_tokens(uow, pk(user))
+        await uow.audit(
+            actor.user_id if actor else None,
+            "user.activate" if active else "user.deactivate",
+            f"user:{user.id}",
+        )
         await uow.commit()
 
 

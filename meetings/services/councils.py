@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from meetings.domain.errors import Conflict, InvalidInput, NotFound
 from meetings.services import commands as c
+from meetings.services.auth import announce_access_change
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_council
 from meetings.storage.tables import Council, Membership, User, pk
@@ -123,6 +124,7 @@ async def add_member(
             f"council:{council_id}",
             {"user_id": cmd.user_id, "role": cmd.role.value},
         )
+        announce_access_change(uow, cmd.user_id)
         out = member_public(member, user)
         await uow.commit()
     return out
@@ -145,8 +147,9 @@ async def update_member(
             actor.user_id,
             "member.update",
             f"member:{member_id}",
-            {k: str(v) for k, v in changes.items()},
+            {"user_id": member.user_id} | {k: str(v) for k, v in changes.items()},
         )
+        announce_access_change(uow, member.user_id)
         user = await uow.session.get(User, member.user_id)
         assert user is not None
         out = member_public(member, user)
@@ -165,4 +168,5 @@ async def remove_member(services: Services, actor: Actor, council_id: int, membe
         await uow.audit(
             actor.user_id, "member.remove", f"council:{council_id}", {"user_id": member.user_id}
         )
+        announce_access_change(uow, member.user_id)
         await uow.commit()

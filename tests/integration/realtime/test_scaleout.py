@@ -203,3 +203,26 @@ async def test_vote_progress_reaches_every_worker(two_workers: tuple[list[str], 
     finally:
         for client in clients.values():
             await client.disconnect()
+
+
+async def test_a_logout_on_one_worker_closes_the_socket_on_the_other(
+    two_workers: tuple[list[str], int],
+) -> None:
+    """Revocation crosses workers through Redis (docs/PROTOCOL.md, "Revocation")."""
+    urls, m = two_workers
+    async with aiohttp.ClientSession() as session:
+        token = await login(session, urls[1], "delegate003", PASSWORD)
+    client = QuorumClient(urls[1], token)
+    closed = asyncio.Event()
+    client.sio.on("disconnect", lambda *_args: closed.set())
+    await client.connect()
+    try:
+        await client.join(m)
+        async with aiohttp.ClientSession() as session:
+            async with session.post(
+                f"{urls[0]}/api/auth/logout", headers={"authorization": f"Bearer {token}"}
+            ) as response:
+                assert response.status == 200
+        await asyncio.wait_for(closed.wait(), timeout=3)
+    finally:
+        await client.disconnect()

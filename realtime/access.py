@@ -1,0 +1,165 @@
+"""Revoked or changed access reaches live connections at once (docs/PROTOCOL.md, "Revocation").
+
+A logout, a password change, a deactivation or a change of a user's memberships is committed by
+a service, which announces it (`services.auth.announce_access_change`); after the commit the
+publisher turns the announcement into a worker signal (with Redis every worker gets it, without
+it the one process does). Each worker then, for the user's sockets it holds (those of the one
+token, for a logout):
+
+1. marks their cached caller stale at once, so any command from them re-reads the token and
+   roles from the database (otherwise a command costs a clock comparison, not a query);
+2. re-reads them: a socket whose token no longer works is sent `session_ended` and
+   disconnected; the others get their new roles, leave the rooms of meetings they may no longer
+   see (and the chair's or display's rooms they no longer belong in), enter those their new role
+   opens, and are sent `access_changed`.
+
+Changes made by another process (the `quorum user` command) send no signal: each worker also
+reads the audit log's new account and membership entries every `POLL_S` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from meetings.domain.errors import DomainError
+from meetings.services.auth import ACCESS_ACTIONS, ACCESS_CHANGED
+from meetings.services.context import Services
+from meetings.services.state import visible_council
+from meetings.storage.tables import AuditEntry
+from realtime import rooms
+from realtime.protocol import meeting_rooms
+
+if TYPE_CHECKING:
+    from realtime.namespace import QuorumNamespace
+
+log = logging.getLogger("quorum.access")
+
+POLL_S = 2.0
+_MEETING_ROOM = re.compile(r"^(?:meeting|display):(\d+)(?::chair)?$")
+
+
+def meetings_in(names: list[str]) -> set[int]:
+    """The meetings whose rooms a socket is in."""
+    return {int(m.group(1)) for name in names if (m := _MEETING_ROOM.match(str(name)))}
+
+
+class AccessWatch:
+    def __init__(self, namespace: QuorumNamespace) -> None:
+        self.namespace = namespace
+        self.services: Services = namespace.services
+        self._task: asyncio.Task[None] | None = None
+        self._listening = False
+
+    def listen(self) -> None:
+        """Take the signal on this worker (once its server exists)."""
+        if not self._listening:
+            self.namespace.server.manager.on_signal(ACCESS_CHANGED, self.changed)
+            self._listening = True
+
+    async def changed(self, data: Any) -> None:
+        if not isinstance(data, dict) or not isinstance(data.get("user_id"), int):
+            return
+        token_id = data.get("token_id")
+        ns = self.namespace
+        affected = []
+        for sid, _eio in ns.server.manager.get_participants("/", rooms.user(data["user_id"])):
+            try:
+                session = await ns.get_session(sid)
+            except KeyError:  # disconnected meanwhile
+                continue
+            if token_id is not None and session["actor"].token_id != token_id:
+                continue  # another device of the user: its token still works
+            session["checked"] = float("-inf")  # step 1, for every socket before any await
+            affected.append(sid)
+        for sid in affected:
+            try:
+                await self.reauthorise(sid)
+            except Exception:  # one socket's failure must not spare the others
+                log.exception("re-authorising a socket failed; it is disconnected")
+                await ns.disconnect(sid)
+
+    async def reauthorise(self, sid: str) -> None:
+        ns = self.namespace
+        session = await ns.get_session(sid)
+        actor = await ns.tokens.resolve(session["token"])
+        if actor is None:
+            await ns.emit(
+                "session_ended",
+                {"code": "unauthenticated", "message": "the session has ended; log in again"},
+                to=sid,
+            )
+            await ns.disconnect(sid)
+            return
+        session["actor"], session["checked"] = actor, time.monotonic()
+        current = set(ns.server.manager.get_rooms(sid, "/"))
+        left = []
+        for meeting_id in sorted(meetings_in(list(current))):
+            try:
+                council_id = await visible_council(self.services, actor, meeting_id)
+                allowed = set(meeting_rooms(actor, council_id, meeting_id))
+            except DomainError:
+                allowed = set()
+            for room in (rooms.meeting(meeting_id), rooms.chair(meeting_id),
+                         rooms.display(meeting_id)):  # fmt: skip
+                if room in allowed and room not in current:
+                    await ns.enter_room(sid, room)
+                elif room not in allowed and room in current:
+                    await ns.leave_room(sid, room)
+            if not allowed:
+                left.append(meeting_id)
+                if ns.presence is not None:
+                    ns.presence.left(sid, meeting_id)
+        await ns.emit("access_changed", {"user": actor.public(), "left_meetings": left}, to=sid)
+
+    async def start(self, _services: Services) -> None:
+        self.listen()
+        self._task = asyncio.get_running_loop().create_task(self._poll())
+
+    async def stop(self, _services: Services) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _poll(self) -> None:
+        last = await self._newest()
+        while True:
+            await asyncio.sleep(POLL_S)
+            try:
+                newest = await self._newest()
+                if newest > last:
+                    for user_id in await self._changed_users(last, newest):
+                        await self.changed({"user_id": user_id})
+                last = max(last, newest)
+            except Exception:  # the database may be briefly away; try again next round
+                log.warning("reading access changes from the audit log failed", exc_info=True)
+
+    async def _newest(self) -> int:
+        async with self.services.db.reading() as session:
+            return int(await session.scalar(select(func.max(col(AuditEntry.id)))) or 0)
+
+    async def _changed_users(self, after: int, upto: int) -> set[int]:
+        async with self.services.db.reading() as session:
+            rows = await session.execute(
+                select(col(AuditEntry.target), col(AuditEntry.data)).where(
+                    col(AuditEntry.id) > after,
+                    col(AuditEntry.id) <= upto,
+                    col(AuditEntry.action).in_(ACCESS_ACTIONS),
+                )
+            )
+            users = set()
+            for target, data in rows.all():
+                if isinstance(data, dict) and isinstance(data.get("user_id"), int):
+                    users.add(int(data["user_id"]))
+                elif str(target).startswith("user:") and str(target)[5:].isdigit():
+                    users.add(int(str(target)[5:]))
+            return users
