@@ -116,6 +116,14 @@ def cmd_user(args: argparse.Namespace) -> int:
             f"Created user {user.username} (id {user.id})"
             + (" with administrator rights." if args.admin else ".")
         )
+    elif args.action in ("deactivate", "activate"):
+        active = args.action == "activate"
+        _run(settings, lambda s: auth.set_active(s, None, args.username, active))
+        print(
+            f"Activated {args.username}."
+            if active
+            else f"Deactivated {args.username}; their sessions were ended."
+        )
     elif args.action == "passwd":
         password = _password(args.password, f"New password for {args.username}: ")
         _run(settings, lambda s: auth.set_password(s, None, args.username, password))
@@ -256,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(func=cmd_db)
 
     user = sub.add_parser("user", help="accounts")
-    user.add_argument("action", choices=["create", "passwd", "list"])
+    user.add_argument("action", choices=["create", "passwd", "deactivate", "activate", "list"])
     user.add_argument("username", nargs="?")
     user.add_argument("--name")
     user.add_argument("--password")
@@ -302,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return main_verify(words[1:])
     args = build_parser().parse_args(words)
-    if args.command == "user" and args.action in ("create", "passwd") and not args.username:
+    if args.command == "user" and args.action != "list" and not args.username:
         print("error: give a username", file=sys.stderr)
         return 2
     from meetings.storage.migrate import SchemaMismatch

@@ -64,7 +64,8 @@ def create_asgi_app(settings: Settings | None = None) -> socketio.ASGIApp:
         *commands_archive.COMMANDS,
     ]
     presence = Presence(services)
-    sio.register_namespace(QuorumNamespace(services, commands, limiter, presence))
+    namespace = QuorumNamespace(services, commands, limiter, presence)
+    sio.register_namespace(namespace)
 
     async def tune_gc(_services: Services) -> None:
         # the bare-stack measurements (DESIGN §6): default GC thresholds made large
@@ -77,8 +78,14 @@ def create_asgi_app(settings: Settings | None = None) -> socketio.ASGIApp:
     app = create_app(
         services,
         apis=apis,
-        on_start=[tune_gc, presence.start, timer.start, *archive_routes.ON_START],
-        on_stop=[presence.stop, timer.stop, *archive_routes.ON_STOP],
+        on_start=[
+            tune_gc,
+            presence.start,
+            timer.start,
+            namespace.access.start,
+            *archive_routes.ON_START,
+        ],  # fmt: skip
+        on_stop=[presence.stop, timer.stop, namespace.access.stop, *archive_routes.ON_STOP],
         frontend_dir=FRONTEND_DIST,
     )
     asgi = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
