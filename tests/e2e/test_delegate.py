@@ -471,3 +471,52 @@ def test_delegate_first_load_is_within_the_javascript_budget() -> None:
     size = gzipped_size(first_load(["/login", "/", "/m/[id]"]))
     print(f"first load of the delegate's tablet: {size / 1024:.1f} KB gzipped")
     assert size <= BUDGET, f"{size / 1024:.1f} KB gzipped > {BUDGET // 1024} KB"
+
+
+async def test_lost_ack_then_reload_recovers_the_receipt(fresh_webapp: WebApp, new_page) -> None:
+    """The server stores a secret ballot but its ack never reaches the tablet, which reloads:
+    the tablet shows the ballot as cast (never a second one) and gets the receipt back by
+    resending the same key and seed, which the server answers without counting again."""
+    app = fresh_webapp
+    chair, view = await sitting(app)
+    await record(chair, view, DELEGATE, "present")
+    page = await new_page(DELEGATE, app=app, path=None)
+    dropped: list[str] = []
+
+    async def drop_first_receipt(ws) -> None:
+        server = ws.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            is_ack = isinstance(message, str) and message.startswith("43")
+            if is_ack and '"receipt"' in str(message) and not dropped:
+                dropped.append(message)  # the ack of ballot.cast: lost on the way
+                return
+            ws.send(message)
+
+        server.on_message(from_server)
+
+    await page.route_web_socket(re.compile(r".*/socket\.io/.*"), drop_first_receipt)
+    await page.goto(f"/m/{app.meeting_id}")
+    await expect(page.get_by_test_id("attendance")).to_contain_text("Thư ký đã ghi bạn có mặt")
+    poll_id = await poll(chair, app, title="Phiếu kín mất xác nhận", secret=True)
+    await page.get_by_role("button", name="Không tán thành").click()
+    await page.get_by_role("button", name="Xác nhận").click()
+    await expect(ballot(page)).to_have_attribute("data-phase", "sending")
+    await until(chair, app.meeting_id,
+                lambda snap: next(p for p in snap["polls"] if p["id"] == poll_id)["voted"] == 1)
+    assert dropped
+    receipt = re.search(r'"receipt":\s*"([A-Z2-7-]+)"', dropped[0])
+    assert receipt
+    # no "received" without an ack
+    await expect(page.get_by_test_id("ballot-received")).to_have_count(0)
+
+    await page.reload()
+    await expect(ballot(page)).to_have_attribute("data-phase", "received")
+    assert await page.get_by_role("button", name="Tán thành", exact=True).count() == 0
+    await expect(page.get_by_test_id("ballot-receipt")).to_contain_text(receipt.group(1))
+
+    await publish(chair, poll_id)
+    assert counts(await results(app, poll_id)) == {"yes": 0, "no": 1, "abstain": 0}
+    status, ballots, _ = await app.http("GET", f"/api/polls/{poll_id}/ballots",
+                                        token=await app.token(DELEGATE))
+    assert status == 200 and [b["receipt"] for b in ballots["ballots"]] == [receipt.group(1)]
