@@ -8,7 +8,7 @@ outsider | anonymous |`; each role cell is the HTTP status the probe must get (2
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,17 +67,20 @@ class Row:
 _ROW = re.compile(r"^\|\s*(GET|POST|PUT|PATCH|DELETE)\s*\|")
 
 
-def parse_table(text: str | None = None) -> list[Row]:
-    text = DOC.read_text(encoding="utf-8") if text is None else text
-    rows: list[Row] = []
+def table_rows(text: str, row: re.Pattern[str]) -> Iterator[tuple[int, str, list[str]]]:
+    """(line number, section, cells) of each line of `text` matching `row`."""
     section = ""
     for number, line in enumerate(text.splitlines(), start=1):
         if line.startswith("## "):
             section = line[3:].strip()
-            continue
-        if not _ROW.match(line):
-            continue
-        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        elif row.match(line):
+            yield number, section, [x.strip().strip("`") for x in line.strip("| ").split("|")]
+
+
+def parse_table(text: str | None = None) -> list[Row]:
+    text = DOC.read_text(encoding="utf-8") if text is None else text
+    rows: list[Row] = []
+    for number, section, cells in table_rows(text, _ROW):
         if len(cells) != 3 + len(ROLES):
             raise AssertionError(f"docs/AUTHORIZATION.md line {number}: expected 10 columns")
         method, path, case, *statuses = cells
