@@ -197,6 +197,8 @@ async def test_chair_runs_a_sitting(
     await page.keyboard.press("Enter")
     await expect(page.get_by_test_id("chair-queue-row").nth(0)).to_contain_text(d4["name"])
     await expect(page.get_by_test_id("chair-said")).to_contain_text(f"{d4['name']} nay ở thứ tự 1")
+    # at the top "up" is disabled: the focus goes to the same row's "down", not to the page
+    await expect(page.get_by_role("button", name=f"Đưa {d4['name']} xuống sau")).to_be_focused()
     assert [u for u, _s, _t in await queue(app)] == [d4["user_id"], d2["user_id"], d3["user_id"]]
     await page.get_by_label("5 phút").check()
     await page.get_by_role("button", name=f"Mời phát biểu: {d4['name']}").click()
