@@ -46,7 +46,10 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
     )
 
 
-def create_asgi_app(settings: Settings | None = None) -> socketio.ASGIApp:
+def create_asgi_app(
+    settings: Settings | None = None, frontend_dir: Path = FRONTEND_DIST
+) -> socketio.ASGIApp:
+    """The whole server; `frontend_dir` is the built web app it serves (tests pass a copy)."""
     settings = settings or load_settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -86,7 +89,7 @@ def create_asgi_app(settings: Settings | None = None) -> socketio.ASGIApp:
             *archive_routes.ON_START,
         ],  # fmt: skip
         on_stop=[presence.stop, timer.stop, namespace.access.stop, *archive_routes.ON_STOP],
-        frontend_dir=FRONTEND_DIST,
+        frontend_dir=frontend_dir,
     )
     asgi = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
     asgi.quorum_services = services  # for tests and tools that run the app in-process

@@ -1,7 +1,8 @@
 """Browser tests of the web app: shared fixtures (docs/WEBAPP.md, "The tests").
 
 - `webapp` (session): a real uvicorn server on a loopback port, in a thread of its own, over a
-  SQLite copy of a council seeded by `seed_rehearsal`, serving the built `frontend/dist`. It is
+  SQLite copy of a council seeded by `seed_rehearsal`, serving the built `frontend/dist` (a copy
+  taken when the session starts, `webapp.dist`: rebuilding during a run does not disturb it). It is
   a `Running` (tests/conftest.py: `token`, `http`, `client`) with the rehearsal accounts
   (`chair`, `secretary`, `display`, `delegates`, `password`) and `meeting_id`, `council_id`.
   Its state is shared by every test of the session: a test that needs a pristine sitting takes
@@ -94,6 +95,7 @@ class WebApp(Running):
     delegates: list[str] = field(default_factory=list)
     password: str = PASSWORD
     server_loop: asyncio.AbstractEventLoop | None = None
+    dist: Path = DIST  # what it serves: a copy of frontend/dist made at the session's start
     _stop: Callable[[], Awaitable[None]] | None = None
 
     async def stop(self) -> None:
@@ -118,8 +120,9 @@ async def _call(work: Callable[[Services], Awaitable[T]], services: Services) ->
 class ServerThread:
     """uvicorn serving the whole app (API, Socket.IO, frontend/dist) in a thread of its own."""
 
-    def __init__(self, database: Path, folder: Path, settings: dict[str, Any]) -> None:
+    def __init__(self, database: Path, folder: Path, settings: dict[str, Any], dist: Path) -> None:
         self.database = database
+        self.dist = dist
         self.folder = folder
         self.overrides = settings
         self.ready = threading.Event()
@@ -142,7 +145,7 @@ class ServerThread:
         settings = server_settings(f"sqlite+aiosqlite:///{self.database}", self.folder)
         if self.overrides:
             settings = settings.model_copy(update=self.overrides)
-        app = create_asgi_app(settings)
+        app = create_asgi_app(settings, frontend_dir=self.dist)
         self._uv, task, self.port = await start_uvicorn(app)
         self.services = app.quorum_services
         self.ready.set()
@@ -166,6 +169,15 @@ class Seeded:
     database: Path
     council_id: int
     meeting_id: int
+    dist: Path  # the session's copy of frontend/dist
+
+
+def _copy_dist(folder: Path) -> Path:
+    """A copy of the build for the session: a rebuild while the tests run (another terminal,
+    `npm run build` empties dist/ first) cannot pull files from under a loaded page."""
+    target = folder / "dist"
+    shutil.copytree(DIST, target)
+    return target
 
 
 @pytest.fixture(scope="session")
@@ -175,7 +187,7 @@ async def rehearsal_db(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     folder = tmp_path_factory.mktemp("webapp-template")
     path = folder / "quorum.sqlite3"
     seeded = await _seed(f"sqlite+aiosqlite:///{path}", folder)
-    return Seeded(path, seeded["council_id"], seeded["meeting_id"])
+    return Seeded(path, seeded["council_id"], seeded["meeting_id"], _copy_dist(folder))
 
 
 def _copy_database(seed: Seeded, folder: Path) -> Path:
@@ -190,7 +202,7 @@ async def serve_webapp(
     seed: Seeded, folder: Path, settings: dict[str, Any] | None = None
 ) -> AsyncIterator[WebApp]:
     database = _copy_database(seed, folder)
-    thread = ServerThread(database, folder, settings or {})
+    thread = ServerThread(database, folder, settings or {}, seed.dist)
     await thread.start()
     assert thread.services is not None
     session = aiohttp.ClientSession()
@@ -204,6 +216,7 @@ async def serve_webapp(
         _session=session,
         delegates=[f"delegate{i:03d}" for i in range(1, DELEGATES + 1)],
         server_loop=thread.loop,
+        dist=seed.dist,
         _stop=thread.stop,
     )
     try:

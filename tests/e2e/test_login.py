@@ -306,7 +306,7 @@ async def test_first_load_fetches_what_the_budget_measures(
     await page.goto("/login")
     await fill_login(page, webapp.delegates[0], webapp.password)
     await page.locator("li.meeting").first.wait_for()
-    measured = {url_of(p) for p in first_load(["/login", "/"])}
+    measured = {url_of(p, webapp.dist) for p in first_load(["/login", "/"], webapp.dist)}
     assert fetched == measured, (sorted(fetched - measured), sorted(measured - fetched))
 
 
@@ -339,3 +339,26 @@ async def test_a_sitting_under_way_and_an_empty_list(
         )
         await shot(page, f"meetings-empty-{locale}-landscape")
         assert not new_page.errors(page)
+
+
+async def test_by_keyboard_alone(webapp: WebApp, new_page: PageFactory) -> None:
+    page = await new_page(None, path="/login", touch=False)
+    await expect(page.locator("#username")).to_be_focused()
+    await page.keyboard.type(webapp.delegates[5])
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(webapp.password)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(webapp.url("/"))
+    await page.locator("li.meeting").first.wait_for()
+    # the first Tab reaches "skip to main content", which moves the focus past the header
+    await page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name=msg("vi", "common_skip_to_content"))
+    await expect(skip).to_be_focused()
+    await expect(skip).to_be_in_viewport()
+    await page.keyboard.press("Enter")
+    assert await page.evaluate("document.activeElement.tagName") == "MAIN"
+    await page.keyboard.press("Tab")
+    await expect(page.locator(f'li.meeting[data-meeting-id="{webapp.meeting_id}"] h2 a')
+                 ).to_be_focused()
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(webapp.url(f"/m/{webapp.meeting_id}"))

@@ -8,8 +8,8 @@ Read from the build output, not guessed:
 - everything those files import statically (`import … from"./x.js"`, `import"./x.js"`),
   transitively. Dynamic `import()`s are left out: they load later (the other routes, the reader).
 The root layout and the root error page (nodes 0 and 1) are loaded at every start.
-tests/e2e/test_login.py checks that this is exactly what chromium fetches. Sizes are gzip level 6, what a compressing
-reverse proxy sends.
+tests/e2e/test_login.py checks that this is exactly what chromium fetches. Sizes are gzip
+level 6, what a compressing reverse proxy sends.
 """
 
 from __future__ import annotations
