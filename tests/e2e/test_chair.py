@@ -160,6 +160,7 @@ async def test_chair_runs_a_sitting(
     form = page.get_by_test_id("chair-poll-form")
     await form.get_by_test_id("chair-poll-title").fill("Thông qua chương trình kỳ họp")
     await form.get_by_label("Bỏ phiếu kín").check()
+    await shot(page, "chair-vi-landscape-poll-form")
     await check_axe(page, axe, "poll form (vi)")
     await form.get_by_role("button", name="Tạo biểu quyết").click()
     card = page.get_by_test_id("chair-poll-card")
@@ -252,6 +253,8 @@ async def test_chair_runs_a_sitting(
     assert closed["result"]["ballots"] == 3
     outcome = {"adopted": "Thông qua", "rejected": "Không thông qua"}[closed["result"]["outcome"]]
     await expect(card.get_by_test_id("chair-poll-outcome")).to_contain_text(outcome)
+    await shot(page, "chair-vi-landscape-poll-result")
+    await check_axe(page, axe, "poll result (vi)")
     await card.get_by_role("button", name="Công bố kết quả").click()
     await expect(card.get_by_test_id("chair-poll-status")).to_have_text(re.compile("Đã công bố"))
     assert (await polls(app))["Thông qua chương trình kỳ họp"]["status"] == "published"
