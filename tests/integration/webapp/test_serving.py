@@ -125,3 +125,18 @@ def test_first_load_is_within_the_javascript_budget(record_property: pytest.Reco
     assert any("/boot-" in n for n in names) and any("/entry/app." in n for n in names)
     routes, nodes = route_nodes()
     assert {url_of(nodes[routes[r][0]]) for r in ("/", "/login")} <= names
+
+
+@pytest.mark.parametrize(
+    "path", [["/login", "/", "/m/[id]"], ["/login", "/", "/m/[id]/chair"], ["/m/[id]/display"]]
+)
+def test_each_role_s_way_in_is_within_the_budget(
+    path: list[str], record_property: pytest.RecordProperty
+) -> None:
+    """A delegate's way to the sitting view (before any reader), the chair's to the console,
+    and the hall display's page, each counted whole."""
+    files = first_load(path)
+    size = gzipped_size(files)
+    record_property("js_gzip_bytes", size)
+    print(f"{' → '.join(path)}: {len(files)} JS files, {size / 1024:.1f} KB gzipped")
+    assert size <= BUDGET, f"{size / 1024:.1f} KB gzipped > {BUDGET // 1024} KB"
