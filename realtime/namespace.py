@@ -31,7 +31,6 @@ from meetings.services.idempotency import once
 from meetings.services.state import Joiner
 from meetings.services.tokens import TokenBatcher
 from realtime import rooms
-from realtime.manager import Unparsable
 from realtime.access import AccessWatch
 from realtime.manager import Unparsable
 from realtime.presence import Presence
@@ -151,15 +150,15 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if not isinstance(payload, dict):
             raise InvalidInput("the payload must be a JSON object", code="invalid_payload")
         try:
-            size = len(json.dumps(payload, separators=(",", ":")))
+            encoded = json.dumps(payload, separators=(",", ":"))
         except (TypeError, ValueError):  # binary attachments (bytes) in a Socket.IO packet
             raise InvalidInput(
                 "the payload must be JSON (no binary attachments)", code="invalid_payload"
             ) from None
-        if size > MAX_PAYLOAD:
+        if len(encoded) > MAX_PAYLOAD:
             raise PayloadTooLarge(f"a command payload is at most {MAX_PAYLOAD} bytes")
         try:
-            check_json(payload)  # what JSON allows but Quorum refuses (meetings/http/api.py)
+            check_json(payload, encoded)  # what JSON allows but Quorum refuses (http/api.py)
         except InvalidInput as exc:
             if exc.code == "invalid_json":
                 exc.code = "invalid_payload"

@@ -99,11 +99,8 @@ async def read_json(request: Request) -> Any:
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("the body is not valid JSON", code="invalid_json") from None
     except RecursionError:
-        raise InvalidInput(
-            f"JSON may nest at most {MAX_JSON_DEPTH} levels of arrays and objects",
-            code="invalid_json",
-        ) from None
-    check_json(data)
+        raise InvalidInput(TOO_DEEP, code="invalid_json") from None
+    check_json(data, raw)
     return data
 
 
@@ -116,30 +113,51 @@ def _nul_error(where: list[Any]) -> InvalidInput:
     )
 
 
-def check_json(value: Any) -> None:
+TOO_DEEP = f"JSON may nest at most {MAX_JSON_DEPTH} levels of arrays and objects"
+
+
+def check_json(value: Any, encoded: str | bytes | None = None) -> None:
     """Refuse, before any model or database sees it, what JSON allows but Quorum does not:
     nesting deeper than `MAX_JSON_DEPTH`, and the NUL character in any string or key
-    (PostgreSQL cannot store it in text, and no name, title or note needs it)."""
-    stack: list[tuple[Any, int, list[Any]]] = [(value, 1, [])]
+    (PostgreSQL cannot store it in text, and no name, title or note needs it).
+
+    `encoded` is the value's JSON text when the caller has it: NUL can only be written there as
+    the escape `\\u0000`, so one substring test spares the walk that names the field. A walk
+    that builds every field's path cost 3 ms for an ink stroke of 200 points; these cost tens
+    of microseconds."""
+    if type(value) is not dict and type(value) is not list:
+        if isinstance(value, str) and "\x00" in value:
+            raise _nul_error([])
+        return
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
-        item, depth, where = stack.pop()
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidInput(TOO_DEEP, code="invalid_json")
+        for child in item.values() if type(item) is dict else item:
+            kind = type(child)
+            if kind is dict or kind is list:
+                stack.append((child, depth + 1))
+    marker = b"\\u0000" if isinstance(encoded, bytes) else "\\u0000"
+    if encoded is None or marker in encoded:
+        _find_nul(value)
+
+
+def _find_nul(value: Any) -> None:
+    """The slow walk: raise naming the first field whose text or key holds NUL."""
+    stack: list[tuple[Any, list[Any]]] = [(value, [])]
+    while stack:
+        item, where = stack.pop()
         if isinstance(item, str):
             if "\x00" in item:
                 raise _nul_error(where)
             continue
-        if not isinstance(item, dict | list):
-            continue
-        if depth > MAX_JSON_DEPTH:
-            raise InvalidInput(
-                f"JSON may nest at most {MAX_JSON_DEPTH} levels of arrays and objects",
-                code="invalid_json",
-            )
         pairs = item.items() if isinstance(item, dict) else enumerate(item)
         for key, child in pairs:
             if isinstance(key, str) and "\x00" in key:
                 raise _nul_error([*where, key.replace("\x00", "\\u0000")])
             if isinstance(child, str | dict | list):
-                stack.append((child, depth + 1, [*where, key]))
+                stack.append((child, [*where, key]))
 
 
 def check_text(name: str, value: str) -> None:
