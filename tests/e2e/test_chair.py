@@ -20,6 +20,7 @@ from playwright.async_api import Page, expect
 from sqlalchemy import select
 from sqlmodel import col
 
+from meetings.services import meetings as meetings_service
 from meetings.storage.tables import Participant, Speaker
 from realtime.client import QuorumClient
 from tests.e2e.conftest import WebApp, format_violations
@@ -27,6 +28,8 @@ from tests.e2e.conftest import WebApp, format_violations
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=15_000)  # the 2-core machine is shared: a first load can take seconds
 
+# the server refuses meeting.close while a poll is open (code poll_open) once that rule is in
+REFUSES_CLOSE_WITH_OPEN_POLL = hasattr(meetings_service, "_refuse_open_polls")
 LANDSCAPE = (1280, 800)
 PORTRAIT = (800, 1280)
 
@@ -281,6 +284,14 @@ async def test_chair_runs_a_sitting(
         "ballot.cast", {"poll_id": election["id"], "choice": [d1["name"]]}
     )
     await expect(card.get_by_test_id("chair-poll-progress")).to_contain_text("Đã bỏ phiếu 1/4")
+    if REFUSES_CLOSE_WITH_OPEN_POLL:
+        # closing the sitting while a poll is open is refused, and said in words
+        await page.get_by_role("button", name="Bế mạc phiên họp").click()
+        await page.get_by_role("dialog").get_by_role("button", name="Bế mạc").click()
+        await expect(page.get_by_test_id("chair-error")).to_contain_text(
+            "Còn biểu quyết đang mở: hãy kết thúc hoặc hủy trước khi bế mạc phiên họp."
+        )
+        assert (await meeting(app))["status"] == "open"
     await card.get_by_role("button", name="Hủy biểu quyết").click()
     dialog = page.get_by_role("dialog")
     await dialog.get_by_role("button", name="Hủy biểu quyết").click()
