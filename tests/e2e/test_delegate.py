@@ -520,3 +520,18 @@ async def test_lost_ack_then_reload_recovers_the_receipt(fresh_webapp: WebApp, n
     status, ballots, _ = await app.http("GET", f"/api/polls/{poll_id}/ballots",
                                         token=await app.token(DELEGATE))
     assert status == 200 and [b["receipt"] for b in ballots["ballots"]] == [receipt.group(1)]
+
+
+async def test_before_the_sitting_opens(fresh_webapp: WebApp, new_page, axe, shot) -> None:
+    """Published, not open: check-in works, speaking waits, both say so in words."""
+    app = fresh_webapp
+    page = await new_page(DELEGATE, app=app, path=f"/m/{app.meeting_id}")
+    await expect(page.get_by_test_id("meeting-status")).to_contain_text("Chưa khai mạc")
+    await expect(page.get_by_role("button", name="Đăng ký phát biểu")).to_be_disabled()
+    await expect(page.get_by_test_id("my-request")).to_contain_text(
+        "Phiên họp chưa khai mạc hoặc đã bế mạc")
+    await expect(page.get_by_test_id("shown-item")).to_contain_text("Chủ tọa chưa chọn mục nào.")
+    assert not await axe(page), format_violations(await axe(page))
+    await shot(page, "delegate-sitting-not-open-vi-1280x800")
+    await page.get_by_role("button", name="Điểm danh").click()
+    await expect(page.get_by_test_id("attendance")).to_contain_text("Đã điểm danh lúc")
