@@ -138,8 +138,11 @@ def check_json(value: Any, encoded: str | bytes | None = None) -> None:
             kind = type(child)
             if kind is dict or kind is list:
                 stack.append((child, depth + 1))
-    marker = b"\\u0000" if isinstance(encoded, bytes) else "\\u0000"
-    if encoded is None or marker in encoded:
+    if isinstance(encoded, bytes):
+        found = b"\\u0000" in encoded
+    else:
+        found = encoded is None or "\\u0000" in encoded
+    if found:
         _find_nul(value)
 
 
