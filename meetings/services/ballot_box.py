@@ -43,7 +43,7 @@ from sqlmodel import col
 
 from meetings.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from meetings.domain.events import VolatileOut
-from meetings.domain.model import Attendance
+from meetings.domain.model import Attendance, MeetingStatus
 from meetings.domain.voting import PollSpec, check_can_cast, spec_from_dict, validate_choice
 from meetings.services.context import Actor, Services, settle
 from meetings.services.idempotency import remembered
@@ -291,6 +291,8 @@ async def _one(uow: UnitOfWork, b: _Batch, cast: _Cast) -> dict[str, Any] | _Rep
     meeting = b.meetings.get(poll.meeting_id) if poll else None
     if poll is None or meeting is None or not may_see_meeting(actor, meeting):
         raise NotFound(f"no poll {cmd.poll_id}")
+    if meeting.status != MeetingStatus.open:
+        raise Conflict(f"the sitting is {meeting.status}", code="meeting_not_open")
     pid = cmd.poll_id
     if poll.status == "open" and poll.closes_at is not None and utcnow() >= poll.closes_at:
         b.expired.add(pid)

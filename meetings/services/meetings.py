@@ -21,6 +21,7 @@ from meetings.domain.model import (
     MeetingStatus,
     meeting_transition,
 )
+from meetings.domain.voting import PollStatus
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_council, get_meeting, may_see_meeting
@@ -34,6 +35,7 @@ from meetings.storage.tables import (
     pk,
     utcnow,
 )
+from meetings.storage.tables_polls import Poll
 from meetings.storage.uow import UnitOfWork
 
 
@@ -189,7 +191,10 @@ async def transition(
             actor.require_chair(meeting.council_id)
         else:
             actor.require_secretary(meeting.council_id)
-        meeting.status = meeting_transition(meeting.status, action).value
+        target = meeting_transition(meeting.status, action)
+        if action in ("close", "archive"):
+            await _refuse_open_polls(uow.session, meeting_id)
+        meeting.status = target.value
         if action in ("open", "reopen"):
             meeting.opened_at = meeting.opened_at or utcnow()
         elif action == "close":
@@ -207,6 +212,26 @@ async def transition(
         await uow.audit(actor.user_id, f"meeting.{action}", f"meeting:{meeting_id}")
         await uow.commit()
         return out
+
+
+async def _refuse_open_polls(session: AsyncSession, meeting_id: int) -> None:
+    """A sitting closes (and is archived) only when no poll is open: the chair closes or cancels
+    it first, so closing the sitting never loses a vote or leaves one half cast, and no secret
+    poll is left open for good with its ballots unscrubbed (docs/VOTING.md)."""
+    open_polls = (
+        await session.execute(
+            select(col(Poll.id)).where(
+                col(Poll.meeting_id) == meeting_id, col(Poll.status) == PollStatus.OPEN
+            )
+        )
+    ).scalars()
+    ids = sorted(int(p) for p in open_polls if p is not None)
+    if ids:
+        raise Conflict(
+            "a poll is still open: close or cancel it first",
+            code="poll_open",
+            details={"poll_ids": ids},
+        )
 
 
 async def list_participants(

@@ -19,7 +19,7 @@ from sqlmodel import col
 from meetings.domain.errors import Conflict, NotFound
 from meetings.domain.events import iso
 from meetings.domain.majority import quorum_status
-from meetings.domain.model import Attendance, MeetingStatus
+from meetings.domain.model import EDITABLE_MEETING, Attendance, MeetingStatus
 from meetings.domain.voting import (
     NormalizedChoice,
     PollAction,
@@ -72,6 +72,24 @@ def may_see_result(actor: Actor, meeting: Meeting, poll: Poll) -> bool:
     if poll.status == PollStatus.PUBLISHED:
         return True
     return poll.status == PollStatus.CLOSED and actor.is_staff(meeting.council_id)
+
+
+async def require_sitting_open(session: AsyncSession, meeting: Meeting) -> None:
+    """Opening a poll, closing it by hand and publishing it need the sitting open: a closed
+    sitting's polls stay as they were (reopen it to go on), an archived one's for good. The
+    sitting's row is held (FOR SHARE on PostgreSQL; SQLite has one writer) until the commit,
+    so `meeting.close`, which refuses while a poll is open, cannot pass in between."""
+    await session.execute(
+        select(Meeting)
+        .where(col(Meeting.id) == meeting.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
+    if meeting.status != MeetingStatus.open:
+        raise Conflict(
+            f"the sitting is {meeting.status}: its polls change only while it is open",
+            code="meeting_not_open",
+        )
 
 
 async def load_poll(
@@ -139,8 +157,7 @@ async def open_poll(services: Services, actor: Actor, poll_id: int) -> dict[str,
     async with services.uow() as uow:
         poll, meeting = await load_poll(uow.session, actor, poll_id, lock=True)
         actor.require_chair(meeting.council_id)
-        if meeting.status != MeetingStatus.open:
-            raise Conflict("open the sitting before opening a poll", code="meeting_not_open")
+        await require_sitting_open(uow.session, meeting)
         q = await quorum_of(uow.session, meeting)
         status = quorum_status(q["present"], q["total"], meeting_rule(meeting))
         poll.status = check_can_open(poll.status, status).value
@@ -170,11 +187,12 @@ async def close_poll(
         if actor is not None:
             poll, meeting = await load_poll(uow.session, actor, poll_id, lock=True)
             actor.require_chair(meeting.council_id)
+            await require_sitting_open(uow.session, meeting)
         else:
             found = await uow.session.get(Meeting, poll.meeting_id)
             assert found is not None
             meeting = found
-            if poll.status != PollStatus.OPEN:
+            if poll.status != PollStatus.OPEN or meeting.status != MeetingStatus.open:
                 return {"poll": poll_public(poll, with_result=False), "unchanged": True}
         poll.status = transition(poll.status, PollAction.CLOSE).value
         poll.closed_at = utcnow()
@@ -205,6 +223,7 @@ async def publish_poll(services: Services, actor: Actor, poll_id: int) -> dict[s
     async with services.uow() as uow:
         poll, meeting = await load_poll(uow.session, actor, poll_id, lock=True)
         actor.require_chair(meeting.council_id)
+        await require_sitting_open(uow.session, meeting)
         poll.status = transition(poll.status, PollAction.PUBLISH).value
         poll.published_at = utcnow()
         out = poll_public(poll, with_result=True)
@@ -220,6 +239,11 @@ async def cancel_poll(services: Services, actor: Actor, cmd: CancelPoll) -> dict
     async with services.uow() as uow:
         poll, meeting = await load_poll(uow.session, actor, cmd.poll_id, lock=True)
         actor.require_chair(meeting.council_id)
+        if meeting.status not in EDITABLE_MEETING:  # a draft may go before the sitting opens
+            raise Conflict(
+                f"the sitting is {meeting.status}: its polls stay as they were",
+                code="meeting_locked",
+            )
         poll.status = transition(poll.status, PollAction.CANCEL, reason=cmd.reason).value
         poll.cancelled_at = utcnow()
         poll.cancel_reason = cmd.reason.strip()
@@ -243,10 +267,13 @@ async def close_due(services: Services) -> list[int]:
         due = (
             (
                 await session.execute(
-                    select(col(Poll.id)).where(
+                    select(col(Poll.id))
+                    .join(Meeting, col(Meeting.id) == col(Poll.meeting_id))
+                    .where(
                         col(Poll.status) == PollStatus.OPEN,
                         col(Poll.closes_at).is_not(None),
                         col(Poll.closes_at) <= utcnow(),
+                        col(Meeting.status) == MeetingStatus.open,
                     )
                 )
             )

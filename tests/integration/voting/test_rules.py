@@ -1,10 +1,15 @@
-"""Refusals with clear codes, exactly-once retries, quorum and the automatic close."""
+"""Refusals with clear codes, exactly-once retries, quorum, the automatic close, and polls when
+the sitting closes."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 
+import pytest
+
+from realtime.client import CommandFailed
 from tests.integration.voting.conftest import Sitting, cast, refused
 
 
@@ -124,3 +129,124 @@ async def test_automatic_close_and_late_ballot(sitting: Sitting) -> None:
     closed = [e for e in view.applied if e["type"] == "poll_closed"][-1]
     assert closed["data"]["automatic"] is True and closed["data"]["voted"] == 1
     assert await refused(cast(d[1], poll_id, "yes")) == "poll_not_open"
+
+
+async def _meeting_status(sitting: Sitting) -> str:
+    from meetings.storage.tables import Meeting
+
+    async with sitting.server.services.db.reading() as session:
+        meeting = await session.get(Meeting, sitting.meeting_id)
+        assert meeting is not None
+        return meeting.status
+
+
+async def _poll_status(sitting: Sitting, poll_id: int) -> str:
+    from meetings.storage.tables_polls import Poll
+
+    async with sitting.server.services.db.reading() as session:
+        poll = await session.get(Poll, poll_id)
+        assert poll is not None
+        return poll.status
+
+
+async def _transition(sitting: Sitting, who: str, action: str) -> tuple[int, str]:
+    server = sitting.server
+    status, body, _ = await server.http(
+        "POST",
+        f"/api/meetings/{sitting.meeting_id}/transition",
+        token=await server.token(who),
+        json={"action": action},
+    )
+    return status, body.get("status") or body["error"]["code"]
+
+
+async def test_the_sitting_closes_only_without_an_open_poll(sitting: Sitting) -> None:
+    """`meeting.close` is refused while a poll is open (the chair closes or cancels it first);
+    once the sitting is closed its polls stay as they were until it is reopened."""
+    chair, d, mid = sitting.chair, sitting.delegates, sitting.meeting_id
+    poll_id = await sitting.open()
+    await cast(d[0], poll_id, "yes")
+    with pytest.raises(CommandFailed) as info:
+        await chair.command("meeting.close", {"meeting_id": mid})
+    assert info.value.code == "poll_open"
+    assert info.value.error["details"] == {"poll_ids": [poll_id]}
+    assert await _meeting_status(sitting) == "open"
+    await cast(d[1], poll_id, "no")  # the vote goes on
+    await chair.command("poll.close", {"poll_id": poll_id})
+    draft = await sitting.create(title="Prepared")
+    await chair.command("meeting.close", {"meeting_id": mid})  # a draft or a count do not block
+    assert await _meeting_status(sitting) == "closed"
+    assert await refused(chair.command("poll.publish", {"poll_id": poll_id})) == (
+        "meeting_not_open"
+    )
+    assert await refused(chair.command("poll.open", {"poll_id": draft})) == "meeting_not_open"
+    reason = {"reason": "not needed"}
+    assert await refused(chair.command("poll.cancel", {"poll_id": draft} | reason)) == (
+        "meeting_locked"
+    )
+    reopened = await _transition(sitting, "chair", "reopen")  # reopened, the chair goes on
+    assert reopened == (200, "open")
+    published = await chair.command("poll.publish", {"poll_id": poll_id})
+    counts = {c["option"]: c["value"] for c in published["poll"]["result"]["counts"]}
+    assert (counts["yes"], counts["no"]) == (1, 1)
+
+
+async def test_a_closed_or_archived_sittings_open_poll_takes_no_ballot(sitting: Sitting) -> None:
+    """Polls left open in a sitting closed or archived before the rule (made here in the
+    database): no ballot, no close (by hand or by the timer), no cancel, the record stays. A
+    closed sitting is not archived while one is open; reopened, the chair ends them."""
+    from sqlalchemy import text
+
+    from meetings.services import polls
+    from meetings.storage.tables_polls import Poll
+
+    server, chair, d = sitting.server, sitting.chair, sitting.delegates
+
+    async def set_status(meeting_status: str, due_poll: int) -> None:
+        async with server.services.db.writer() as session, session.begin():
+            await session.execute(
+                text("UPDATE meetings SET status = :s WHERE id = :m"),
+                {"s": meeting_status, "m": sitting.meeting_id},
+            )
+            await session.execute(
+                text("UPDATE polls SET closes_at = :t WHERE id = :p"),
+                {"t": datetime(2000, 1, 1), "p": due_poll},
+            )
+
+    async def frozen(*poll_ids: int) -> None:
+        for poll_id in poll_ids:
+            assert await refused(cast(d[1], poll_id, "no")) == "meeting_not_open"
+            assert await refused(chair.command("poll.close", {"poll_id": poll_id})) == (
+                "meeting_not_open"
+            )
+            assert (
+                await refused(chair.command("poll.cancel", {"poll_id": poll_id, "reason": "late"}))
+                == "meeting_locked"
+            )
+        assert await polls.close_due(server.services) == []  # the timer leaves them too
+        async with server.services.db.reading() as session:
+            for poll_id in poll_ids:
+                poll = await session.get(Poll, poll_id)
+                assert poll is not None and (poll.status, poll.result) == ("open", None)
+        token = await server.token("chair")
+        ballot = {"poll_id": poll_ids[-1], "choice": "no"}
+        status, body, _ = await server.http(
+            "POST", f"/api/polls/{poll_ids[-1]}/ballots", token=token, json=ballot
+        )
+        assert (status, body["error"]["code"]) == (409, "meeting_not_open")
+
+    secret_id = await sitting.open(secret=True)
+    open_id = await sitting.open()
+    await cast(d[0], open_id, "yes")
+    await set_status("closed", open_id)
+    await frozen(secret_id, open_id)
+    assert await _transition(sitting, "secretary", "archive") == (409, "poll_open")
+    assert await _transition(sitting, "chair", "reopen") == (200, "open")
+    await chair.command("poll.cancel", {"poll_id": secret_id, "reason": "left open"})
+    async with asyncio.timeout(5):  # and the timer, running again, closes the one due
+        while await _poll_status(sitting, open_id) != "closed":  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    late_id = await sitting.open()
+    await cast(d[0], late_id, "yes")
+    await set_status("archived", late_id)
+    await frozen(late_id)
