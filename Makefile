@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 STAMP := .venv/.installed
-APT_PACKAGES := chromium softhsm2 poppler-utils
+APT_PACKAGES := chromium softhsm2 poppler-utils postgresql redis-server
 
 .PHONY: install system-deps frontend run test test-fast lint bench clean
 

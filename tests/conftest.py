@@ -2,9 +2,13 @@
 
 `server` starts a real uvicorn server in this process, on an ephemeral loopback port, over a
 fresh database: SQLite (a copy of a migrated template file) and PostgreSQL (a database made
-from a migrated template). Tests that use it run once per backend. With
-QUORUM_REQUIRE_SERVICES=1 (CI), a missing PostgreSQL, Redis or Chromium fails the test
-instead of skipping it.
+from a migrated template). Tests that use it run once per backend.
+
+PostgreSQL and Redis are never skipped: when nothing answers on QUORUM_TEST_PG or
+QUORUM_TEST_REDIS, the session starts temporary servers of its own (tests/support/services.py);
+if that is impossible the test fails saying what is missing. With QUORUM_REQUIRE_SERVICES=1
+(CI) the configured servers must answer: no temporary ones are started, and a missing
+PostgreSQL, Redis or Chromium fails the test.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from meetings.services.context import Services, create_services
 from meetings.storage.migrate import upgrade
 from realtime.asgi import create_asgi_app
 from realtime.client import QuorumClient, login
+from tests.support import services as temporary
 
 REQUIRE_SERVICES = os.environ.get("QUORUM_REQUIRE_SERVICES") == "1"
 PG_ADMIN = os.environ.get("QUORUM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -38,12 +43,17 @@ PASSWORD = "rehearsal-pass"
 DELEGATES = 6
 
 
+SERVICES = ("PostgreSQL", "Redis")  # started by the tests themselves when missing: never skipped
+
+
 def need(what: str, available: bool, why: str = "") -> None:
     if available:
         return
     message = f"{what} is not available{': ' + why if why else ''}"
     if REQUIRE_SERVICES:
         pytest.fail(message + " (QUORUM_REQUIRE_SERVICES=1)")
+    if what in SERVICES:
+        pytest.fail(message)
     pytest.skip(message)
 
 
@@ -60,13 +70,69 @@ async def pg_admin(sql: str) -> None:
         await conn.close()
 
 
+_temporary: dict[str, str] = {}  # what this session started: service → URL, or "!why"
+
+
+async def _or_temporary(what: str, url: str, reachable: str | None) -> tuple[bool, str]:
+    """(True, "") if `url` answers; else start a temporary server (once per session) unless
+    CI requires the configured one; (False, why) when neither works."""
+    if reachable is None:
+        return True, ""
+    why = f"nothing answers at {url} ({reachable})"
+    if REQUIRE_SERVICES:
+        return False, why
+    if what not in _temporary:
+        start = temporary.start_postgres if what == "PostgreSQL" else temporary.start_redis
+        try:
+            _temporary[what] = await anyio.to_thread.run_sync(start)
+        except temporary.Missing as exc:
+            _temporary[what] = f"!{exc}"
+    started = _temporary[what]
+    if started.startswith("!"):
+        return False, f"{why}; no temporary server either: {started[1:]}"
+    return True, ""
+
+
 async def pg_available() -> tuple[bool, str]:
+    """Is PostgreSQL there (the configured one, else a temporary one, which PG_ADMIN then
+    names)?"""
+    global PG_ADMIN
+    if "PostgreSQL" in _temporary and not _temporary["PostgreSQL"].startswith("!"):
+        return True, ""
     try:
         conn = await asyncpg.connect(PG_ADMIN, timeout=3)
         await conn.close()
+        problem = None
+    except Exception as exc:  # any failure means "not reachable"
+        problem = str(exc) or type(exc).__name__
+    ok, why = await _or_temporary("PostgreSQL", PG_ADMIN, problem)
+    if ok and "PostgreSQL" in _temporary:
+        PG_ADMIN = _temporary["PostgreSQL"]
+    return ok, why
+
+
+async def redis_available() -> tuple[bool, str]:
+    """As `pg_available`, for Redis: `redis_url()` then names the one to use."""
+    global REDIS_URL
+    if "Redis" in _temporary and not _temporary["Redis"].startswith("!"):
         return True, ""
-    except Exception as exc:  # any failure means "not available"
-        return False, str(exc)
+    from redis import asyncio as aioredis
+
+    try:
+        client = aioredis.from_url(REDIS_URL, socket_connect_timeout=3)
+        await client.ping()
+        await client.aclose()
+        problem = None
+    except Exception as exc:  # any failure means "not reachable"
+        problem = str(exc) or type(exc).__name__
+    ok, why = await _or_temporary("Redis", REDIS_URL, problem)
+    if ok and "Redis" in _temporary:
+        REDIS_URL = _temporary["Redis"]
+    return ok, why
+
+
+def redis_url() -> str:
+    return REDIS_URL
 
 
 @dataclass
@@ -138,13 +204,15 @@ class Running:
     async def token(self, username: str, password: str = PASSWORD) -> str:
         return await login(self._session, self.base_url, username, password)
 
-    async def http(self, method: str, path: str, *, token: str | None = None,
-                   **kwargs: Any) -> tuple[int, Any, aiohttp.typedefs.LooseHeaders]:
+    async def http(
+        self, method: str, path: str, *, token: str | None = None, **kwargs: Any
+    ) -> tuple[int, Any, aiohttp.typedefs.LooseHeaders]:
         headers = dict(kwargs.pop("headers", {}) or {})
         if token:
             headers["authorization"] = f"Bearer {token}"
-        async with self._session.request(method, self.base_url + path, headers=headers,
-                                         **kwargs) as response:
+        async with self._session.request(
+            method, self.base_url + path, headers=headers, **kwargs
+        ) as response:
             raw = await response.read()
             if response.content_type == "application/json" and raw:
                 import json
@@ -167,15 +235,28 @@ class Running:
 
 def server_settings(url: str, data_dir: Path) -> Settings:
     """The settings of every test server: small limits so tests can reach them."""
-    return Settings(database_url=url, data_dir=data_dir, secret_key="test-secret",
-                    max_upload_mb=5, login_attempts=5, command_rate=50, command_burst=100
-                    ).prepare()
+    return Settings(
+        database_url=url,
+        data_dir=data_dir,
+        secret_key="test-secret",
+        max_upload_mb=5,
+        login_attempts=5,
+        command_rate=50,
+        command_burst=100,
+    ).prepare()
 
 
 async def start_uvicorn(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
     """Start `app` under uvicorn on an ephemeral loopback port in the running loop."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning",
-                            ws="websockets-sansio", ws_per_message_deflate=False)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="on",
+        log_level="warning",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+    )
     uv = uvicorn.Server(config)
     task = asyncio.get_running_loop().create_task(uv.serve())
     while not uv.started:
@@ -192,9 +273,15 @@ async def server(template: Template, tmp_path: Path) -> AsyncIterator[Running]:
     app = create_asgi_app(settings)
     uv, task, port = await start_uvicorn(app)
     session = aiohttp.ClientSession()
-    running = Running(f"http://127.0.0.1:{port}", settings, _services_of(app),
-                      template.seeded["council_id"], template.seeded["meeting_id"],
-                      template.backend, session)
+    running = Running(
+        f"http://127.0.0.1:{port}",
+        settings,
+        _services_of(app),
+        template.seeded["council_id"],
+        template.seeded["meeting_id"],
+        template.backend,
+        session,
+    )
     try:
         yield running
     finally:

@@ -15,18 +15,18 @@ from typing import Any
 
 import aiohttp
 import pytest
-import redis.asyncio as aioredis
 
 from realtime.client import QuorumClient, login
 from tests.conftest import (
     DELEGATES,
     PASSWORD,
-    REDIS_URL,
     _seed,
     need,
     pg_admin,
     pg_available,
     pg_url,
+    redis_available,
+    redis_url,
 )
 
 pytestmark = pytest.mark.slow
@@ -36,16 +36,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-async def redis_available() -> bool:
-    try:
-        client = aioredis.from_url(REDIS_URL)
-        await client.ping()
-        await client.aclose()
-        return True
-    except Exception:  # any failure means "not available"
-        return False
 
 
 async def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -67,7 +57,8 @@ async def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
 async def two_workers(tmp_path: Path) -> AsyncIterator[tuple[list[str], int]]:
     ok, why = await pg_available()
     need("PostgreSQL", ok, why)
-    need("Redis", await redis_available(), REDIS_URL)
+    ok, why = await redis_available()
+    need("Redis", ok, why)
     name = f"quorum_so_{uuid.uuid4().hex[:10]}"
     await pg_admin(f'CREATE DATABASE "{name}"')
     procs: list[subprocess.Popen[bytes]] = []
@@ -77,7 +68,7 @@ async def two_workers(tmp_path: Path) -> AsyncIterator[tuple[list[str], int]]:
             os.environ,
             QUORUM_DATABASE_URL=pg_url(name),
             QUORUM_DATA_DIR=str(tmp_path),
-            QUORUM_REDIS_URL=REDIS_URL,
+            QUORUM_REDIS_URL=redis_url(),
             QUORUM_SECRET_KEY="test-secret",
             QUORUM_LOG_LEVEL="warning",
         )
