@@ -13,6 +13,7 @@ with the screen. axe-core runs over every part in both languages; screenshots at
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import pytest
@@ -518,3 +519,54 @@ async def test_who_has_not_voted_survives_a_reload(fresh_webapp: WebApp, new_pag
     await expect(page.get_by_test_id("chair-poll-progress")).to_contain_text("Đã bỏ phiếu 2/4")
     names = await page.get_by_test_id("chair-not-voted").locator("li").all_inner_texts()
     assert sorted(names) == sorted([people["delegate003"]["name"], people["delegate004"]["name"]])
+
+
+async def test_a_600_member_roster_is_paged_and_searched(
+    fresh_webapp: WebApp, new_page: Any
+) -> None:
+    """A large council: 600 more members invited to a new sitting. The console renders 25 rows
+    at a time, finds one member by a few letters without diacritics, records them, and pages."""
+    from datetime import UTC, datetime
+
+    from meetings.demo import _bulk_users, _meeting, _publish, vietnamese_names
+    from meetings.domain.model import Role
+    from tests.conftest import PASSWORD
+
+    app = fresh_webapp
+    names = vietnamese_names(600, seed=5)
+
+    async def seed(services: Any) -> int:
+        people = [(f"member{i:04d}", names[i], Role.delegate, "Đại biểu") for i in range(600)]
+        await _bulk_users(services, people, PASSWORD, app.council_id, lambda _m: None)
+        meeting_id = await _meeting(
+            services, app.council_id, "Phiên đông đại biểu", "Kỳ họp thứ nhất",
+            datetime.now(UTC).replace(microsecond=0),
+        )
+        await _publish(services, meeting_id)
+        return meeting_id
+
+    meeting_id = await app.in_server(seed)
+    status, rows, _ = await app.http(
+        "GET", f"/api/meetings/{meeting_id}/participants", token=await app.token("chair")
+    )
+    assert status == 200
+    total = len(rows)
+    assert total >= 600
+    page = await new_page(app.chair, LANDSCAPE, path=f"/m/{meeting_id}/chair", app=app)
+    await tab(page, "Điểm danh")
+    await expect(page.get_by_text(f"1–25 trong {total} đại biểu")).to_be_visible()
+    assert await page.get_by_test_id("chair-roster-row").count() == 25
+    await page.get_by_role("button", name="Trang sau").click()
+    await expect(page.get_by_text(f"26–50 trong {total} đại biểu")).to_be_visible()
+    assert await page.get_by_test_id("chair-roster-row").count() == 25
+    # a few letters of the username find one member among the 600
+    await page.get_by_test_id("chair-roster-search").fill("member0421")
+    row = page.get_by_test_id("chair-roster-row")
+    await expect(row).to_have_count(1)
+    await expect(row).to_contain_text(names[421])
+    # the name without its diacritics finds it too
+    plain = names[421].replace("Đ", "D").replace("đ", "d")
+    plain = unicodedata.normalize("NFD", plain).encode("ascii", "ignore").decode().lower()
+    await page.get_by_test_id("chair-roster-search").fill(plain)
+    found = page.get_by_test_id("chair-roster-row").filter(has_text=names[421])
+    await expect(found).to_have_count(1)
