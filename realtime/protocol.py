@@ -15,7 +15,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlmodel import col
 
-from meetings.domain.errors import DomainError, NotFound
+from meetings.domain.errors import DomainError
 from meetings.domain.events import iso
 from meetings.domain.model import Role
 from meetings.domain.voting import PollStatus
@@ -68,11 +68,10 @@ async def join(ctx: Ctx, actor: Actor, cmd: Join) -> dict[str, Any]:
     delivered; the client drops events whose seq is not above the state's seq."""
     joiner = ctx.joining()
     council_id = joiner.cache.councils.get(cmd.meeting_id)  # a meeting never changes council
-    if council_id is None:
-        council_id = await state.visible_council(ctx.services, actor, cmd.meeting_id)
-        joiner.cache.councils[cmd.meeting_id] = council_id
-    elif not actor.is_admin and actor.role_in(council_id) is None:
-        raise NotFound(f"no meeting {cmd.meeting_id}")
+    if council_id is None or not (actor.is_admin or actor.is_staff(council_id)):
+        # authorise before entering any room: a member may not see a draft, and a meeting
+        # can go back to draft, so its status is read now (concurrent joins share one read)
+        council_id = await joiner.visible_council(actor, cmd.meeting_id)
     joined = meeting_rooms(actor, council_id, cmd.meeting_id)
     for room in joined:
         await ctx.sio.enter_room(ctx.sid, room)

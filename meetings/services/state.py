@@ -233,7 +233,26 @@ class Joiner:
         self.max_batch = 1000
         self._pending: dict[int, list[_Request]] = {}
         self._running: dict[int, asyncio.Task[None]] = {}
+        self._looking: dict[int, asyncio.Task[Meeting | None]] = {}
         self.batches = 0
+
+    async def visible_council(self, actor: Actor, meeting_id: int) -> int:
+        """The meeting's council, or NotFound when `actor` may not see the meeting now.
+        Callers arriving while the meeting row is being read share that read."""
+        task = self._looking.get(meeting_id)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._read_meeting(meeting_id))
+            self._looking[meeting_id] = task
+            task.add_done_callback(lambda _t: self._looking.pop(meeting_id, None))
+        meeting = await asyncio.shield(task)
+        if meeting is None or not may_see_meeting(actor, meeting):
+            raise NotFound(f"no meeting {meeting_id}")
+        self.cache.councils[meeting_id] = meeting.council_id
+        return meeting.council_id
+
+    async def _read_meeting(self, meeting_id: int) -> Meeting | None:
+        async with self.services.db.reading() as session:
+            return await session.get(Meeting, meeting_id)  # read only: stays loaded after
 
     async def join(self, actor: Actor, meeting_id: int, since_seq: int | None) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
