@@ -13,6 +13,7 @@ from pypdf import PdfWriter
 
 from meetings.documents.signing.testing import TestPki
 from tests.integration.archive.conftest import Flow, pdf_path, pdf_text
+from tests.support.pdfsig import assert_pdfsig_valid, pdfsig
 
 TITLE = "Nghị quyết về dự toán ngân sách tỉnh năm 2026"
 
@@ -107,6 +108,9 @@ async def test_poll_to_verified_public_resolution(flow: Flow, tmp_path: Path) ->
     good = await asyncio.to_thread(quorum_verify, pdf_path(tmp_path, "good.pdf", archived_pdf), pki)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "VALID" in good.stdout
+    # and poppler's pdfsig, independent of ours: the chair's and the seal's signatures valid
+    # (it cannot check the archive timestamp, nor judge the revisions added after them)
+    assert_pdfsig_valid(archived_pdf, count=2, whole=False)
     both = await asyncio.to_thread(
         quorum_verify, pdf_path(tmp_path, "good.pdf", archived_pdf), pki, "--lang", "both"
     )
@@ -125,6 +129,8 @@ async def test_poll_to_verified_public_resolution(flow: Flow, tmp_path: Path) ->
         result = await asyncio.to_thread(quorum_verify, pdf_path(tmp_path, name, bad), pki)
         assert result.returncode == 1, (name, result.stdout, result.stderr)
         assert "NOT VALID" in result.stdout
+    signatures, output = pdfsig(one_byte)
+    assert not all(s.valid for s in signatures if s.checked), output  # pdfsig: digest mismatch
 
     # the public page itself: no inline script, script served separately
     status, page, headers = await server.http("GET", "/verify")

@@ -31,6 +31,7 @@ from meetings.documents.signing.testing_services import (
     create_in_process_timestamper,
 )
 from meetings.documents.signing.validate import verify_pdf_bytes
+from tests.support.pdfsig import assert_pdfsig_valid, pdfsig
 
 from .conftest import CHAIR_STAMP, SEAL_STAMP
 
@@ -67,6 +68,7 @@ async def test_each_level_signs_and_verifies_over_http(
 ) -> None:
     before = dict(services.counts)
     signed = await _sign(draft_pdf, pki, level, http_timestamper, trust)
+    assert_pdfsig_valid(signed, whole=level in (SignatureLevel.B_B, SignatureLevel.B_T))
     report = await verify_pdf_bytes(
         signed,
         [pki.root_cert_path],
@@ -96,6 +98,7 @@ async def test_chair_then_seal_both_valid_in_order(
 ) -> None:
     chair = await _sign(draft_pdf, pki, SignatureLevel.B_LT, http_timestamper, trust)
     both = await _sign(chair, pki, SignatureLevel.B_LT, http_timestamper, trust, "seal", "Seal")
+    assert_pdfsig_valid(both, count=2, whole=False)
     assert both.startswith(chair)  # incremental update: the chair's bytes are untouched
     report = await verify_pdf_bytes(both, [pki.root_cert_path])
     assert report.ok, report.summary()
@@ -134,6 +137,22 @@ async def signed_bt(
     draft_pdf: bytes, pki: TestPki, http_timestamper: TimeStamper, trust: TrustSettings
 ) -> bytes:
     return await _sign(draft_pdf, pki, SignatureLevel.B_T, http_timestamper, trust)
+
+
+def test_pdfsig_agrees_a_signed_file_is_valid_and_whole(signed_bt: bytes) -> None:
+    assert_pdfsig_valid(signed_bt, count=1)
+
+
+def test_pdfsig_sees_a_flipped_byte_and_an_appended_change(signed_bt: bytes) -> None:
+    """The independent verifier catches what ours catches (a byte in the signed range; an
+    incremental update changing a page after the signature)."""
+    tampered = bytearray(signed_bt)
+    tampered[signed_bt.index(b"/MediaBox") + 12] ^= 0x01
+    signatures, output = pdfsig(bytes(tampered))
+    assert signatures and not signatures[0].valid, output
+    signatures, output = pdfsig(_append_page_change(signed_bt))
+    assert signatures[0].valid, output  # the signed revision is intact...
+    assert not signatures[0].whole_file, output  # ...but the file goes on after it
 
 
 async def test_one_flipped_byte_is_caught(signed_bt: bytes, pki: TestPki) -> None:
