@@ -13,11 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from meetings.domain.errors import Conflict, InvalidInput
+from meetings.domain.events import iso
 from meetings.domain.model import EDITABLE_MEETING, ItemStatus, MeetingStatus, agenda_numbers
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_item, get_meeting
-from meetings.storage.tables import AgendaItem, Meeting, pk
+from meetings.storage.tables import AgendaItem, Document, Meeting, Speaker, pk, utcnow
+from meetings.storage.tables_archive import Resolution
+from meetings.storage.tables_polls import Poll
 from meetings.storage.uow import UnitOfWork
 
 MAX_DEPTH = 3
@@ -203,6 +206,7 @@ async def delete_item(services: Services, actor: Actor, meeting_id: int, item_id
             raise Conflict("delete or move the item's sub-items first", code="has_children")
         if meeting.current_item_id == item.id:
             raise Conflict("the current item cannot be deleted", code="current_item")
+        await _release(uow, meeting_id, item_id)
         await uow.session.delete(item)
         await uow.session.flush()
         for i, sibling in enumerate(await _siblings(uow.session, meeting_id, item.parent_id)):
@@ -210,6 +214,48 @@ async def delete_item(services: Services, actor: Actor, meeting_id: int, item_id
         await _changed(uow, meeting_id)
         await uow.audit(actor.user_id, "agenda.delete", f"item:{item_id}", {"title": item.title})
         await uow.commit()
+
+
+async def _release(uow: UnitOfWork, meeting_id: int, item_id: int) -> None:
+    """Refuse (409 `item_in_use`) while a poll, resolution, document or speaker request that
+    is not withdrawn refers to the item; withdrawn requests go with it, and deleted documents
+    are detached (docs/API.md, "Agenda")."""
+    session = uow.session
+    polls = (await session.execute(select(Poll).where(col(Poll.agenda_item_id) == item_id))).all()
+    resolutions = (
+        await session.execute(select(Resolution).where(col(Resolution.agenda_item_id) == item_id))
+    ).all()
+    documents = list(
+        (
+            await session.execute(select(Document).where(col(Document.agenda_item_id) == item_id))
+        ).scalars()
+    )
+    speakers = list(
+        (await session.execute(select(Speaker).where(col(Speaker.item_id) == item_id))).scalars()
+    )
+    live_documents = [d for d in documents if d.deleted_at is None]
+    requests = [s for s in speakers if s.status != "withdrawn"]
+    refs = {
+        "polls": len(polls),
+        "resolutions": len(resolutions),
+        "documents": len(live_documents),
+        "speaker_requests": len(requests),
+    }
+    if any(refs.values()):
+        named = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in refs.items() if n)
+        raise Conflict(
+            f"the item is referred to by {named}; move or remove them first",
+            code="item_in_use",
+            details={what: n for what, n in refs.items() if n},
+        )
+    for document in documents:
+        document.agenda_item_id = None
+    for speaker in speakers:
+        await session.delete(speaker)
+    if speakers:
+        await session.flush()
+        data = {"item_id": item_id, "speakers": [], "server_time": iso(utcnow())}
+        await uow.emit(meeting_id, "speakers_changed", data)
 
 
 async def set_current(services: Services, actor: Actor, cmd: c.SetCurrentItem) -> dict[str, Any]:
