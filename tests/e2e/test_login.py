@@ -362,3 +362,22 @@ async def test_by_keyboard_alone(webapp: WebApp, new_page: PageFactory) -> None:
                  ).to_be_focused()
     await page.keyboard.press("Enter")
     await page.wait_for_url(webapp.url(f"/m/{webapp.meeting_id}"))
+
+
+async def test_server_unreachable_at_start_then_try_again(
+    webapp: WebApp, new_page: PageFactory
+) -> None:
+    """The first "who am I" gets no answer: the page says so and offers to try again; once the
+    server answers (no session here), the login page."""
+    page = await new_page(None, path=None)
+
+    async def no_answer(route: Any) -> None:
+        await route.abort("internetdisconnected")
+
+    await page.route("**/api/auth/me", no_answer)  # the network, not our server, fails
+    await page.goto("/")
+    await expect(page.locator("main [role=alert]")).to_have_text(msg("vi", "common_unreachable"))
+    await page.unroute("**/api/auth/me")
+    await page.get_by_role("button", name=msg("vi", "common_retry")).click()
+    await page.wait_for_url(re.compile(r"/login$"))
+    await expect(page.locator("#username")).to_be_visible()

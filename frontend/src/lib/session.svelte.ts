@@ -39,6 +39,7 @@ class Session {
   user = $state<User | null>(null);
   status = $state<SessionStatus>('unknown');
   private loading: Promise<void> | null = null;
+  private leaving = false;
 
   /** Ask the server who we are (once; again after `reset`). */
   load(): Promise<void> {
@@ -83,18 +84,31 @@ class Session {
     } catch {
       // already gone or server unreachable: the page forgets the user either way
     }
+    this.leaving = true; // to /login itself, not /login?next=…
     this.forget();
     this.status = 'signed-out';
-    await goto('/login', { replaceState: true });
+    try {
+      await goto('/login', { replaceState: true });
+    } finally {
+      this.leaving = false;
+    }
   }
 
   /** The session ended under us: back to the login page, which says so, then here again. */
   expire(): void {
-    if (typeof window === 'undefined') return;
     this.forget();
     this.status = 'signed-out';
+    this.toLogin(true);
+  }
+
+  /** To `/login?next=<here>` (once, however many callers notice at the same time). */
+  toLogin(expired: boolean): void {
+    if (this.leaving || typeof window === 'undefined') return;
     if (window.location.pathname === '/login') return;
-    void goto(loginUrl({ expired: true, next: here() }), { replaceState: true });
+    this.leaving = true;
+    void goto(loginUrl({ expired, next: here() }), { replaceState: true }).finally(() => {
+      this.leaving = false;
+    });
   }
 
   /** A first visit has no CSRF cookie; a session that ended under the page still has it. */

@@ -152,7 +152,7 @@ async def test_oversized_upload_is_refused_before_the_body_is_read(world: World)
         "../../../etc/passwd.pdf",
         "..\\..\\windows\\system.ini",
         "/abs/olute.pdf",
-        "tờ\x00trình\u202e.pdf",
+        "tờ\x01trình\u202e.pdf",  # control characters are cleaned; NUL is refused (below)
         "a/b/../../c.pdf",
         "....pdf",
         "CON",
@@ -438,6 +438,8 @@ async def test_nul_characters_are_refused_at_the_edge(world: World) -> None:
         ("anonymous", "GET", "/api/public/resolutions?q=a%00b", {}),
         ("delegate", "GET", f"/api/meetings/{m}/search?q=%00", {}),
         ("delegate", "GET", f"/api/meetings/{m}/search?q%00=x&q=y", {}),
+        ("secretary", "POST", f"/api/meetings/{m}/documents?filename=t%E1%BB%9D%00.pdf",
+         {"data": text_pdf("nul"), "headers": PDF}),
     ]  # fmt: skip
     for role, method, path, kwargs in cases:
         error = await refused(world, method, path, 422, "validation", role=role, **kwargs)
