@@ -141,6 +141,8 @@ def cmd_user(args: argparse.Namespace) -> int:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     import uvicorn
 
+    from realtime.asgi import MAX_FRAME
+
     os.environ.setdefault("QUORUM_DATA_DIR", str(settings.data_dir))
     os.umask(0o077)  # whatever the server writes (temporary files too) is the owner's alone
     os.environ.setdefault("QUORUM_SECRET_KEY", settings.secret_key)
@@ -158,6 +160,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         workers=workers if workers > 1 else None,
         ws="websockets-sansio",
         ws_per_message_deflate=False,
+        ws_max_size=MAX_FRAME,  # uvicorn stops a bigger WebSocket message before buffering it
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level,

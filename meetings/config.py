@@ -61,6 +61,19 @@ class Settings(BaseSettings):
     secret_key: str = Field(default="", description="Signs CSRF tokens; generated on first run.")
     max_upload_mb: int = Field(default=100, description="Largest PDF accepted, in MiB.")
     max_pdf_pages: int = Field(default=3000, description="Largest PDF accepted, in pages.")
+    pdf_check_workers: int = Field(
+        default=2, description="Uploaded PDFs read at once, each in its own limited process."
+    )
+    pdf_check_seconds: int = Field(
+        default=60, description="CPU seconds to read one uploaded PDF (then pdf_too_complex)."
+    )
+    pdf_check_memory_mb: int = Field(
+        default=1024, description="Memory of the process reading one uploaded PDF, in MiB."
+    )
+    verify_max_mb: int = Field(default=20, description="Largest PDF the public verifier takes.")
+    verify_concurrency: int = Field(
+        default=2, description="Public verifications at once; more get 503 with Retry-After."
+    )
     session_days: int = Field(default=14, description="Lifetime of a login session / token.")
     cookie_secure: bool = Field(default=False, description="Mark cookies Secure (behind HTTPS).")
     login_attempts: int = Field(

@@ -21,12 +21,16 @@ from meetings.ratelimit import RateLimiter
 from meetings.services.context import Services, create_services
 from realtime import commands_annotations, commands_archive, commands_polls
 from realtime.manager import DirectEmitManager, DirectEmitRedisManager, JsonPacket
-from realtime.namespace import QuorumNamespace
+from realtime.namespace import MAX_PAYLOAD, QuorumNamespace
 from realtime.origin import origin_check
 from realtime.presence import Presence
 from realtime.protocol import CORE_COMMANDS
 from realtime.tally import PollTimer, TallyBroadcaster, TallyFanout
 
+MAX_FRAME = MAX_PAYLOAD + 64 * 1024
+"""Largest Engine.IO message or polling body the server reads, before any login: a command's
+payload (2 MiB, docs/PROTOCOL.md) and its packet framing. A payload a little over 2 MiB still
+gets the `too_large` ack; a bigger frame closes the connection before it is decoded."""
 FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 
 
@@ -38,7 +42,7 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
         async_mode="asgi",
         client_manager=manager,
         serializer=JsonPacket,
-        max_http_buffer_size=16 * 1024 * 1024,
+        max_http_buffer_size=MAX_FRAME,
         http_compression=False,
         cors_allowed_origins=origin_check(settings),
         logger=False,

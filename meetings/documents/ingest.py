@@ -6,6 +6,12 @@ refuses what the system cannot serve (not a PDF, empty, broken, encrypted, too m
 worker: every pypdf failure, `RecursionError` and `MemoryError` becomes `broken_pdf`. Text is
 extracted page by page under a character and time budget; pages past the budget get no text and
 `text_complete` is False, so search is partial but the upload still succeeds.
+
+One page is bounded too, not only the whole file: its content streams may decompress to at most
+`page_content_limit` bytes (a shared stream is measured once, but counted on every page that
+draws it), and `page_guard` wraps the reading of each page so the caller can stop a page that
+takes too long (the sandbox arms a CPU timer there). A page past a bound refuses the file with
+`pdf_too_complex`. Untrusted uploads run this in a separate, limited process (`sandbox.py`).
 """
 
 from __future__ import annotations
@@ -17,11 +23,15 @@ import posixpath
 import re
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from pypdf import PageObject, PdfReader
+from pypdf import PageObject, PdfReader, apply_configuration
+from pypdf.errors import LimitReachedError
+from pypdf.filters import decode_stream_data
+from pypdf.generic import ArrayObject, IndirectObject, StreamObject
 
 from meetings.domain.errors import InvalidInput
 
@@ -32,6 +42,7 @@ __all__ = [
     "NotPdf",
     "PdfInfo",
     "PdfRejected",
+    "PdfTooComplex",
     "TooManyPages",
     "displayed_size",
     "inspect_pdf",
@@ -48,6 +59,15 @@ METADATA_LIMIT = 1_000
 """Characters kept from one metadata field."""
 FILENAME_LIMIT = 180
 """Characters kept from an uploaded file's name."""
+PAGE_CONTENT_LIMIT = 16 * 1024 * 1024
+"""Decompressed bytes of one page's content streams. A text page has 5-50 KB, a dense map a few
+MB; the hostile file of the security review drew one 70 MB stream on each of 3,000 pages."""
+RECOVERY_INPUT_LIMIT = 1_000_000
+"""Bytes of a damaged deflate stream pypdf may retry byte by byte (its default, 5 MB, costs
+seconds of CPU per stream)."""
+
+PageGuard = Callable[[int], AbstractContextManager[object]]
+"""Wraps the reading of one page (0-based number), e.g. with a CPU timer."""
 
 
 class PdfRejected(InvalidInput):
@@ -74,6 +94,13 @@ class EncryptedPdf(PdfRejected):
 
 class TooManyPages(PdfRejected):
     code = "too_many_pages"
+
+
+class PdfTooComplex(PdfRejected):
+    """Reading the file would pass a bound on work or memory (a page's content, a page's or the
+    whole file's time, the checking process's memory)."""
+
+    code = "pdf_too_complex"
 
 
 @dataclass(frozen=True)
@@ -140,14 +167,37 @@ def inspect_pdf(
     max_pages: int = 5000,
     text_budget: int = 5_000_000,
     time_budget: float = 60.0,
+    page_content_limit: int = PAGE_CONTENT_LIMIT,
+    page_guard: PageGuard | None = None,
 ) -> PdfInfo:
     """Check an uploaded PDF and describe it: page sizes, metadata, text per page, sha256.
 
     Raises a `PdfRejected` subclass: `EmptyPdf` (code `empty`), `NotPdf` (`not_pdf`),
     `BrokenPdf` (`broken_pdf`), `EncryptedPdf` (`encrypted_pdf`), `TooManyPages`
-    (`too_many_pages`). `text_budget` (characters) and `time_budget` (seconds) bound text
-    extraction; past them the remaining pages get no text and `text_complete` is False.
+    (`too_many_pages`), `PdfTooComplex` (`pdf_too_complex`). `text_budget` (characters) and
+    `time_budget` (seconds) bound text extraction; past them the remaining pages get no text
+    and `text_complete` is False. `page_content_limit` and `page_guard` bound each page.
     """
+    limit = page_content_limit
+    with apply_configuration(
+        zlib_maximum_output_length=limit,
+        lzw_maximum_output_length=limit,
+        run_length_maximum_output_length=limit,
+        brotli_maximum_output_length=limit,
+        array_based_stream_maximum_output_length=limit,
+        zlib_maximum_recovery_input_length=RECOVERY_INPUT_LIMIT,
+    ):
+        return _inspect(data, max_pages, text_budget, time_budget, limit, page_guard)
+
+
+def _inspect(
+    data: bytes,
+    max_pages: int,
+    text_budget: int,
+    time_budget: float,
+    page_content_limit: int,
+    page_guard: PageGuard | None,
+) -> PdfInfo:
     _check_header(data)
     digest = hashlib.sha256(data).hexdigest()
     try:
@@ -178,7 +228,8 @@ def inspect_pdf(
     if any(w <= 0 or h <= 0 for w, h in sizes):
         raise BrokenPdf("the PDF has a page without a size")
 
-    texts, complete = _extract_texts(pages, text_budget, time.monotonic() + time_budget)
+    reading = _PageReading(page_content_limit, page_guard or (lambda _n: nullcontext()))
+    texts, complete = reading.texts(pages, text_budget, time.monotonic() + time_budget)
     return PdfInfo(
         sha256=digest,
         page_count=count,
@@ -190,29 +241,81 @@ def inspect_pdf(
     )
 
 
-def _extract_texts(
-    pages: list[PageObject], budget: int, deadline: float
-) -> tuple[tuple[str, ...], bool]:
-    texts: list[str] = []
-    complete = True
-    for number, page in enumerate(pages):
-        if budget <= 0 or time.monotonic() > deadline:
-            complete = False
-            texts.append("")
-            continue
+class _PageReading:
+    """Text of each page, each page within its bounds (content size, the guard's time)."""
+
+    def __init__(self, content_limit: int, guard: PageGuard) -> None:
+        self.content_limit = content_limit
+        self.guard = guard
+        self.stream_sizes: dict[tuple[int, int], int] = {}
+
+    def texts(
+        self, pages: list[PageObject], budget: int, deadline: float
+    ) -> tuple[tuple[str, ...], bool]:
+        texts: list[str] = []
+        complete = True
+        for number, page in enumerate(pages):
+            if budget <= 0 or time.monotonic() > deadline:
+                complete = False
+                texts.append("")
+                continue
+            with self.guard(number):
+                self.check_content(number, page)
+                raw, ok = _page_text(number, page)
+            complete = complete and ok
+            text = _clean_text(raw, min(PAGE_TEXT_LIMIT, budget))
+            if len(raw) > PAGE_TEXT_LIMIT:
+                complete = False
+            budget -= len(text)
+            texts.append(text)
+        return tuple(texts), complete
+
+    def check_content(self, number: int, page: PageObject) -> None:
+        """Refuse a page whose content streams decompress to more than the limit."""
         try:
-            raw = page.extract_text()
+            contents = page.get("/Contents")
+            target = contents.get_object() if contents is not None else None
+            parts = list(target) if isinstance(target, ArrayObject) else [contents]
+            total = 0
+            for part in parts:
+                total += self.stream_size(part)
+                if total > self.content_limit:
+                    raise LimitReachedError("page content over the limit")
+        except LimitReachedError:
+            raise PdfTooComplex(
+                f"page {number + 1} holds more than {self.content_limit // (1024 * 1024)} MiB "
+                "of drawing instructions; the file is too complex to accept",
+                details={"page": number + 1, "limit_bytes": self.content_limit},
+            ) from None
         except (RecursionError, MemoryError):
-            raw, complete = "", False
-        except Exception as exc:
-            log.info("no text from page %d: %r", number, exc)
-            raw, complete = "", False
-        text = _clean_text(raw, min(PAGE_TEXT_LIMIT, budget))
-        if len(raw) > PAGE_TEXT_LIMIT:
-            complete = False
-        budget -= len(text)
-        texts.append(text)
-    return tuple(texts), complete
+            raise PdfTooComplex(
+                f"page {number + 1} is too deeply nested or too large to read",
+                details={"page": number + 1},
+            ) from None
+        except Exception as exc:  # the text extraction below reports a damaged page
+            log.info("page %d content not measured: %r", number, exc)
+
+    def stream_size(self, part: object) -> int:
+        key = (part.idnum, part.generation) if isinstance(part, IndirectObject) else None
+        if key is not None and key in self.stream_sizes:
+            return self.stream_sizes[key]
+        stream = part.get_object() if isinstance(part, IndirectObject) else part
+        # decoded without keeping it: pypdf stops at the configured output limit
+        size = len(decode_stream_data(stream)) if isinstance(stream, StreamObject) else 0
+        if key is not None:
+            self.stream_sizes[key] = size
+        return size
+
+
+def _page_text(number: int, page: PageObject) -> tuple[str, bool]:
+    """A page's text, and False when it could not be extracted."""
+    try:
+        return page.extract_text(), True
+    except (RecursionError, MemoryError):
+        return "", False
+    except Exception as exc:
+        log.info("no text from page %d: %r", number, exc)
+        return "", False
 
 
 _UNSAFE_NAME = re.compile(r'[<>:"|?*]')

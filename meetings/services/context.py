@@ -7,9 +7,9 @@ calling: built from a token by `services.auth.actor_for_token`, for HTTP and Soc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from meetings.config import Settings
 from meetings.domain.errors import DomainError, Forbidden
@@ -18,6 +18,8 @@ from meetings.services.ports import EventPublisher, NullPublisher
 from meetings.storage.blobs import BlobStore
 from meetings.storage.db import Database
 from meetings.storage.uow import UnitOfWork
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,15 @@ class Services:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db, self.publisher)
+
+    def shared(self, name: str, kind: type[T], make: Callable[[], T]) -> T:
+        """This app's `name` object (a gate, a pool), made on first use."""
+        found = self.subsystems.get(name)
+        if isinstance(found, kind):
+            return found
+        made = make()
+        self.subsystems[name] = made
+        return made
 
 
 def create_services(settings: Settings, publisher: EventPublisher | None = None) -> Services:

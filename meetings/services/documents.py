@@ -1,8 +1,9 @@
 """Agenda documents: upload, versions, visibility, downloads (docs/DOCUMENTS.md).
 
-PDF parsing (pypdf) and hashing run in a worker thread; the database transaction only records
-what the thread found. Blobs are stored before the rows that name them, so a crash leaves at
-worst an unreferenced blob, never a row without its file.
+An upload is authorised (`check_upload`, `check_new_version`) before the HTTP layer reads its
+body; the PDF is then read in a separate, bounded process (`pdf_checks`) and the database
+transaction only records what that found. Blobs are stored before the rows that name them, so a
+crash leaves at worst an unreferenced blob, never a row without its file.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -17,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from meetings.documents.ingest import PdfInfo, inspect_pdf, safe_filename
+from meetings.documents.ingest import PdfInfo, safe_filename
 from meetings.documents.watermark import watermark_pdf
 from meetings.domain.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from meetings.domain.events import iso
@@ -26,6 +28,7 @@ from meetings.domain.text import fold
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_item, get_meeting
+from meetings.services.pdf_checks import inspect_upload
 from meetings.storage.tables import (
     Document,
     DocumentAccess,
@@ -150,25 +153,53 @@ async def list_documents(services: Services, actor: Actor, meeting_id: int) -> l
 
 @dataclass(frozen=True)
 class Upload:
-    data: bytes
+    """An uploaded PDF: its bytes (CLI, demo), or the temporary file an HTTP body went to."""
+
+    source: bytes | Path
     filename: str
+
+    @property
+    def size(self) -> int:
+        if isinstance(self.source, bytes):
+            return len(self.source)
+        return self.source.stat().st_size
 
 
 async def _inspect(services: Services, upload: Upload) -> PdfInfo:
-    """Parse and check the PDF in a worker thread; nothing is written yet."""
-    if len(upload.data) > services.settings.upload_limit:
+    """Read and check the PDF in a bounded process; nothing is written yet."""
+    if upload.size > services.settings.upload_limit:
         raise PayloadTooLarge(
             f"the file is larger than {services.settings.max_upload_mb} MiB", code="too_large"
         )
-    max_pages = services.settings.max_pdf_pages
-    return await anyio.to_thread.run_sync(lambda: inspect_pdf(upload.data, max_pages=max_pages))
+    return await inspect_upload(services, upload.source)
+
+
+def require_editable(meeting: Meeting) -> None:
+    if meeting.status not in EDITABLE_MEETING:
+        raise Conflict(
+            f"documents of a {meeting.status} meeting cannot change", code="meeting_locked"
+        )
+
+
+async def check_upload(services: Services, actor: Actor, meeting_id: int) -> None:
+    """May `actor` add a document to this meeting? Asked before the upload's body is read."""
+    async with services.db.reading() as session:
+        meeting = await get_meeting(session, actor, meeting_id)
+        actor.require_staff(meeting.council_id)
+        require_editable(meeting)
+
+
+async def check_new_version(services: Services, actor: Actor, document_id: int) -> None:
+    """May `actor` add a version of this document? Asked before the upload's body is read."""
+    async with services.db.reading() as session:
+        await _staff_document(session, actor, document_id)
 
 
 @asynccontextmanager
 async def _stored(services: Services, upload: Upload) -> AsyncIterator[str]:
     """Write the blob (after every check passed, before the rows naming it are committed);
     if the transaction then fails, a blob this upload created is removed again."""
-    sha256, created = await anyio.to_thread.run_sync(services.blobs.put_new, upload.data)
+    sha256, created = await anyio.to_thread.run_sync(services.blobs.put_new, upload.source)
     try:
         yield sha256
     except BaseException:
@@ -199,7 +230,7 @@ async def _add_version(
         document_id=pk(doc),
         number=(last or 0) + 1,
         sha256=sha256,
-        size=len(upload.data),
+        size=upload.size,
         page_count=info.page_count,
         page_sizes=[list(size) for size in info.page_sizes],
         filename=safe_filename(upload.filename),
@@ -237,10 +268,7 @@ async def upload_document(
         else:
             meeting = await get_meeting(uow.session, actor, meeting_id)
             actor.require_staff(meeting.council_id)
-        if meeting.status not in EDITABLE_MEETING:
-            raise Conflict(
-                f"documents of a {meeting.status} meeting cannot change", code="meeting_locked"
-            )
+        require_editable(meeting)
         if agenda_item_id is not None:
             await get_item(uow.session, meeting, agenda_item_id)
         doc = Document(
@@ -297,17 +325,14 @@ async def _set_access(
 
 
 async def _staff_document(
-    uow: UnitOfWork, actor: Actor, document_id: int
+    session: AsyncSession, actor: Actor, document_id: int
 ) -> tuple[Meeting, Document]:
-    doc = await uow.session.get(Document, document_id)
+    doc = await session.get(Document, document_id)
     if doc is None or doc.deleted_at is not None:
         raise NotFound(f"no document {document_id}")
-    meeting = await get_meeting(uow.session, actor, doc.meeting_id)
+    meeting = await get_meeting(session, actor, doc.meeting_id)
     actor.require_staff(meeting.council_id)
-    if meeting.status not in EDITABLE_MEETING:
-        raise Conflict(
-            f"documents of a {meeting.status} meeting cannot change", code="meeting_locked"
-        )
+    require_editable(meeting)
     return meeting, doc
 
 
@@ -316,7 +341,7 @@ async def upload_version(
 ) -> dict[str, Any]:
     info = await _inspect(services, upload)
     async with services.uow() as uow:
-        meeting, doc = await _staff_document(uow, actor, document_id)
+        meeting, doc = await _staff_document(uow.session, actor, document_id)
         async with _stored(services, upload) as sha256:
             version = await _add_version(uow, actor, doc, info, sha256, upload, note)
             allowed = await _allowed(uow.session, document_id)
@@ -349,7 +374,7 @@ async def update_document(
     services: Services, actor: Actor, document_id: int, cmd: c.UpdateDocument
 ) -> dict[str, Any]:
     async with services.uow() as uow:
-        meeting, doc = await _staff_document(uow, actor, document_id)
+        meeting, doc = await _staff_document(uow.session, actor, document_id)
         changes = cmd.model_dump(exclude_unset=True)
         if "agenda_item_id" in changes and changes["agenda_item_id"] is not None:
             await get_item(uow.session, meeting, changes["agenda_item_id"])
@@ -381,7 +406,7 @@ async def update_document(
 
 async def delete_document(services: Services, actor: Actor, document_id: int) -> None:
     async with services.uow() as uow:
-        meeting, doc = await _staff_document(uow, actor, document_id)
+        meeting, doc = await _staff_document(uow.session, actor, document_id)
         doc.deleted_at = utcnow()
         await uow.emit(pk(meeting), "document_removed", {"document_id": document_id})
         await uow.audit(actor.user_id, "document.delete", f"document:{document_id}")

@@ -9,6 +9,8 @@ Signing is in `signing_sessions.py`, archiving in `archive.py`.
 from __future__ import annotations
 
 import datetime as dt
+from os.path import getsize
+from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
@@ -22,12 +24,13 @@ from meetings.documents.certification import (
     OptionCount,
     build_resolution_pdf,
 )
-from meetings.documents.ingest import inspect_pdf, safe_filename
+from meetings.documents.ingest import safe_filename
 from meetings.domain.errors import Conflict, InvalidInput, NotFound
 from meetings.domain.events import iso
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_in_meeting, get_item, get_meeting
+from meetings.services.pdf_checks import inspect_upload
 from meetings.storage.tables import Council, Meeting, utcnow
 from meetings.storage.tables_archive import Resolution
 from meetings.storage.tables_polls import Poll
@@ -94,11 +97,18 @@ async def _check_poll(session: AsyncSession, meeting: Meeting, poll_id: int) -> 
     return poll
 
 
+async def check_draft(services: Services, actor: Actor, meeting_id: int) -> None:
+    """May `actor` upload a draft resolution to this meeting? Asked before the body is read."""
+    async with services.db.reading() as session:
+        meeting = await get_meeting(session, actor, meeting_id)
+        actor.require_secretary(meeting.council_id)
+
+
 async def create_draft(
     services: Services,
     actor: Actor | None,
     meeting_id: int,
-    data: bytes,
+    data: bytes | Path,
     *,
     title: str,
     filename: str = "draft.pdf",
@@ -106,18 +116,18 @@ async def create_draft(
     poll_id: int | None = None,
     public: bool = True,
 ) -> dict[str, Any]:
-    """A draft resolution (PDF upload). `actor` None is the local CLI (demo seeding)."""
+    """A draft resolution (PDF upload: its bytes, or the file the body was spooled to).
+    `actor` None is the local CLI (demo seeding)."""
     title = title.strip()[:500]
     if not title:
         raise InvalidInput("give the resolution a title", code="validation")
-    if len(data) > services.settings.upload_limit:
+    size = len(data) if isinstance(data, bytes) else await anyio.to_thread.run_sync(getsize, data)
+    if size > services.settings.upload_limit:
         raise InvalidInput("the file is larger than the upload limit", code="too_large")
-
-    def ingest() -> str:
-        inspect_pdf(data, max_pages=services.settings.max_pdf_pages)
-        return services.blobs.put(data)
-
-    sha256 = await anyio.to_thread.run_sync(ingest)
+    if actor is not None:
+        await check_draft(services, actor, meeting_id)  # before any byte of it is read
+    await inspect_upload(services, data)
+    sha256 = await anyio.to_thread.run_sync(services.blobs.put, data)
     async with services.uow() as uow:
         session = uow.session
         if actor is None:

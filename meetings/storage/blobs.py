@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -29,14 +30,19 @@ class BlobStore:
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
-    def put(self, data: bytes) -> str:
+    def put(self, data: bytes | Path) -> str:
         """Store `data` (blocking: call from a thread) and return its sha256."""
         return self.put_new(data)[0]
 
-    def put_new(self, data: bytes) -> tuple[str, bool]:
-        """Store `data`; return its sha256 and whether this call created the file, so a
-        caller whose transaction then fails can `discard` it (nothing half-written)."""
-        digest = hashlib.sha256(data).hexdigest()
+    def put_new(self, data: bytes | Path) -> tuple[str, bool]:
+        """Store `data` (bytes, or a file copied in chunks); return its sha256 and whether this
+        call created the file, so a caller whose transaction then fails can `discard` it
+        (nothing half-written)."""
+        if isinstance(data, Path):
+            with data.open("rb") as source:
+                digest = hashlib.file_digest(source, "sha256").hexdigest()
+        else:
+            digest = hashlib.sha256(data).hexdigest()
         target = self.path(digest)
         if target.is_file():
             return digest, False
@@ -44,7 +50,11 @@ class BlobStore:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                if isinstance(data, Path):
+                    with data.open("rb") as source:
+                        shutil.copyfileobj(source, handle, 1 << 20)
+                else:
+                    handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(tmp, 0o400)  # write-once, and the owner's alone (docs/SECURITY.md)

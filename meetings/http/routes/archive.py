@@ -15,7 +15,7 @@ from starlette.responses import FileResponse, Response
 from meetings.domain.errors import InvalidInput
 from meetings.http.api import Api, Call
 from meetings.http.routes import public_verify
-from meetings.http.routes.documents import read_pdf
+from meetings.http.uploads import pdf_body
 from meetings.services import archive, archive_check, minutes, resolutions, signing_sessions
 from meetings.services.archive import ArchiveOptions
 from meetings.services.context import Services
@@ -57,19 +57,22 @@ async def pdf_response(
 
 
 async def create_draft(call: Call) -> dict[str, Any]:
-    upload = await read_pdf(call)
+    meeting_id = call.int_param("meeting_id")
     public = _flag(call, "public")
-    return await resolutions.create_draft(
-        call.services,
-        call.me,
-        call.int_param("meeting_id"),
-        upload.data,
-        title=call.request.query_params.get("title", ""),
-        filename=upload.filename,
-        agenda_item_id=call.query_int("agenda_item_id"),
-        poll_id=call.query_int("poll_id"),
-        public=True if public is None else public,
-    )
+    agenda_item_id, poll_id = call.query_int("agenda_item_id"), call.query_int("poll_id")
+    await resolutions.check_draft(call.services, call.me, meeting_id)  # before the body
+    async with pdf_body(call) as upload:
+        return await resolutions.create_draft(
+            call.services,
+            call.me,
+            meeting_id,
+            upload.source,
+            title=call.request.query_params.get("title", ""),
+            filename=upload.filename,
+            agenda_item_id=agenda_item_id,
+            poll_id=poll_id,
+            public=True if public is None else public,
+        )
 
 
 async def list_resolutions(call: Call) -> list[dict[str, Any]]:

@@ -1,9 +1,11 @@
 """Document upload and download (docs/API.md, "Documents").
 
-Uploads are the raw PDF as the request body (`Content-Type: application/pdf`), read as a stream
-and refused with 413 as soon as they pass the limit. Downloads of a stored version are served
-from the content-addressed file with ETag (the sha256), HTTP Range and immutable caching when
-the URL names the version; confidential documents are watermarked per user and never cached.
+Uploads are the raw PDF as the request body (`Content-Type: application/pdf`). The caller is
+authorised first; only then is the body streamed to a temporary file (`uploads.py`, 413 as
+soon as it passes the limit) and the PDF read in a bounded process. Downloads of a stored
+version are served from the content-addressed file with ETag (the sha256), HTTP Range and
+immutable caching when the URL names the version; confidential documents are watermarked per
+user and never cached.
 """
 
 from __future__ import annotations
@@ -14,41 +16,13 @@ from urllib.parse import quote
 import anyio
 from starlette.responses import FileResponse, Response
 
-from meetings.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMedia
+from meetings.domain.errors import InvalidInput
 from meetings.domain.model import Visibility
 from meetings.http.api import Api, Call
 from meetings.http.routes import page_images
+from meetings.http.uploads import pdf_body
 from meetings.services import commands as c
 from meetings.services import documents
-from meetings.services.documents import Upload
-
-CHUNK = 1 << 20
-
-
-async def read_pdf(call: Call) -> Upload:
-    request = call.request
-    limit = call.services.settings.upload_limit
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in ("application/pdf", "application/octet-stream"):
-        raise UnsupportedMedia(
-            "send the PDF as the request body with Content-Type: application/pdf"
-        )
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the file is larger than {call.services.settings.max_upload_mb} MiB")
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(
-                f"the file is larger than {call.services.settings.max_upload_mb} MiB"
-            )
-        parts.append(chunk)
-    filename = (
-        request.query_params.get("filename") or request.headers.get("x-filename") or "document.pdf"
-    )
-    return Upload(b"".join(parts), filename[:255])
 
 
 def _visibility(call: Call) -> Visibility:
@@ -72,28 +46,34 @@ def _user_ids(call: Call) -> list[int]:
 
 
 async def upload(call: Call) -> dict[str, Any]:
-    data = await read_pdf(call)
-    return await documents.upload_document(
-        call.services,
-        call.me,
-        call.int_param("meeting_id"),
-        data,
-        title=call.request.query_params.get("title", ""),
-        visibility=_visibility(call),
-        agenda_item_id=call.query_int("agenda_item_id"),
-        allowed_user_ids=_user_ids(call),
-    )
+    meeting_id = call.int_param("meeting_id")
+    visibility, agenda_item_id = _visibility(call), call.query_int("agenda_item_id")
+    allowed = _user_ids(call)
+    await documents.check_upload(call.services, call.me, meeting_id)  # before the body
+    async with pdf_body(call) as data:
+        return await documents.upload_document(
+            call.services,
+            call.me,
+            meeting_id,
+            data,
+            title=call.request.query_params.get("title", ""),
+            visibility=visibility,
+            agenda_item_id=agenda_item_id,
+            allowed_user_ids=allowed,
+        )
 
 
 async def upload_version(call: Call) -> dict[str, Any]:
-    data = await read_pdf(call)
-    return await documents.upload_version(
-        call.services,
-        call.me,
-        call.int_param("document_id"),
-        data,
-        note=call.request.query_params.get("note", ""),
-    )
+    document_id = call.int_param("document_id")
+    await documents.check_new_version(call.services, call.me, document_id)  # before the body
+    async with pdf_body(call) as data:
+        return await documents.upload_version(
+            call.services,
+            call.me,
+            document_id,
+            data,
+            note=call.request.query_params.get("note", ""),
+        )
 
 
 async def list_documents(call: Call) -> list[dict[str, Any]]:

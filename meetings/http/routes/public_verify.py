@@ -3,19 +3,31 @@
 No login. `/verify` is a small server-rendered page whose script is a separate file
 (`/verify.js`), so the content security policy needs no inline scripts; the script posts the
 chosen PDF to `POST /api/public/verify` and shows the report with `textContent` only.
+
+The verifier is open to anyone, so it has bounds of its own: a file of at most
+`QUORUM_VERIFY_MAX_MB` (20 MiB), streamed to a temporary file, and at most
+`QUORUM_VERIFY_CONCURRENCY` checks at once; one more is answered 503 `busy` with `Retry-After`
+at once, before its body is read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
+import anyio
 from starlette.responses import HTMLResponse, Response
 
 from meetings.domain.text import fold
 from meetings.http.api import Api, Call
-from meetings.http.routes.documents import read_pdf
+from meetings.http.errors import error_response
+from meetings.http.uploads import check_pdf_type, spooled_body
 from meetings.services import archive
+from meetings.services.context import Services
+
+BUSY_RETRY_S = 5
+"""Seconds a refused verification is asked to wait; one check takes about a second."""
 
 PAGE = """<!doctype html>
 <html lang="vi">
@@ -122,9 +134,29 @@ async def script(_call: Call) -> Response:
     )
 
 
-async def verify(call: Call) -> dict[str, Any]:
-    upload = await read_pdf(call)
-    return await archive.verify_upload(call.services, upload.data)
+def _gate(services: Services) -> asyncio.Semaphore:
+    checks = max(1, services.settings.verify_concurrency)
+    return services.shared("public_verify", asyncio.Semaphore, lambda: asyncio.Semaphore(checks))
+
+
+async def verify(call: Call) -> dict[str, Any] | Response:
+    gate = _gate(call.services)
+    if gate.locked():  # full: refused before a byte of the body is read
+        busy = error_response(
+            503,
+            "busy",
+            "the verifier is checking other files; try again in a few seconds",
+            {"retry_after_s": BUSY_RETRY_S},
+        )
+        busy.headers["retry-after"] = str(BUSY_RETRY_S)
+        return busy
+    check_pdf_type(call.request)
+    settings = call.services.settings
+    async with gate:
+        limit = settings.verify_max_mb * 1024 * 1024
+        async with spooled_body(call.request, settings.data_dir, limit) as path:
+            pdf = await anyio.to_thread.run_sync(path.read_bytes)
+        return await archive.verify_upload(call.services, pdf)
 
 
 async def list_public(call: Call) -> dict[str, Any]:

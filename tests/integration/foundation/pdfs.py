@@ -7,6 +7,8 @@ import io
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
+from tests.unit.documents.pdfs import raw_pdf
+
 
 def text_pdf(title: str = "Agenda document", pages: int = 2) -> bytes:
     """A small valid PDF with extractable ASCII text on every page."""
@@ -34,22 +36,8 @@ def truncated_pdf() -> bytes:
 def nested_pdf(depth: int = 100_000) -> bytes:
     """A PDF whose page tree nests arrays far deeper than any parser's recursion limit."""
     deep = b"[" * depth + b"]" * depth
-    objects = [
+    return raw_pdf(
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Annots " + deep + b" >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     )
-    return out.getvalue()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import unicodedata
+import zlib
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +24,7 @@ from meetings.documents.ingest import (
     EncryptedPdf,
     NotPdf,
     PdfRejected,
+    PdfTooComplex,
     TooManyPages,
     inspect_pdf,
     safe_filename,
@@ -215,3 +219,36 @@ def test_revision_inserts_and_deletes() -> None:
     kept = [p for p in revision.paragraphs if p in old]
     assert kept == [p for i, p in enumerate(old) if i not in revision.deleted]
     assert revision == revise_paragraphs(old, seed=2, insert=3, delete=2)
+
+
+def test_one_page_is_bounded_not_only_the_file() -> None:
+    """The security review's file: 3,000 pages drawing one 70 MB stream. Refused on page 1
+    (its content is measured once, decoded without being kept), not read for a minute."""
+    with pytest.raises(PdfTooComplex) as refused:
+        inspect_pdf(pdfs.shared_stream_pdf())
+    assert refused.value.code == "pdf_too_complex"
+    assert refused.value.details == {"page": 1, "limit_bytes": 16 * 1024 * 1024}
+    # a page drawing a stream several times counts it every time
+    stream = zlib.compress(b" " * 2_000_000)
+    body = b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream)
+
+    def drawing(times: int) -> bytes:
+        contents = b" ".join([b"4 0 R"] * times)
+        page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents [%s] >>"
+        return pdfs.raw_pdf(pdfs.CATALOG, pdfs.ONE_KID, page % contents, body)
+
+    assert inspect_pdf(drawing(1), page_content_limit=4_000_000).page_count == 1
+    with pytest.raises(PdfTooComplex):
+        inspect_pdf(drawing(3), page_content_limit=4_000_000)
+
+
+def test_the_page_guard_wraps_every_page() -> None:
+    seen: list[int] = []
+
+    @contextlib.contextmanager
+    def guard(number: int) -> Iterator[None]:
+        seen.append(number)
+        yield
+
+    inspect_pdf(pdfs.agenda(3), page_guard=guard)
+    assert seen == [0, 1, 2]
