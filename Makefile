@@ -43,7 +43,7 @@ test: install system-deps frontend
 	$(UV) run ruff check meetings realtime tests
 	$(UV) run lint-imports
 	$(UV) run mypy meetings realtime
-	cd frontend && npm test
+	cd frontend && npm run check && npm test
 	$(UV) run pytest -q -p no:cacheprovider
 
 test-fast: install
