@@ -91,7 +91,7 @@ def create_asgi_app(
             timer.start,
             namespace.access.start,
             *archive_routes.ON_START,
-        ],  # fmt: skip
+        ],
         on_stop=[presence.stop, timer.stop, namespace.access.stop, *archive_routes.ON_STOP],
         frontend_dir=frontend_dir,
     )
