@@ -24,7 +24,7 @@ from sqlmodel import col
 
 from meetings.domain.errors import DomainError, NotFound
 from meetings.domain.events import MeetingEventOut, iso
-from meetings.domain.model import Role, Visibility
+from meetings.domain.model import MeetingStatus, Role, Visibility
 from meetings.services.agenda import agenda_of
 from meetings.services.context import Actor, Services
 from meetings.services.documents import documents_of
@@ -35,6 +35,7 @@ from meetings.services.speakers import speakers_of
 from meetings.storage.tables import Meeting, MeetingEvent, utcnow
 
 NAMED = (Visibility.restricted.value, Visibility.confidential.value)
+DOCUMENT_EVENTS = frozenset({"document_added", "document_version_added", "document_updated"})
 # sees every document with its access list; only used to build the shared part
 _STAFF_VIEW = Actor(user_id=0, username="", name="", is_admin=True)
 
@@ -203,12 +204,47 @@ async def _answer(
     limit: int,
     polls: MeetingPolls | None = None,
 ) -> dict[str, Any]:
-    """Replay or snapshot; `events` holds at least every event after a replayable `since_seq`."""
+    """Replay or snapshot; `events` holds at least every event after a replayable `since_seq`.
+    A replay gives what the caller may see now (docs/PROTOCOL.md, "Replay")."""
     if since_seq is not None and _replayable(meeting, since_seq, limit):
         mine = [e for e in events if e["seq"] > since_seq]
-        return {"events": mine, "seq": meeting.last_seq, "server_time": iso(utcnow())}
+        if actor.is_staff(meeting.council_id):
+            return {"events": mine, "seq": meeting.last_seq, "server_time": iso(utcnow())}
+        if not any(_published(e) for e in mine):
+            mine = await _redacted(session, actor, meeting, mine, cache)
+            return {"events": mine, "seq": meeting.last_seq, "server_time": iso(utcnow())}
+        polls = None  # a member's history starts at publication: a snapshot, with their ballots
     snap = await _snapshot(session, actor, meeting, cache, polls)
     return {"snapshot": snap, "seq": snap["seq"]}
+
+
+def _published(event: dict[str, Any]) -> bool:
+    return bool(
+        event["type"] == "meeting_status_changed"
+        and event["data"].get("status") == MeetingStatus.published.value
+    )
+
+
+async def _redacted(
+    session: AsyncSession,
+    actor: Actor,
+    meeting: Meeting,
+    events: list[dict[str, Any]],
+    cache: SnapshotCache | None,
+) -> list[dict[str, Any]]:
+    """Document events of a document the caller cannot read now only name it, as live events
+    of a restricted document do: what it was called and held before is not replayed."""
+    if not any(e["type"] in DOCUMENT_EVENTS for e in events):
+        return events
+    shared = await (cache or SnapshotCache(1)).get(session, meeting)
+    readable = {d["id"] for d in documents_for(actor, meeting, shared["documents"])}
+    out = []
+    for event in events:
+        document_id = event["data"].get("document_id")
+        if event["type"] in DOCUMENT_EVENTS and document_id not in readable:
+            event = event | {"data": {"document_id": document_id, "restricted": True}}
+        out.append(event)
+    return out
 
 
 @dataclass
