@@ -24,6 +24,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench_broadcast", ["--sizes", "500,1000,2000", "--broadcasts", "20"]),
     ("bench_vote_storm", ["--delegates", "500"]),
     ("bench_scaleout", []),
+    ("bench_webapp", []),
 ]
 
 
