@@ -121,9 +121,25 @@ async def views(page: Page, axe: Axe, shot: Shot, name: str,
                 await page.set_viewport_size({"width": width, "height": height})
                 await page.wait_for_timeout(150)
             await shot(page, f"whole-{name}-{locale}-{width}x{height}")
+            assert await ballot_title_clear(page), f"{name} ({locale}, {width}x{height})"
     await set_language(page, "vi")
     if first and page.viewport_size != first:
         await page.set_viewport_size(first)
+
+
+async def ballot_title_clear(page: Page) -> bool:
+    """No line of the ballot's title runs under its Minimise button (true without a ballot)."""
+    return bool(await page.evaluate(
+        """() => {
+            const title = document.querySelector('[data-testid=ballot] h2');
+            const button = document.querySelector('[data-testid=ballot] header button');
+            if (!title || !button) return true;
+            const range = document.createRange();
+            range.selectNodeContents(title);
+            const b = button.getBoundingClientRect();
+            return [...range.getClientRects()].every(t => t.right <= b.left || t.left >= b.right
+                || t.bottom <= b.top || t.top >= b.bottom);
+        }"""))
 
 
 async def tab(chair: Page, name: str) -> None:
