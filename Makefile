@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 STAMP := .venv/.installed
 APT_PACKAGES := chromium softhsm2 poppler-utils postgresql redis-server
 
-.PHONY: install system-deps frontend run test test-fast lint bench clean
+.PHONY: install system-deps frontend run test test-fast lint bench mutate clean
 
 $(STAMP): pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -48,6 +48,14 @@ test: install system-deps frontend
 
 test-fast: install
 	$(UV) run pytest -q -p no:cacheprovider tests/unit
+
+# Mutation testing (docs/TESTING.md): the domain, the ballot box and Actor.require_* against the
+# unit tests ([tool.mutmut] in pyproject.toml); not part of `make test`. MUTANTS narrows the run,
+# e.g. make mutate MUTANTS='meetings.domain.majority*'. Survivors: uv run mutmut results
+MUTANTS ?=
+mutate: install
+	timeout $${MUTATE_TIMEOUT:-3600} $(UV) run mutmut run --max-children 2 $(MUTANTS); \
+	$(UV) run mutmut results
 
 bench: install
 	$(UV) run python -m tests.bench.run_all
