@@ -87,6 +87,20 @@ class Settings(BaseSettings):
     http_burst: int = Field(default=1000, description="Burst of REST requests per caller.")
     command_rate: float = Field(default=30.0, description="Socket commands per second per client.")
     command_burst: int = Field(default=60, description="Burst of socket commands per client.")
+    user_command_rate: float = Field(
+        default=60.0, description="Socket commands per second per user, all connections together."
+    )
+    user_command_burst: int = Field(default=120, description="Burst of socket commands per user.")
+    annotation_quota_count: int = Field(
+        default=2000, description="Most annotations per user per document version."
+    )
+    annotation_quota_mb: float = Field(
+        default=5.0, description="Most MB of annotations per user per document version."
+    )
+    annotation_total_count: int = Field(
+        default=20000, description="Most annotations per user in all."
+    )
+    annotation_total_mb: float = Field(default=50.0, description="Most MB of annotations per user.")
     resync_limit: int = Field(default=500, description="Most events replayed on reconnect.")
     allowed_origins: str = Field(
         default="",

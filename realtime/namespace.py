@@ -75,7 +75,10 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         super().__init__("/")
         self.services = services
         self.commands = {command.name: command for command in commands}
-        self.limiter = limiter
+        self.limiter = limiter  # per connection
+        settings = services.settings
+        # per user, all their connections together: three sockets are not three budgets
+        self.user_limiter = RateLimiter(settings.user_command_rate, settings.user_command_burst)
         self.presence = presence
         self.joiner = Joiner(services)
         self.tokens = TokenBatcher(services)
@@ -168,6 +171,8 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             actor = await self.refresh_actor(sid, JOIN_RECHECK_S)
         else:
             actor = await self._actor(sid)
+        if not self.user_limiter.allow(f"user:{actor.user_id}"):
+            raise RateLimited("too many commands from this account; slow down")
         ctx = Ctx(self.services, self.server, sid, self.joiner, self.presence)
         key = getattr(cmd, "idempotency_key", None) if command.idempotent else None
         result = await once(

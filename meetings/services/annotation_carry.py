@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from meetings.documents.reanchor import Carried, Placement, carry
+from meetings.services.annotation_writer import data_size
 from meetings.services.annotations import annotation_data, annotation_public, next_seq, to_domain
 from meetings.services.context import Services
 from meetings.storage.tables import DocumentPage, DocumentVersion
@@ -134,6 +135,7 @@ async def _store(
                     kind=old.kind,
                     page=result.annotation.page,
                     data=data,
+                    size=data_size(data),
                     shared=old.shared,
                     status=result.placement.value,
                     carried_from=old.id,

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
@@ -85,6 +86,33 @@ class Change:
     key: str | None
     sid: str | None
     future: asyncio.Future[dict[str, Any]]
+    size: int = 0
+    """Bytes of `data` as compact JSON (`data_size`), measured in the caller's task."""
+
+
+def data_size(data: dict[str, Any]) -> int:
+    return len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Per-user limits (docs/ANNOTATIONS.md, "Quotas"): per document version and in all."""
+
+    count: int
+    size: int
+    total_count: int
+    total_size: int
+
+    @classmethod
+    def of(cls, services: Services) -> Quota:
+        s = services.settings
+        mb = 1024 * 1024
+        return cls(
+            s.annotation_quota_count,
+            int(s.annotation_quota_mb * mb),
+            s.annotation_total_count,
+            int(s.annotation_total_mb * mb),
+        )
 
 
 def unknown_version(version_id: int) -> NotFound:
@@ -139,7 +167,7 @@ class AnnotationWriter:
         from meetings.services.annotations import annotation_public
 
         async with self.services.uow() as uow:
-            b = await _Batch.load(uow, batch)
+            b = await _Batch.load(uow, batch, Quota.of(self.services))
             answers: dict[int, Outcome | _Later] = {}
             applied: list[tuple[Change, AnnotationRow, dict[str, Any], bool]] = []
             for change in batch:
@@ -204,7 +232,11 @@ def _resolve(answers: dict[int, Outcome | _Later], change: Change) -> Outcome:
 class _Batch:
     """Rows of one batch, read once in the writing transaction."""
 
-    def __init__(self) -> None:
+    def __init__(self, quota: Quota) -> None:
+        self.quota = quota
+        # live (not deleted) annotations' [count, bytes]: per (user, version), per user
+        self.used: dict[tuple[int, int], list[int]] = {}
+        self.used_total: dict[int, list[int]] = {}
         self.docs: dict[int, Document] = {}
         self.meetings: dict[int, Meeting] = {}
         self.readers: dict[int, set[int]] = {}
@@ -214,8 +246,24 @@ class _Batch:
         self.new_rows: list[AnnotationRow] = []
 
     @classmethod
-    async def load(cls, uow: UnitOfWork, batch: list[Change]) -> _Batch:
-        b, s = cls(), uow.session
+    async def load(cls, uow: UnitOfWork, batch: list[Change], quota: Quota) -> _Batch:
+        b, s = cls(quota), uow.session
+        users = {ch.actor.user_id for ch in batch}
+        for user_id, version_id, count, size in (
+            await s.execute(
+                select(
+                    col(AnnotationRow.user_id),
+                    col(AnnotationRow.version_id),
+                    func.count(),
+                    func.coalesce(func.sum(col(AnnotationRow.size)), 0),
+                )
+                .where(col(AnnotationRow.user_id).in_(users), ~col(AnnotationRow.deleted))
+                .group_by(col(AnnotationRow.user_id), col(AnnotationRow.version_id))
+            )
+        ).all():
+            b.used[(int(user_id), int(version_id))] = [int(count), int(size)]
+            total = b.used_total.setdefault(int(user_id), [0, 0])
+            total[0], total[1] = total[0] + int(count), total[1] + int(size)
         doc_ids = {ch.info.document_id for ch in batch}
         for doc, meeting in (
             await s.execute(
@@ -307,12 +355,16 @@ class _Batch:
                     code="stale_version",
                     details={"current": annotation_public(row)},
                 )
+            self._take(actor.user_id, info.version_id, 0, change.size - row.size)
             self.was_shared.setdefault(row.id, row.shared)
             row.kind, row.page, row.data = a.kind.value, a.page, change.data
+            row.size = change.size
             row.shared, row.version, row.status = a.shared, row.version + 1, "anchored"
             row.updated_at = utcnow()
         else:
+            self._take(actor.user_id, info.version_id, 1, change.size)
             row = AnnotationRow(
+                size=change.size,
                 id=a.id,
                 user_id=actor.user_id,
                 document_id=info.document_id,
@@ -328,6 +380,28 @@ class _Batch:
         if change.key is not None:
             self.keys[(actor.user_id, change.key)] = change
         return row
+
+    def _take(self, user_id: int, version_id: int, count: int, size: int) -> None:
+        """Count a change against the user's quotas, or refuse it (nothing is stored)."""
+        here = self.used.setdefault((user_id, version_id), [0, 0])
+        total = self.used_total.setdefault(user_id, [0, 0])
+        q = self.quota
+        over = (
+            (count and here[0] + count > q.count)
+            or (size > 0 and here[1] + size > q.size)
+            or (count and total[0] + count > q.total_count)
+            or (size > 0 and total[1] + size > q.total_size)
+        )
+        if over:
+            raise Conflict(
+                f"annotation quota reached: at most {q.count} annotations and "
+                f"{q.size // 1024} KiB per document version, {q.total_count} and "
+                f"{q.total_size // 1024} KiB in all; delete some first",
+                code="quota_exceeded",
+                details={"used": {"version": list(here), "total": list(total)}},
+            )
+        here[0], here[1] = here[0] + count, here[1] + size
+        total[0], total[1] = total[0] + count, total[1] + size
 
 
 async def _take_cursors(uow: UnitOfWork, changes: list[tuple[int, AnnotationRow]]) -> list[int]:

@@ -38,6 +38,7 @@ from meetings.services.annotation_writer import (
     Change,
     VersionInfo,
     annotation_writer,
+    data_size,
     unknown_version,
 )
 from meetings.services.context import Actor, Services
@@ -256,15 +257,17 @@ async def upsert(
     info = await version_info(services, cmd.document_version_id)
     annotation = validate_annotation(payload, info.sizes)
     future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+    data = annotation_data(annotation)
     change = Change(
         actor,
         annotation,
-        annotation_data(annotation),
+        data,
         info,
         cmd.base_version,
         cmd.idempotency_key,
         sid,
         future,
+        data_size(data),
     )
     return await annotation_writer(services).submit(change)
 
@@ -285,6 +288,7 @@ async def delete(
         was_shared = row.shared
         row.deleted, row.shared, row.version = True, False, row.version + 1
         row.data = {"color": row.data.get("color"), "text": ""}  # tombstone keeps no content
+        row.size = data_size(row.data)
         row.updated_at = utcnow()
         row.seq = await next_seq(uow.session, actor.user_id)
         public = await _announce(uow, actor, meeting, doc, row, was_shared, sid)

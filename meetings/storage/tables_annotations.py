@@ -32,6 +32,8 @@ class AnnotationRow(SQLModel, table=True):
     kind: str = Field(max_length=20)
     page: int
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    size: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Bytes of `data` as compact JSON: what the per-user quotas count (docs/ANNOTATIONS.md)."""
     shared: bool = False
     version: int = 1
     deleted: bool = False
