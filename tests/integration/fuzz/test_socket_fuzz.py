@@ -92,6 +92,7 @@ async def admin_socket(template: Template, tmp_path: Path) -> AsyncIterator[Quor
     url, pg_name = await fresh_database(template, tmp_path)
     settings = server_settings(url, tmp_path)
     settings.command_rate, settings.command_burst = 100_000, 100_000  # fuzz, not the limiter
+    settings.user_command_rate, settings.user_command_burst = 100_000, 100_000
     app = create_asgi_app(settings)
     uv, task, port = await start_uvicorn(app)
     base = f"http://127.0.0.1:{port}"
