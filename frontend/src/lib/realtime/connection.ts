@@ -69,6 +69,8 @@ interface Listeners {
   connect: Set<Listener<{ reconnect: boolean }>>;
   /** the page came back after a possible suspension while the socket looked connected */
   wake: Set<Listener<void>>;
+  /** the server re-authorised this user (`access_changed`: roles or memberships changed) */
+  access: Set<Listener<{ left_meetings?: number[] }>>;
   /** a new server clock offset */
   clock: Set<Listener<number>>;
   event: Set<Listener<MeetingEvent>>;
@@ -106,6 +108,7 @@ export class Connection {
     state: new Set(),
     connect: new Set(),
     wake: new Set(),
+    access: new Set(),
     clock: new Set(),
     event: new Set(),
     update: new Set(),
@@ -273,6 +276,13 @@ export class Connection {
     socket.on('event', mine((e: MeetingEvent) => this.fire('event', e)));
     socket.on('update', mine((u: Update) => this.fire('update', u)));
     socket.on('user_event', mine((u: Record<string, unknown>) => this.fire('user_event', u)));
+    // A logout, password change or deactivation elsewhere: back to the login, no reconnect with
+    // a token that no longer works (docs/PROTOCOL.md, "Revocation").
+    socket.on('session_ended', mine(() => this.refused({ data: { code: 'unauthenticated' } })));
+    socket.on(
+      'access_changed',
+      mine((a: { left_meetings?: number[] }) => this.fire('access', a ?? {})),
+    );
     socket.connect();
   }
 

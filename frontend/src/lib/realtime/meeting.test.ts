@@ -407,3 +407,28 @@ describe('Connection: reconnects and visibility', () => {
     expect(Math.abs(seen - 90_000)).toBeLessThan(50); // views hear of a new offset
   });
 });
+
+describe('Revocation (docs/PROTOCOL.md, "Revocation")', () => {
+  it('session_ended goes back to the login and never reconnects with the dead token', async () => {
+    const { server, connection } = setup();
+    await flush();
+    expect(connection.state).toBe('online');
+    const attempts = server.connectAttempts.length;
+    server.current.fire('session_ended', { code: 'unauthenticated', message: 'logged out' });
+    server.drop();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(connection.state).toBe('unauthenticated');
+    expect(server.connectAttempts).toHaveLength(attempts);
+  });
+
+  it('access_changed joins again, so the state is what the caller may see now', async () => {
+    const { server, sync } = setup();
+    await flush();
+    expect(sync.synced).toBe(true);
+    const joins = server.joins.length;
+    server.current.fire('access_changed', { user: { roles: [] }, left_meetings: [MEETING] });
+    await flush();
+    expect(server.joins.length).toBe(joins + 1);
+    expect(sync.synced).toBe(true);
+  });
+});

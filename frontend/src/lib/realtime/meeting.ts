@@ -147,6 +147,9 @@ export class MeetingSync {
       c.on('connect', () => this.onConnect()),
       c.on('state', (s) => this.onConnectionState(s)),
       c.on('wake', () => this.onWake()),
+      // roles or memberships changed: join again, so the state is what the caller may see now
+      // (a meeting the user left answers not_found; a new role brings its own snapshot)
+      c.on('access', () => this.onWake()),
       c.on('clock', () => this.changed()),
     );
     if (c.online) this.resync(true);
