@@ -25,6 +25,7 @@ from meetings.http.openapi import openapi
 from meetings.http.ratelimit import RateLimit
 from meetings.http.routes import accounts, councils, documents
 from meetings.http.routes import meetings as meeting_routes
+from meetings.http.uploads import reset_spool
 from meetings.http.webapp import webapp_routes
 from meetings.services.context import Services
 from meetings.storage.migrate import check_schema
@@ -63,6 +64,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         await check_schema(services.db.write_engine)
+        reset_spool(services.settings.data_dir)
         for hook in on_start:
             await hook(services)
         ready["value"] = True

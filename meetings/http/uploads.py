@@ -36,6 +36,17 @@ def spool_folder(data_dir: Path) -> Path:
     return folder
 
 
+def reset_spool(data_dir: Path) -> int:
+    """At start-up: create the spool folder and remove what a crash left in it (a request's
+    temporary file is otherwise removed when its request ends). Returns how many went."""
+    removed = 0
+    for leftover in spool_folder(data_dir).iterdir():
+        if leftover.is_file():
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 async def _copy_body(request: Request, handle: BinaryIO, limit: int, too_large: str) -> None:
     buffered: list[bytes] = []
     pending = size = 0

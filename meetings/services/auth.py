@@ -250,17 +250,22 @@ async def set_password(
     check_password_strength(password)
     password_hash = await hash_password(password)
     async with services.uow() as uow:
-        user = (
-            await uow.session.execute(select(User).where(col(User.username) == username.lower()))
-        ).scalar_one_or_none()
-        if user is None:
-            raise NotFound(f"no user {username!r}")
+        user = await _user_named(uow, username)
         if actor is not None and not (actor.is_admin or actor.user_id == user.id):
             raise NotFound(f"no user {username!r}")
         user.password_hash = password_hash
         await _revoke_tokens(uow, pk(user))
         await uow.audit(actor.user_id if actor else None, "user.passwd", f"user:{user.id}")
         await uow.commit()
+
+
+async def _user_named(uow: UnitOfWork, username: str) -> User:
+    user = (
+        await uow.session.execute(select(User).where(col(User.username) == username.lower()))
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
 
 
 async def _revoke_tokens(uow: UnitOfWork, user_id: int) -> None:
@@ -281,11 +286,7 @@ async def set_active(services: Services, actor: Actor | None, username: str, act
     if actor is not None:
         actor.require_admin()
     async with services.uow() as uow:
-        user = (
-            await uow.session.execute(select(User).where(col(User.username) == username.lower()))
-        ).scalar_one_or_none()
-        if user is None:
-            raise NotFound(f"no user {username!r}")
+        user = await _user_named(uow, username)
         user.is_active = active
         if not active:
             await _revoke_tokens(uow, pk(user))

@@ -22,7 +22,6 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select
 
-from meetings.config import Settings
 from meetings.domain.model import Role, Visibility
 from meetings.services import agenda, auth, councils, documents, meetings
 from meetings.services import commands as c
@@ -38,7 +37,7 @@ from meetings.storage.tables import (
     User,
 )
 from realtime.asgi import create_asgi_app
-from tests.conftest import PASSWORD, Running, Template, fresh_database, pg_admin
+from tests.conftest import PASSWORD, Running, Template, fresh_database, pg_admin, server_settings
 from tests.integration.foundation.pdfs import text_pdf
 
 ROLES = ("admin", "secretary", "chair", "delegate", "display", "outsider", "anonymous")
@@ -187,15 +186,7 @@ async def running_server(template: Template, folder: Path) -> AsyncIterator[Runn
     """As the shared `server` fixture, but for a whole module: starting a server and logging
     every role in costs seconds, and these tests only compare what they themselves change."""
     url, pg_name = await fresh_database(template, folder)
-    settings = Settings(
-        database_url=url,
-        data_dir=folder,
-        secret_key="test-secret",
-        max_upload_mb=5,
-        login_attempts=5,
-        command_rate=50,
-        command_burst=100,
-    ).prepare()
+    settings = server_settings(url, folder)
     app = create_asgi_app(settings)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
     uv = uvicorn.Server(config)
