@@ -75,7 +75,7 @@ def create_asgi_app(
     sio.register_namespace(namespace)
 
     async def tune_gc(_services: Services) -> None:
-        # the bare-stack measurements (DESIGN §6): default GC thresholds made large
+        # the bare-stack measurements (docs/PERFORMANCE.md): default GC thresholds made large
         # broadcasts 2.5 × slower; freeze start-up objects and collect young objects less often
         gc.collect()
         gc.freeze()

@@ -1,7 +1,7 @@
 """Socket.IO commands of the annotations subsystem (docs/ANNOTATIONS.md, "Sync").
 
-`annotation.upsert` and `annotation.delete` are public API (DESIGN §4.1); `annotation.sync`
-fetches the caller's changes after a cursor. The sending socket is left out of the
+`annotation.upsert` and `annotation.delete` are public API (docs/PROTOCOL.md, "Stable
+names"); `annotation.sync` fetches the caller's changes after a cursor. The sending socket is left out of the
 `annotation_changed` user event: its ack carries the result.
 """
 

@@ -135,7 +135,7 @@ class MajorityRule:
 
 
 SIMPLE_MAJORITY: Final = MajorityRule()
-"""More than half of the votes cast: the default for a motion (DESIGN §4.1)."""
+"""More than half of the votes cast: the default for a motion (docs/PROTOCOL.md, "Stable names")."""
 ABSOLUTE_MAJORITY: Final = MajorityRule(Fraction(1, 2), Comparison.MORE_THAN, Base.MEMBERS)
 """More than half of all members: what a People's Council resolution needs."""
 TWO_THIRDS_OF_MEMBERS: Final = MajorityRule(Fraction(2, 3), Comparison.AT_LEAST, Base.MEMBERS)

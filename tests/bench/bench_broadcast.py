@@ -1,5 +1,5 @@
 """Benchmark: N delegates connect, join and receive broadcasts; Quorum beside bare python-socketio
-(docs/PERFORMANCE.md, "Realtime: connections and broadcast"; targets in DESIGN.md §6).
+(docs/PERFORMANCE.md, "Realtime: connections and broadcast").
 
 Runs one `quorum serve` worker (SQLite, rehearsal council seeded with `quorum demo --delegates`)
 and `tests/bench/bare_sio_server.py` as subprocesses, and drives both with the same client code

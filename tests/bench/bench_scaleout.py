@@ -1,4 +1,4 @@
-"""Two workers behind Redis against one (docs/PERFORMANCE.md, "Scale-out"; DESIGN §6: same
+"""Two workers behind Redis against one (docs/PERFORMANCE.md, "Scale-out": same
 results, tally consistent, throughput >= 1.6 x one worker).
 
 Both configurations run the scale-out stack: PostgreSQL (a fresh database seeded with `quorum
