@@ -1,8 +1,8 @@
 """Socket.IO commands of the annotations subsystem (docs/ANNOTATIONS.md, "Sync").
 
 `annotation.upsert` and `annotation.delete` are public API (docs/PROTOCOL.md, "Stable
-names"); `annotation.sync` fetches the caller's changes after a cursor. The sending socket is left out of the
-`annotation_changed` user event: its ack carries the result.
+names"); `annotation.sync` fetches the caller's changes after a cursor. The sending socket
+is left out of the `annotation_changed` user event: its ack carries the result.
 """
 
 from __future__ import annotations
