@@ -272,6 +272,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "QUORUM_LOG_LEVEL": "warning",
             "QUORUM_COMMAND_RATE": "1000",
             "QUORUM_COMMAND_BURST": "1000",
+            "QUORUM_USER_COMMAND_RATE": "1000",
+            "QUORUM_USER_COMMAND_BURST": "1000",
             "QUORUM_SECRET_KEY": "bench-scaleout",
         }
         try:

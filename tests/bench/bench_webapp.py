@@ -263,8 +263,11 @@ async def main() -> None:
     n = args.delegates
     with tempfile.TemporaryDirectory(prefix="quorum-bench-webapp-") as tmp:
         folder = Path(tmp)
-        # the chair sends thousands of commands in a row: the per-connection limit is raised
-        server = QuorumProcess(folder, QUORUM_COMMAND_RATE="5000", QUORUM_COMMAND_BURST="10000")
+        # the chair sends thousands of commands in a row: the per-connection and per-user limits
+        # are raised
+        server = QuorumProcess(folder, QUORUM_COMMAND_RATE="5000", QUORUM_COMMAND_BURST="10000",
+                               QUORUM_USER_COMMAND_RATE="5000",
+                               QUORUM_USER_COMMAND_BURST="10000")
         print(f"seeding {n} delegates …", flush=True)
         server.seed(n, PASSWORD)
         protocol = [f"delegate{i:03d}" for i in range(PAGES + 1, n + 1)]
