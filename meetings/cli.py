@@ -101,7 +101,7 @@ def _password(given: str | None, prompt: str) -> str:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    from meetings.services import auth
+    from meetings.services.accounts import auth
 
     settings = _settings()
     if args.action == "create":

@@ -44,7 +44,7 @@ def _with_services(work: Any) -> Any:
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
-    from meetings.services.archive_check import export_bundle, verify_archive
+    from meetings.services.archive.check import export_bundle, verify_archive
 
     if args.action == "verify":
         quiet = args.json

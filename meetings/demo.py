@@ -20,9 +20,11 @@ from sqlmodel import col
 
 from meetings.documents.generate import generate_agenda_document, vietnamese_paragraphs
 from meetings.domain.model import Role, Visibility
-from meetings.services import agenda, auth, councils, documents, meetings
 from meetings.services import commands as c
+from meetings.services.accounts import auth, councils
 from meetings.services.context import Services
+from meetings.services.documents import library as documents
+from meetings.services.sitting import agenda, meetings
 from meetings.storage.tables import Council, Meeting, Membership, User, pk
 
 DEMO_COUNCIL = "Hội đồng nhân dân tỉnh Bình Minh (demo)"

@@ -24,12 +24,14 @@ from sqlmodel import col
 from meetings.documents.generate import generate_agenda_document, vietnamese_paragraphs
 from meetings.domain.model import Role
 from meetings.domain.voting import PollStatus, create_motion_spec, tally, validate_choice
-from meetings.services import agenda, archive, meetings, resolutions, signing_sessions
 from meetings.services import commands as c
+from meetings.services.archive import records as archive
+from meetings.services.archive import resolutions, signing_sessions
+from meetings.services.archive.signing_keys import create_demo_pki
 from meetings.services.context import Services
-from meetings.services.signing_keys import create_demo_pki
+from meetings.services.sitting import agenda, meetings
 from meetings.storage.tables import Council, Membership, Participant, User, utcnow
-from meetings.storage.tables_polls import Poll, PollVote
+from meetings.storage.tables_voting import Poll, PollVote
 
 TITLE = "Nghị quyết về dự toán ngân sách địa phương năm 2026"
 ITEM = "Dự toán ngân sách địa phương năm 2026"

@@ -1,8 +1,8 @@
 """Revoked or changed access reaches live connections at once (docs/PROTOCOL.md, "Revocation").
 
 A logout, a password change, a deactivation or a change of a user's memberships is committed by
-a service, which announces it (`services.auth.announce_access_change`); after the commit the
-publisher turns the announcement into a worker signal (with Redis every worker gets it, without
+a service, which announces it (`services.accounts.auth.announce_access_change`); after the commit
+the publisher turns the announcement into a worker signal (with Redis every worker gets it, without
 it the one process does). Each worker then, for the user's sockets it holds (those of the one
 token, for a logout):
 
@@ -29,12 +29,12 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from meetings.domain.errors import DomainError
-from meetings.services.auth import ACCESS_ACTIONS, ACCESS_CHANGED
+from meetings.services.accounts.auth import ACCESS_ACTIONS, ACCESS_CHANGED
 from meetings.services.context import Services
-from meetings.services.state import visible_council
+from meetings.services.sitting.state import visible_council
 from meetings.storage.tables import AuditEntry
 from realtime import rooms
-from realtime.protocol import meeting_rooms
+from realtime.rooms import meeting_rooms
 
 if TYPE_CHECKING:
     from realtime.namespace import QuorumNamespace

@@ -16,15 +16,14 @@ from meetings.config import Settings, load_settings
 from meetings.http.app import create_app
 from meetings.http.routes import annotations as annotation_routes
 from meetings.http.routes import archive as archive_routes
-from meetings.http.routes import polls as poll_routes
+from meetings.http.routes import voting as voting_routes
 from meetings.ratelimit import RateLimiter
 from meetings.services.context import Services, create_services
-from realtime import commands_annotations, commands_archive, commands_polls
+from realtime import commands
 from realtime.manager import DirectEmitManager, DirectEmitRedisManager, JsonPacket
 from realtime.namespace import MAX_PAYLOAD, QuorumNamespace
 from realtime.origin import origin_check
 from realtime.presence import Presence
-from realtime.protocol import CORE_COMMANDS
 from realtime.tally import PollTimer, TallyBroadcaster, TallyFanout
 
 MAX_FRAME = MAX_PAYLOAD + 64 * 1024
@@ -64,14 +63,8 @@ def create_asgi_app(
     fanout.tally = TallyBroadcaster(services, sio, settings.tally_interval_ms / 1000)
     timer = PollTimer()
     limiter = RateLimiter(settings.command_rate, settings.command_burst)
-    commands = [
-        *CORE_COMMANDS,
-        *commands_polls.COMMANDS,
-        *commands_annotations.COMMANDS,
-        *commands_archive.COMMANDS,
-    ]
     presence = Presence(services)
-    namespace = QuorumNamespace(services, commands, limiter, presence)
+    namespace = QuorumNamespace(services, commands.ALL, limiter, presence)
     sio.register_namespace(namespace)
 
     async def tune_gc(_services: Services) -> None:
@@ -81,7 +74,7 @@ def create_asgi_app(
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
 
-    apis = [*poll_routes.ROUTES, *annotation_routes.ROUTES, *archive_routes.ROUTES]
+    apis = [*voting_routes.ROUTES, *annotation_routes.ROUTES, *archive_routes.ROUTES]
     app = create_app(
         services,
         apis=apis,

@@ -12,7 +12,7 @@ from typing import Any
 import socketio
 
 from meetings.domain.events import MeetingEventOut, UserEventOut, VolatileOut
-from meetings.services.auth import ACCESS_CHANGED
+from meetings.services.accounts.auth import ACCESS_CHANGED
 from realtime import rooms
 
 

@@ -26,10 +26,10 @@ from meetings.domain.errors import (
 from meetings.http.api import check_json, parse_body
 from meetings.http.auth import SESSION_COOKIE
 from meetings.ratelimit import RateLimiter
+from meetings.services.accounts.tokens import TokenBatcher
 from meetings.services.context import Actor, Services
 from meetings.services.idempotency import once
-from meetings.services.state import Joiner
-from meetings.services.tokens import TokenBatcher
+from meetings.services.sitting.state import Joiner
 from realtime import rooms
 from realtime.access import AccessWatch
 from realtime.manager import Unparsable

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from realtime.commands import sitting
 from realtime.events import EVENT_SCHEMAS
-from realtime.protocol import CORE_COMMANDS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "PROTOCOL.md"
 BEGIN = "<!-- GENERATED: python -m realtime.protocol_doc -->"
@@ -52,7 +52,7 @@ def generate() -> str:
         "| command | payload (`?` optional) | idempotency key | what it does |",
         "|---|---|---|---|",
     ]
-    for command in CORE_COMMANDS:
+    for command in sitting.COMMANDS:
         key = (
             "yes" if command.idempotent and "idempotency_key" in command.model.model_fields else "—"
         )

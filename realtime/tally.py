@@ -28,8 +28,8 @@ from typing import Any
 import socketio
 
 from meetings.domain.events import VolatileOut
-from meetings.services import polls
 from meetings.services.context import Services
+from meetings.services.voting import polls
 from realtime import rooms
 from realtime.fanout import SocketFanout
 

@@ -24,7 +24,7 @@ from meetings.http.headers import SecurityHeaders
 from meetings.http.openapi import openapi
 from meetings.http.ratelimit import RateLimit
 from meetings.http.routes import accounts, councils, documents
-from meetings.http.routes import meetings as meeting_routes
+from meetings.http.routes import sitting as sitting_routes
 from meetings.http.uploads import reset_spool
 from meetings.http.webapp import webapp_routes
 from meetings.services.context import Services
@@ -35,7 +35,7 @@ Hook = Callable[[Services], Awaitable[None]]
 CORE_APIS: list[Api] = [
     *accounts.ROUTES,
     *councils.ROUTES,
-    *meeting_routes.ROUTES,
+    *sitting_routes.ROUTES,
     *documents.ROUTES,
 ]
 

@@ -14,7 +14,7 @@ import hmac
 from starlette.requests import HTTPConnection
 
 from meetings.domain.errors import Forbidden
-from meetings.services.auth import actor_for_token
+from meetings.services.accounts.auth import actor_for_token
 from meetings.services.context import Actor, Services
 
 VOUCHED = "quorum.vouched"

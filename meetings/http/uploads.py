@@ -23,7 +23,7 @@ from starlette.requests import Request
 
 from meetings.domain.errors import PayloadTooLarge, UnsupportedMedia
 from meetings.http.api import Call
-from meetings.services.documents import Upload
+from meetings.services.documents.library import Upload
 
 WRITE_SIZE = 256 * 1024
 """Bytes gathered before one write (in a worker thread) to the temporary file."""

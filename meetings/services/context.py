@@ -1,7 +1,8 @@
 """The service container and the caller (docs/ARCHITECTURE.md, "Command path").
 
 `Services` is built once by the app factory and kept in lifespan state. `Actor` is who is
-calling: built from a token by `services.auth.actor_for_token`, for HTTP and Socket.IO alike.
+calling: built from a token by `services.accounts.auth.actor_for_token`, for HTTP and Socket.IO
+alike.
 """
 
 from __future__ import annotations

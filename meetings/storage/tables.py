@@ -69,8 +69,8 @@ class LoginAttempt(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, index=True)
     ok: bool = False
     pending: bool = False
-    """Reserved before the password check (meetings/services/login_guard.py): counts against
-    its name and address until the check ends; only ended failures count for the address."""
+    """Reserved before the password check (meetings/services/accounts/login_guard.py): counts
+    against its name and address until the check ends; only ended failures count for the address."""
 
 
 class Council(SQLModel, table=True):
@@ -277,4 +277,4 @@ class PresenceVersion(SQLModel, table=True):
 
 # the other subsystems' tables live beside this module; importing them here registers them
 # with the metadata that Alembic and the tests compare against
-from meetings.storage import tables_annotations, tables_archive, tables_polls  # noqa: E402, F401
+from meetings.storage import tables_annotations, tables_archive, tables_voting  # noqa: E402, F401

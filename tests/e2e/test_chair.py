@@ -21,7 +21,7 @@ from playwright.async_api import Page, expect
 from sqlalchemy import select
 from sqlmodel import col
 
-from meetings.services import meetings as meetings_service
+from meetings.services.sitting import meetings as meetings_service
 from meetings.storage.tables import Participant, Speaker
 from realtime.client import QuorumClient
 from tests.e2e.conftest import WebApp, format_violations

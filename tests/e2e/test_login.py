@@ -320,7 +320,7 @@ async def test_a_sitting_under_way_and_an_empty_list(
     assert status == 200, body
 
     async def newcomer(services: Any) -> None:
-        from meetings.services import auth
+        from meetings.services.accounts import auth
 
         await auth.create_user(services, None, "newcomer", "Người mới", app.password)
 

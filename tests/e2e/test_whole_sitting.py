@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from meetings.storage.tables import Meeting, Participant, Speaker
-from meetings.storage.tables_polls import Poll, PollBallot, PollParticipation
+from meetings.storage.tables_voting import Poll, PollBallot, PollParticipation
 from tests.e2e.conftest import PageFactory, WebApp, format_violations
 from tests.e2e.test_delegate import ballot, set_language
 

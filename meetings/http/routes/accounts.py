@@ -8,8 +8,8 @@ from starlette.responses import JSONResponse
 
 from meetings.http.api import Api, Call
 from meetings.http.auth import CSRF_COOKIE, SESSION_COOKIE, csrf_token, vouch
-from meetings.services import auth
 from meetings.services import commands as c
+from meetings.services.accounts import auth
 
 
 def client_ip(call: Call) -> str:

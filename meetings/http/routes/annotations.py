@@ -14,9 +14,10 @@ from starlette.responses import JSONResponse, Response
 
 from meetings.domain.errors import InvalidInput
 from meetings.http.api import Api, Call
-from meetings.services import annotation_export, search
-from meetings.services import annotations as service
-from meetings.services.annotations import UpsertAnnotation
+from meetings.services.annotations import export as annotation_export
+from meetings.services.annotations import sync as service
+from meetings.services.annotations.sync import UpsertAnnotation
+from meetings.services.documents import search
 
 V = "/api/document-versions/{version_id:int}"
 

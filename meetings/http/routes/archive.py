@@ -16,12 +16,14 @@ from meetings.domain.errors import InvalidInput
 from meetings.http.api import Api, Call
 from meetings.http.routes import public_verify
 from meetings.http.uploads import pdf_body
-from meetings.services import archive, archive_check, minutes, resolutions, signing_sessions
-from meetings.services.archive import ArchiveOptions
+from meetings.services.archive import check as archive_check
+from meetings.services.archive import minutes, resolutions, signing_sessions
+from meetings.services.archive import records as archive
+from meetings.services.archive.records import ArchiveOptions
+from meetings.services.archive.resolutions import DraftUpdate
+from meetings.services.archive.signing_keys import start_signing, stop_signing
+from meetings.services.archive.signing_sessions import Kind, RemoteSignature, StartSession
 from meetings.services.context import Services
-from meetings.services.resolutions import DraftUpdate
-from meetings.services.signing_keys import start_signing, stop_signing
-from meetings.services.signing_sessions import Kind, RemoteSignature, StartSession
 
 
 def _flag(call: Call, name: str) -> bool | None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from meetings.http.api import Api, Call
 from meetings.services import commands as c
-from meetings.services import councils
+from meetings.services.accounts import councils
 
 
 async def list_councils(call: Call) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from meetings.http.api import Api, Call
 from meetings.http.routes import page_images
 from meetings.http.uploads import pdf_body
 from meetings.services import commands as c
-from meetings.services import documents
+from meetings.services.documents import library as documents
 
 
 def _visibility(call: Call) -> Visibility:

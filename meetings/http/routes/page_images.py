@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from meetings.http.api import Api, Call
-from meetings.services import page_images
+from meetings.services.documents import page_images
 
 
 async def page_image(call: Call) -> Response:

@@ -23,7 +23,7 @@ from meetings.domain.text import fold
 from meetings.http.api import Api, Call
 from meetings.http.errors import error_response
 from meetings.http.uploads import check_pdf_type, spooled_body
-from meetings.services import archive
+from meetings.services.archive import records as archive
 from meetings.services.context import Services
 
 BUSY_RETRY_S = 5

@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from meetings.domain.model import Visibility
-from meetings.services import annotations as annotation_service
 from meetings.services import commands as c
-from meetings.services import documents, meetings
-from meetings.services.annotations import UpsertAnnotation
-from meetings.services.auth import actor_for_token
+from meetings.services.accounts.auth import actor_for_token
+from meetings.services.annotations import sync as annotation_service
+from meetings.services.annotations.sync import UpsertAnnotation
 from meetings.services.context import Actor
-from meetings.services.documents import Upload
+from meetings.services.documents import library as documents
+from meetings.services.documents.library import Upload
+from meetings.services.sitting import meetings
 from meetings.storage.tables import DocumentVersion
 from tests.integration.foundation.authz import Key, Probe, ProbeFactory
 from tests.integration.foundation.conftest import World

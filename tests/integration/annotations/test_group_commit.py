@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 
 from meetings.domain.errors import Conflict, DomainError
-from meetings.services import annotations as service
-from meetings.services.annotations import UpsertAnnotation
-from meetings.services.auth import actor_for_token
+from meetings.services.accounts.auth import actor_for_token
+from meetings.services.annotations import sync as service
+from meetings.services.annotations.sync import UpsertAnnotation
 from tests.conftest import Running
 from tests.integration.annotations.conftest import agenda_pdf, stroke, upload
 

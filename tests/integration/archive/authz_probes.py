@@ -19,16 +19,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from meetings.services import archive, minutes, resolutions, signing_sessions
-from meetings.services.auth import actor_for_token
-from meetings.services.signing_keys import (
+from meetings.services.accounts.auth import actor_for_token
+from meetings.services.archive import minutes, resolutions, signing_sessions
+from meetings.services.archive import records as archive
+from meetings.services.archive.signing_keys import (
     SigningRuntime,
     create_demo_pki,
     demo_pki,
     load_keys,
     runtime,
 )
-from meetings.services.signing_sessions import Kind, StartSession
+from meetings.services.archive.signing_sessions import Kind, StartSession
 from meetings.storage.tables_archive import MinutesDoc, Resolution
 from tests.integration.foundation.authz import Key, Probe, ProbeFactory
 from tests.integration.foundation.conftest import World

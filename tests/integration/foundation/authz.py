@@ -16,13 +16,14 @@ from typing import Any
 from starlette.routing import Mount, Route
 
 from meetings.config import Settings
-from meetings.http.routes import annotations, archive, page_images, polls
+from meetings.http.routes import annotations, archive, page_images
+from meetings.http.routes import voting as voting_routes
 from tests.integration.foundation.conftest import ROLES, World
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "AUTHORIZATION.md"
 # page images are served beside the documents but belong to the annotations subsystem
 SUBSYSTEMS = {
-    "Polls": polls.ROUTES,
+    "Polls": voting_routes.ROUTES,
     "Annotations": [*annotations.ROUTES, *page_images.ROUTES],
     "Archive": archive.ROUTES,
 }

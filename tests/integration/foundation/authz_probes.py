@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from meetings.domain.model import Role, Visibility
 from meetings.services import commands as c
-from meetings.services import meetings
+from meetings.services.sitting import meetings
 from tests.conftest import PASSWORD
 from tests.integration.foundation.authz import Key, Probe, ProbeFactory
 from tests.integration.foundation.conftest import USERNAMES, World, unique

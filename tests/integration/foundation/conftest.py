@@ -23,10 +23,12 @@ import uvicorn
 from sqlalchemy import func, select
 
 from meetings.domain.model import Role, Visibility
-from meetings.services import agenda, auth, councils, documents, meetings
 from meetings.services import commands as c
+from meetings.services.accounts import auth, councils
 from meetings.services.context import Actor
-from meetings.services.documents import Upload
+from meetings.services.documents import library as documents
+from meetings.services.documents.library import Upload
+from meetings.services.sitting import agenda, meetings
 from meetings.storage.tables import (
     AuditEntry,
     Document,

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from meetings.services import commands as c
-from meetings.services import speakers
+from meetings.services.sitting import speakers
 from tests.integration.annotations.authz_probes import actor as actor_of
 from tests.integration.annotations.authz_probes import annotation_of, payload, version_of
 from tests.integration.foundation.conftest import World

@@ -7,7 +7,7 @@ from typing import Any
 
 from meetings.domain.model import Role
 from meetings.services import commands as c
-from meetings.services import councils
+from meetings.services.accounts import councils
 from tests.integration.foundation.conftest import World
 
 

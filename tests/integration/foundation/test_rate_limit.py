@@ -8,7 +8,7 @@ import asyncio
 
 import aiohttp
 
-from meetings.services import auth
+from meetings.services.accounts import auth
 from tests.conftest import PASSWORD, Running
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from meetings.config import Settings
-from meetings.services import auth
+from meetings.services.accounts import auth
 from realtime.client import QuorumClient
 from tests.conftest import PASSWORD
 from tests.integration.foundation.conftest import World

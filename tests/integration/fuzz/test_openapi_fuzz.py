@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from meetings.services import auth
+from meetings.services.accounts import auth
 from tests.conftest import PASSWORD, Running
 
 BUDGET_S = float(os.environ.get("QUORUM_FUZZ_S", "80"))

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from meetings.services import auth
+from meetings.services.accounts import auth
 from realtime.asgi import create_asgi_app
 from realtime.client import QuorumClient
 from tests.conftest import (

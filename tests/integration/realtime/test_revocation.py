@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from meetings.services import auth
+from meetings.services.accounts import auth
 from meetings.storage.tables import Membership, User
 from realtime.client import CommandFailed, QuorumClient
 from tests.conftest import PASSWORD, Running

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from meetings.services.auth import actor_for_token
-from meetings.services.tokens import TokenBatcher, actors_for_tokens
+from meetings.services.accounts.auth import actor_for_token
+from meetings.services.accounts.tokens import TokenBatcher, actors_for_tokens
 from tests.conftest import Running
 
 

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from meetings.domain.model import Attendance
-from meetings.services import ballot_box, meetings, polls
 from meetings.services import commands as c
-from meetings.services.poll_commands import CastBallot, CreatePoll
+from meetings.services.sitting import meetings
+from meetings.services.voting import ballot_box, polls
+from meetings.services.voting.commands import CastBallot, CreatePoll
 from meetings.storage.tables import User
 from tests.integration.foundation.authz import Key, Probe, ProbeFactory
 from tests.integration.foundation.conftest import World
@@ -62,7 +63,7 @@ async def new_poll(w: World, state: str = "draft", *, secret: bool = False) -> i
 
 
 async def _chair(w: World) -> object:
-    from meetings.services.auth import actor_for_token
+    from meetings.services.accounts.auth import actor_for_token
 
     actor = await actor_for_token(w.services, w.tokens["chair"])
     assert actor is not None

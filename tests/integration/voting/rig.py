@@ -116,7 +116,7 @@ async def mint_tokens(
     from sqlmodel import col
 
     from meetings.config import Settings
-    from meetings.services.auth import new_token, token_digest
+    from meetings.services.accounts.auth import new_token, token_digest
     from meetings.services.context import create_services
     from meetings.storage.tables import AuthToken, User, utcnow
 

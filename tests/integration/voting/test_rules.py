@@ -141,7 +141,7 @@ async def _meeting_status(sitting: Sitting) -> str:
 
 
 async def _poll_status(sitting: Sitting, poll_id: int) -> str:
-    from meetings.storage.tables_polls import Poll
+    from meetings.storage.tables_voting import Poll
 
     async with sitting.server.services.db.reading() as session:
         poll = await session.get(Poll, poll_id)
@@ -197,8 +197,8 @@ async def test_a_closed_or_archived_sittings_open_poll_takes_no_ballot(sitting: 
     closed sitting is not archived while one is open; reopened, the chair ends them."""
     from sqlalchemy import text
 
-    from meetings.services import polls
-    from meetings.storage.tables_polls import Poll
+    from meetings.services.voting import polls
+    from meetings.storage.tables_voting import Poll
 
     server, chair, d = sitting.server, sitting.chair, sitting.delegates
 

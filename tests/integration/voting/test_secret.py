@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select, text
 
 from meetings.storage.tables import User
-from meetings.storage.tables_polls import PollBallot
+from meetings.storage.tables_voting import PollBallot
 from tests.integration.voting.conftest import Sitting, cast, refused
 from tests.integration.voting.db_reader import (
     all_rows,
@@ -138,9 +138,9 @@ async def test_a_secret_ballot_changed_at_once_replaces_the_first(sitting: Sitti
     before the first is stored: it still leaves exactly one ballot, the new one."""
     import asyncio
 
-    from meetings.services import ballot_box
-    from meetings.services.auth import actor_for_token
-    from meetings.services.poll_commands import CastBallot
+    from meetings.services.accounts.auth import actor_for_token
+    from meetings.services.voting import ballot_box
+    from meetings.services.voting.commands import CastBallot
 
     poll_id = await sitting.open(secret=True, allow_change=True)
     services = sitting.server.services
@@ -242,9 +242,9 @@ async def test_during_the_poll_a_reader_learns_no_more_than_each_batch(sitting: 
     import asyncio
     import random
 
-    from meetings.services import ballot_box
-    from meetings.services.auth import actor_for_token
-    from meetings.services.poll_commands import CastBallot
+    from meetings.services.accounts.auth import actor_for_token
+    from meetings.services.voting import ballot_box
+    from meetings.services.voting.commands import CastBallot
 
     server, services = sitting.server, sitting.server.services
     ids = await _user_ids(sitting)

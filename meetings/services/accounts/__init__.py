@@ -1,0 +1,1 @@
+"""Accounts: login, sessions and tokens, login throttling, councils and their members."""

@@ -1,0 +1,305 @@
+"""Accounts, login, tokens (docs/SECURITY.md).
+
+Passwords are hashed with argon2 (in a worker thread: hashing is deliberately slow). A login
+creates a random token; only its sha256 is stored, so a database leak yields no usable token.
+The same token is the session cookie, the `Authorization: Bearer` value and the Socket.IO auth.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import anyio
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlmodel import col
+
+from meetings.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated, Unavailable
+from meetings.domain.events import VolatileOut
+from meetings.domain.model import Role
+from meetings.services.accounts import login_guard
+from meetings.services.context import Actor, Services
+from meetings.storage.tables import AuthToken, LoginAttempt, Membership, User, pk, utcnow
+from meetings.storage.uow import UnitOfWork
+
+ACCESS_CHANGED = "access_changed"
+"""What a commit announces when a user's tokens or roles changed: every worker re-authorises
+that user's live sockets (realtime/access.py)."""
+ACCESS_ACTIONS = (
+    "user.passwd",
+    "user.deactivate",
+    "user.activate",
+    "member.add",
+    "member.update",
+    "member.remove",
+)
+"""Audit actions that change who may do what; workers also read them from the audit log, for
+changes made by another process (the `quorum user` command)."""
+
+_hasher = PasswordHasher()
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, made on first use: checking an unknown user's password
+    against it costs as much as a real check, so timing does not reveal who has an account."""
+    return _hasher.hash(secrets.token_hex(16))
+
+
+TOKEN_PREFIX = "qrm_"
+
+
+def new_token() -> str:
+    """A fresh bearer token: a fixed prefix (so secret scanners can spot a leaked one, and a
+    token never begins with "-", which a command line would read as an option) and 256 bits."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalize_username(username: str) -> str:
+    name = username.strip().lower()
+    if not _USERNAME.match(name):
+        raise InvalidInput(
+            "a username is 2–64 characters: lower-case letters, digits, '.', '_' or '-'",
+            code="bad_username",
+        )
+    return name
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("a password has at least 8 characters", code="weak_password")
+    if len(password) > 1024:
+        raise InvalidInput("a password has at most 1024 characters", code="bad_password")
+
+
+async def hash_password(password: str) -> str:
+    return await anyio.to_thread.run_sync(_hasher.hash, password)
+
+
+async def _verify(hash_: str, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return _hasher.verify(hash_, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(check)
+
+
+async def login(
+    services: Services, username: str, password: str, ip: str, label: str = "session"
+) -> tuple[str, User]:
+    """Check the password; return a new token and the user. Guarded against guessing and floods
+    by `login_guard`: the attempt is reserved (counted as a failure) before the check."""
+    name = username.strip().lower()[:64]
+    ip = ip[:64]
+    attempt_id = await login_guard.reserve(services, name, ip)
+    async with services.db.reading() as session:
+        user = (
+            await session.execute(select(User).where(col(User.username) == name))
+        ).scalar_one_or_none()
+    try:
+        async with login_guard.hashing_slot(services):
+            ok = await _verify(user.password_hash if user else _dummy_hash(), password)
+    except Unavailable:
+        await login_guard.withdraw(services, attempt_id)
+        raise
+    if not ok or user is None or not user.is_active:
+        await login_guard.failed(services, attempt_id)
+        raise Unauthenticated("wrong username or password", code="bad_credentials")
+    async with services.uow() as uow:
+        attempt = await uow.session.get(LoginAttempt, attempt_id)
+        if attempt is not None:
+            attempt.ok, attempt.pending = True, False
+        token = new_token()
+        uow.session.add(
+            AuthToken(
+                token_hash=token_digest(token),
+                user_id=pk(user),
+                label=label[:100],
+                expires_at=utcnow() + timedelta(days=services.settings.session_days),
+            )
+        )
+        await uow.audit(user.id, "auth.login", f"user:{user.id}", {"ip": ip})
+        await uow.commit()
+    return token, user
+
+
+def announce_access_change(uow: UnitOfWork, user_id: int, token_id: int | None = None) -> None:
+    """After commit, every worker re-authorises the user's sockets (only those of `token_id`
+    when given): ended tokens are disconnected, changed roles apply at once."""
+    uow.volatile.append(
+        VolatileOut(0, ACCESS_CHANGED, {"user_id": user_id, "token_id": token_id}, room="workers")
+    )
+
+
+async def logout(services: Services, actor: Actor) -> None:
+    if actor.token_id is None:
+        return
+    async with services.uow() as uow:
+        token = await uow.session.get(AuthToken, actor.token_id)
+        if token is not None and token.revoked_at is None:
+            token.revoked_at = utcnow()
+        announce_access_change(uow, actor.user_id, actor.token_id)
+        await uow.commit()
+
+
+async def actor_for_token(services: Services, token: str | None) -> Actor | None:
+    """The caller for a token, or None when it is unknown, expired, revoked or the user inactive."""
+    if not token or len(token) > 200:
+        return None
+    async with services.db.reading() as session:
+        row = (
+            await session.execute(
+                select(AuthToken, User)
+                .join(User, col(User.id) == col(AuthToken.user_id))
+                .where(col(AuthToken.token_hash) == token_digest(token))
+            )
+        ).first()
+        if row is None:
+            return None
+        auth, user = row
+        if auth.revoked_at is not None or auth.expires_at < utcnow() or not user.is_active:
+            return None
+        return await load_actor(session, user, auth.id)
+
+
+async def load_actor(session: Any, user: User, token_id: int | None = None) -> Actor:
+    memberships = (
+        await session.execute(select(Membership).where(col(Membership.user_id) == user.id))
+    ).scalars()
+    return Actor(
+        user_id=pk(user),
+        username=user.username,
+        name=user.name,
+        is_admin=user.is_admin,
+        roles={m.council_id: Role(m.role) for m in memberships},
+        token_id=token_id,
+    )
+
+
+def user_public(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": user.name,
+        "email": user.email,
+        "is_admin": user.is_admin,
+        "is_active": user.is_active,
+    }
+
+
+async def create_user(
+    services: Services,
+    actor: Actor | None,
+    username: str,
+    name: str,
+    password: str,
+    *,
+    is_admin: bool = False,
+    email: str | None = None,
+) -> User:
+    """Create an account. `actor` None means the local CLI (an operator with shell access)."""
+    if actor is not None:
+        actor.require_admin()
+    username = normalize_username(username)
+    check_password_strength(password)
+    if not name.strip():
+        raise InvalidInput("a user needs a name", code="missing_name")
+    password_hash = await hash_password(password)
+    async with services.uow() as uow:
+        exists = await uow.session.scalar(
+            select(col(User.id)).where(col(User.username) == username)
+        )
+        if exists is not None:
+            raise Conflict(f"the username {username!r} is taken", code="username_taken")
+        user = User(
+            username=username,
+            name=name.strip()[:200],
+            email=email,
+            password_hash=password_hash,
+            is_admin=is_admin,
+        )
+        uow.session.add(user)
+        await uow.session.flush()
+        await uow.audit(
+            actor.user_id if actor else None,
+            "user.create",
+            f"user:{user.id}",
+            {"username": username},
+        )
+        await uow.commit()
+    return user
+
+
+async def set_password(
+    services: Services, actor: Actor | None, username: str, password: str
+) -> None:
+    """Change a password and revoke the user's tokens (every device logs in again)."""
+    check_password_strength(password)
+    password_hash = await hash_password(password)
+    async with services.uow() as uow:
+        user = await _user_named(uow, username)
+        if actor is not None and not (actor.is_admin or actor.user_id == user.id):
+            raise NotFound(f"no user {username!r}")
+        user.password_hash = password_hash
+        await _revoke_tokens(uow, pk(user))
+        await uow.audit(actor.user_id if actor else None, "user.passwd", f"user:{user.id}")
+        await uow.commit()
+
+
+async def _user_named(uow: UnitOfWork, username: str) -> User:
+    user = (
+        await uow.session.execute(select(User).where(col(User.username) == username.lower()))
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+async def _revoke_tokens(uow: UnitOfWork, user_id: int) -> None:
+    for token in (
+        await uow.session.execute(
+            select(AuthToken).where(
+                col(AuthToken.user_id) == user_id, col(AuthToken.revoked_at).is_(None)
+            )
+        )
+    ).scalars():
+        token.revoked_at = utcnow()
+    announce_access_change(uow, user_id)
+
+
+async def set_active(services: Services, actor: Actor | None, username: str, active: bool) -> None:
+    """Deactivate an account (its tokens are revoked and its sockets closed at once; it keeps
+    its history) or activate it again. `actor` None means the local CLI."""
+    if actor is not None:
+        actor.require_admin()
+    async with services.uow() as uow:
+        user = await _user_named(uow, username)
+        user.is_active = active
+        if not active:
+            await _revoke_tokens(uow, pk(user))
+        await uow.audit(
+            actor.user_id if actor else None,
+            "user.activate" if active else "user.deactivate",
+            f"user:{user.id}",
+        )
+        await uow.commit()
+
+
+async def list_users(services: Services, actor: Actor | None) -> list[User]:
+    if actor is not None:
+        actor.require_admin()
+    async with services.db.reading() as session:
+        return list((await session.execute(select(User).order_by(col(User.username)))).scalars())

@@ -1,0 +1,1 @@
+"""Annotations: sync, the group-committed writer, carrying to new versions, exports."""

@@ -1,0 +1,2 @@
+"""The archive: resolutions, minutes, signing keys and sessions, archived records and their
+checks."""

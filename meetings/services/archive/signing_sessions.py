@@ -1,0 +1,309 @@
+"""The chair signs resolutions and minutes (docs/ARCHIVE.md, "Signing").
+
+Two ways: with the key the server holds (`sign_with_server_key`: PAdES in the signing pool, off
+the event loop, then the council's seal as a second incremental signature), or with the chair's
+own token (`start_session` prepares the document and the digest, `quorum sign-remote` signs it
+on the token and `complete_session` embeds the signature). Both end in `_finish`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal, TypeVar
+
+import anyio
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from meetings.documents.signing.api import SignatureLevel, SigningFailed, StampText
+from meetings.documents.signing.remote import RemoteSigningState, complete_remote, prepare_remote
+from meetings.domain.errors import Conflict, InvalidInput, NotFound
+from meetings.domain.events import iso
+from meetings.services.archive.signing_keys import (
+    SigningKeys,
+    SigningRuntime,
+    require_chair_key,
+    runtime,
+)
+from meetings.services.context import Actor, Services
+from meetings.services.loading import get_meeting
+from meetings.storage.tables import Council, Meeting, Membership, utcnow
+from meetings.storage.tables_archive import MinutesDoc, Resolution, SigningSession
+
+Kind = Literal["resolution", "minutes"]
+Target = Resolution | MinutesDoc
+SESSION_MINUTES = 30
+DEFAULT_TITLE = "Chủ tọa phiên họp"
+T = TypeVar("T")
+
+Pem = Annotated[str, StringConstraints(min_length=1, max_length=30000)]
+
+
+class StartSession(BaseModel):
+    """POST …/signing-sessions: the certificate of the key on the chair's token."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    certificate_pem: Pem
+
+
+class RemoteSignature(BaseModel):
+    """POST /api/signing-sessions/{id}/signature, as `quorum sign-remote` sends it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    signature_b64: Annotated[str, StringConstraints(min_length=1, max_length=200000)]
+    certificate_pem: Pem | None = None
+
+
+def target_public(kind: Kind, target: Target) -> dict[str, Any]:
+    from meetings.services.archive.minutes import minutes_public
+    from meetings.services.archive.resolutions import resolution_public
+
+    if isinstance(target, Resolution):
+        return resolution_public(target)
+    return minutes_public(target)
+
+
+async def load_target(
+    session: AsyncSession, actor: Actor | None, kind: Kind, target_id: int, *, lock: bool = False
+) -> tuple[Target, Meeting]:
+    """A resolution or minutes the caller may see (`actor` None: the local CLI)."""
+    target: Target | None
+    if kind == "resolution":
+        target = await session.get(Resolution, target_id, with_for_update=lock)
+    else:
+        target = await session.get(MinutesDoc, target_id, with_for_update=lock)
+    if target is None:
+        raise NotFound(f"no {kind} {target_id}")
+    if actor is None:
+        meeting = await session.get(Meeting, target.meeting_id)
+        assert meeting is not None
+        return target, meeting
+    try:
+        return target, await get_meeting(session, actor, target.meeting_id)
+    except NotFound:
+        raise NotFound(f"no {kind} {target_id}") from None
+
+
+def _ready(kind: Kind, target: Target) -> str:
+    if target.status != "generated" or not target.generated_sha256:
+        raise Conflict(f"the {kind} must be generated (and not yet signed)", code="not_signable")
+    return target.generated_sha256
+
+
+async def _signer_title(session: AsyncSession, actor: Actor | None, council_id: int) -> str:
+    if actor is None:
+        return DEFAULT_TITLE
+    title = await session.scalar(
+        select(col(Membership.title)).where(
+            col(Membership.council_id) == council_id, col(Membership.user_id) == actor.user_id
+        )
+    )
+    return title or DEFAULT_TITLE
+
+
+async def _prepare(
+    services: Services, actor: Actor | None, kind: Kind, target_id: int, name: str | None
+) -> tuple[bytes, StampText, str]:
+    """Authorise, and read the generated PDF, the chair's stamp and the council's name."""
+    async with services.db.reading() as session:
+        target, meeting = await load_target(session, actor, kind, target_id)
+        if actor is not None:
+            actor.require_chair(meeting.council_id)
+        sha = _ready(kind, target)
+        council = await session.get(Council, meeting.council_id)
+        assert council is not None
+        title = await _signer_title(session, actor, meeting.council_id)
+    pdf = await anyio.to_thread.run_sync(services.blobs.read, sha)
+    stamp = StampText(name or (actor.name if actor else "Chủ tọa"), title)
+    return pdf, stamp, council.name
+
+
+async def signatures_summary(rt: SigningRuntime, pdf: bytes) -> list[dict[str, Any]]:
+    """Who signed, when, and whether each signature checks out (stored with the record)."""
+    report = await rt.verify(pdf)
+    return [
+        {
+            "field": s.field_name,
+            "kind": s.kind,
+            "signer": s.signer_name,
+            "signing_time": iso(s.signing_time),
+            "timestamp_time": iso(s.timestamp_time),
+            "ok": s.ok,
+        }
+        for s in report.signatures
+    ]
+
+
+async def _finish(
+    services: Services,
+    actor: Actor | None,
+    kind: Kind,
+    target_id: int,
+    generated: bytes,
+    signed: bytes,
+    how: str,
+) -> dict[str, Any]:
+    sha = await anyio.to_thread.run_sync(services.blobs.put, signed)
+    summary = await signatures_summary(runtime(services), signed)
+    async with services.uow() as uow:
+        target, _meeting = await load_target(uow.session, actor, kind, target_id, lock=True)
+        current = _ready(kind, target)
+        if not signed.startswith(generated) or current != hashlib.sha256(generated).hexdigest():
+            raise Conflict(f"the {kind} changed while it was being signed", code="changed")
+        target.signed_sha256, target.status = sha, "signed"
+        target.signed_at, target.signatures = utcnow(), summary
+        out = target_public(kind, target)
+        await uow.emit(target.meeting_id, f"{kind}_signed", out)
+        await uow.audit(
+            actor.user_id if actor else None,
+            f"{kind}.sign",
+            f"{kind}:{target_id}",
+            {"sha256": sha, "how": how, "signers": [s["signer"] for s in summary]},
+        )
+        await uow.commit()
+        return out
+
+
+async def sign_with_server_key(
+    services: Services, actor: Actor | None, kind: Kind, target_id: int, *, name: str | None = None
+) -> dict[str, Any]:
+    """The chair signs with the key the server holds; the council's seal follows."""
+    rt = runtime(services)
+    chair = require_chair_key(rt.keys)
+    async with rt.turns:
+        pdf, stamp, council_name = await _prepare(services, actor, kind, target_id, name)
+        signed = await rt.sign(pdf, chair, "Chair", stamp)
+        signed = await rt.sign_with_seal(signed, council_name)
+        return await _finish(services, actor, kind, target_id, pdf, signed, "server_key")
+
+
+def _in_thread(work: Callable[[], Awaitable[T]]) -> Awaitable[T]:
+    """Run pyHanko's async CPU-heavy parts on their own loop in a thread."""
+    return anyio.to_thread.run_sync(lambda: asyncio.run(work()))  # type: ignore[arg-type]
+
+
+def _remote_level(keys: SigningKeys) -> SignatureLevel:
+    # B-T at most: revocation data for every signature (B-LT) and the document time-stamp
+    # (B-LTA) are added once, when the file is archived. Adding them here too made pyHanko's
+    # diff analysis flag the second update of the chair's DSS/VRI entry as suspicious.
+    return SignatureLevel.B_T if keys.tsa_url else SignatureLevel.B_B
+
+
+async def start_session(
+    services: Services, actor: Actor, kind: Kind, target_id: int, cmd: StartSession
+) -> dict[str, Any]:
+    """Prepare the document for the chair's token; answer the session id and the digest."""
+    keys = runtime(services).keys
+    pdf, stamp, _council = await _prepare(services, actor, kind, target_id, None)
+    level = _remote_level(keys)
+    try:
+        state, digest = await _in_thread(
+            lambda: prepare_remote(
+                pdf, cmd.certificate_pem.encode(), field_name="Chair", stamp=stamp, level=level
+            )
+        )
+    except SigningFailed as exc:
+        raise InvalidInput(exc.message, code="bad_certificate") from None
+    now = utcnow()
+    row = SigningSession(
+        id=secrets.token_hex(16),
+        kind=kind,
+        target_id=target_id,
+        user_id=actor.user_id,
+        state=state.to_bytes(),
+        digest_algorithm=state.digest_algorithm,
+        expires_at=now + dt.timedelta(minutes=SESSION_MINUTES),
+    )
+    async with services.uow() as uow:
+        uow.session.add(row)
+        await uow.audit(actor.user_id, "signing_session.start", f"{kind}:{target_id}")
+        await uow.commit()
+    return {
+        "session_id": row.id,
+        "kind": kind,
+        "target_id": target_id,
+        "digest_b64": base64.b64encode(digest).decode(),
+        "digest_algorithm": state.digest_algorithm,
+        "expires_at": iso(row.expires_at),
+    }
+
+
+async def _session(session: AsyncSession, actor: Actor, session_id: str) -> SigningSession:
+    row = await session.get(SigningSession, session_id[:40])
+    if row is None or row.user_id != actor.user_id:
+        raise NotFound("no such signing session")
+    if row.status != "pending":
+        raise Conflict("this signing session is already completed", code="session_done")
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.UTC)
+    if expires < utcnow():
+        raise Conflict("this signing session has expired; start a new one", code="session_expired")
+    return row
+
+
+async def session_info(services: Services, actor: Actor, session_id: str) -> dict[str, Any]:
+    """GET /api/signing-sessions/{id}: what `quorum sign-remote` signs."""
+    async with services.db.reading() as session:
+        row = await _session(session, actor, session_id)
+    state = RemoteSigningState.from_bytes(row.state)
+    return {
+        "session_id": row.id,
+        "kind": row.kind,
+        "target_id": row.target_id,
+        "digest_b64": base64.b64encode(state.digest_to_sign).decode(),
+        "digest_algorithm": row.digest_algorithm,
+        "signer_cert_pem_required": True,
+        "expires_at": iso(row.expires_at),
+    }
+
+
+async def complete_session(
+    services: Services, actor: Actor, session_id: str, cmd: RemoteSignature
+) -> dict[str, Any]:
+    """Embed the token's signature, add revocation data and the seal, and record it."""
+    async with services.db.reading() as session:
+        row = await _session(session, actor, session_id)
+    kind: Kind = "resolution" if row.kind == "resolution" else "minutes"
+    pdf, _stamp, council_name = await _prepare(services, actor, kind, row.target_id, None)
+    state = RemoteSigningState.from_bytes(row.state)
+    try:
+        signature = base64.b64decode(cmd.signature_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("signature_b64 is not base64", code="validation") from None
+    rt = runtime(services)
+    keys = rt.keys
+    cert = cmd.certificate_pem.encode() if cmd.certificate_pem else None
+
+    async def complete() -> bytes:
+        from meetings.documents.signing.sign import create_timestamper, create_validation_context
+
+        ts = create_timestamper(keys.tsa_url) if keys.tsa_url else None
+        vc = create_validation_context(keys.trust) if state.level.needs_validation_context else None
+        try:
+            return await complete_remote(
+                state, signature, certificate_pem=cert, timestamper=ts, validation_context=vc
+            )
+        finally:
+            if vc is not None:
+                await vc.aclose()  # type: ignore[no-untyped-call]
+
+    try:
+        signed = await _in_thread(complete)
+    except SigningFailed as exc:
+        raise InvalidInput(exc.message, code="bad_signature") from None
+    signed = await rt.sign_with_seal(signed, council_name)
+    out = await _finish(services, actor, kind, row.target_id, pdf, signed, "remote")
+    async with services.uow() as uow:
+        done = await uow.session.get(SigningSession, row.id, with_for_update=True)
+        if done is not None:
+            done.status, done.completed_at = "completed", utcnow()
+            done.state = b"{}"
+        await uow.commit()
+    return out

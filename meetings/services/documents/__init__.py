@@ -1,0 +1,1 @@
+"""Agenda documents: upload and versions, page images, PDF checks, search."""

@@ -1,0 +1,1 @@
+"""Voting: polls, their commands, the ballot box and the scrub of secret ballots."""

@@ -1,0 +1,394 @@
+"""Casting ballots exactly once, in group-committed, shuffled batches (docs/VOTING.md, "Casting").
+
+`cast` queues a ballot; one writer task per process takes everything queued and stores it in
+ONE transaction: the ballots, the "has voted" rows and the idempotency keys, then commits and
+only then answers every caller. This keeps SQLite's single writer fast under a vote storm
+(one commit for many ballots) and, for secret polls, writes the anonymous ballots of a batch in
+random order, so neither order nor the writing transaction tells one voter's ballot from the
+others' of the same batch (the close re-writes them all and a cancel deletes them: `ballot_scrub`).
+
+If a batch hits a unique constraint (a duplicate from another worker), it is rolled back whole
+and every ballot in it is retried alone; a retry of the same idempotency key gets the first
+answer, a second ballot without one is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextvars
+import hashlib
+import logging
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from meetings.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from meetings.domain.events import VolatileOut
+from meetings.domain.model import Attendance, MeetingStatus
+from meetings.domain.voting import PollSpec, check_can_cast, spec_from_dict, validate_choice
+from meetings.services.context import Actor, Services, settle
+from meetings.services.idempotency import remembered
+from meetings.services.loading import may_see_meeting
+from meetings.services.voting.commands import CastBallot
+from meetings.storage.tables import CommandResult, Meeting, Participant, utcnow
+from meetings.storage.tables_voting import Poll, PollBallot, PollParticipation, PollVote
+from meetings.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 1000
+COMMAND = "ballot.cast"
+
+
+def receipt_for(poll_id: int, seed: str) -> str:
+    """A receipt code derived from the client's seed: 20 base32 characters in groups of four."""
+    digest = hashlib.sha256(f"quorum-receipt:{poll_id}:{seed}".encode()).digest()
+    code = base64.b32encode(digest).decode()[:20]
+    return "-".join(code[i : i + 4] for i in range(0, 20, 4))
+
+
+@dataclass
+class _Cast:
+    actor: Actor
+    cmd: CastBallot
+    seed: str
+    future: asyncio.Future[dict[str, Any]]
+
+
+@dataclass
+class _Replay:
+    """The key was used before: answer with the stored result."""
+
+
+@dataclass
+class _Batch:
+    polls: dict[int, Poll]
+    meetings: dict[int, Meeting]
+    # (meeting id, user id) → (attendance, voting)
+    participants: dict[tuple[int, int], tuple[str, bool]] = field(default_factory=dict)
+    votes: set[tuple[int, int]] = field(default_factory=set)  # stored open-poll votes
+    voted_secret: set[tuple[int, int]] = field(default_factory=set)
+    keys: set[tuple[int, str]] = field(default_factory=set)
+    specs: dict[int, PollSpec] = field(default_factory=dict)
+    # rows written with one multi-row INSERT per table (no ORM objects: building and flushing
+    # 1,000 of them was a third of the worker's time in a 500-ballot storm)
+    new_votes: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    changed_votes: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    ballots: list[dict[str, Any]] = field(default_factory=list)
+    participation: list[dict[str, Any]] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    expired: set[int] = field(default_factory=set)
+    dirty: set[int] = field(default_factory=set)
+    # one time for the whole batch: the stored rows say who voted in it, not in which order
+    now: datetime = field(default_factory=utcnow)
+
+
+class BallotBox:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._queue: list[_Cast] = []
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0  # transactions written (for tests and diagnostics)
+
+    async def submit(self, actor: Actor, cmd: CastBallot, seed: str) -> dict[str, Any]:
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Cast(actor, cmd, seed, future))
+        if self._task is None or self._task.done():
+            # a clean context: the writer must not inherit a caller's pending idempotency key
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), context=contextvars.Context()
+            )
+        return await future
+
+    async def _run(self) -> None:
+        """Drain the queue, a batch per transaction; end when it is empty (no idle task:
+        between the emptiness check and the return nothing can run, `submit` restarts it)."""
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            self.batches += 1
+            await self._write(batch)
+
+    async def _write(self, batch: list[_Cast]) -> None:
+        try:
+            try:
+                outcomes = await self._apply(batch)
+            except IntegrityError:
+                outcomes = []
+                for cast in batch:
+                    try:
+                        outcomes += await self._apply([cast])
+                    except IntegrityError:
+                        outcomes.append((cast, _Replay()))
+            for cast, outcome in outcomes:
+                await self._answer(cast, outcome)
+        except Exception as exc:  # never leave a caller waiting; the namespace logs it
+            for cast in batch:
+                if not cast.future.done():
+                    cast.future.set_exception(exc)
+
+    async def _answer(self, cast: _Cast, outcome: dict[str, Any] | DomainError | _Replay) -> None:
+        if cast.future.done():
+            return
+        if isinstance(outcome, _Replay):
+            key = cast.cmd.idempotency_key
+            first = None
+            if key is not None:
+                async with self.services.db.reading() as session:
+                    first = await remembered(session, cast.actor.user_id, key)
+            if first is None:
+                cast.future.set_exception(
+                    Conflict("a ballot was already cast in this poll", code="ballot_already_cast")
+                )
+                return
+            outcome = with_receipt(first | {"replayed": True}, cast.cmd)
+        settle(cast.future, outcome)
+
+    async def _apply(
+        self, batch: list[_Cast]
+    ) -> list[tuple[_Cast, dict[str, Any] | DomainError | _Replay]]:
+        async with self.services.uow() as uow:
+            b = await _load(uow, batch)
+            outcomes: list[tuple[_Cast, dict[str, Any] | DomainError | _Replay]] = []
+            for cast in batch:
+                try:
+                    outcomes.append((cast, await _one(uow, b, cast)))
+                except DomainError as exc:
+                    outcomes.append((cast, exc))
+            await _insert(uow, b)
+            for poll_id in b.dirty:
+                poll = b.polls[poll_id]
+                uow.volatile.append(
+                    VolatileOut(poll.meeting_id, "poll_dirty", {"poll_id": poll_id})
+                )
+            await uow.commit()
+            # answered at once: closing the session costs another round trip (the pool's reset
+            # of the connection), which a busy event loop makes as slow as a query
+            for cast, outcome in outcomes:
+                if not isinstance(outcome, _Replay):
+                    settle(cast.future, outcome)
+        if b.expired:
+            from meetings.services.voting.polls import close_due
+
+            asyncio.get_running_loop().create_task(close_due(self.services))
+        return outcomes
+
+
+def _core(model: Any) -> Any:
+    """A model's Core table: writes by the ORM's bulk layers cost as much as the database."""
+    return model.__table__
+
+
+async def _insert(uow: UnitOfWork, b: _Batch) -> None:
+    """The batch's new rows; a secret poll's anonymous ballots in random order, its "has
+    voted" rows by user id, so the order of neither follows the order of casting."""
+    random.shuffle(b.ballots)
+    b.participation.sort(key=itemgetter("user_id"))
+    if b.changed_votes:  # Core, not ORM: an executemany UPDATE by (poll, user)
+        votes = _core(PollVote)
+        await uow.session.execute(
+            update(votes)
+            .where(votes.c.poll_id == bindparam("b_poll"), votes.c.user_id == bindparam("b_user"))
+            .values(choice=bindparam("b_choice"), cast_at=bindparam("b_at")),
+            [
+                {"b_poll": r["poll_id"], "b_user": r["user_id"], "b_choice": r["choice"],
+                 "b_at": r["cast_at"]}
+                for r in b.changed_votes.values()
+            ],
+        )  # fmt: skip
+    for table, rows in (
+        (PollVote, list(b.new_votes.values())),
+        (PollParticipation, b.participation),
+        (PollBallot, b.ballots),
+        (CommandResult, b.results),
+    ):
+        if rows:
+            await uow.session.execute(insert(_core(table)), rows)
+
+
+async def _load(uow: UnitOfWork, batch: list[_Cast]) -> _Batch:
+    """Everything the batch's checks need, in two queries (each query is a round trip that
+    waits for the busy event loop during a storm; six of them were most of a batch's time):
+    the polls with their meetings (the polls locked), then one UNION ALL of the callers'
+    participation in those meetings, their stored votes, their secret "has voted" rows and
+    their idempotency keys already used."""
+    s = uow.session
+    poll_ids = {c.cmd.poll_id for c in batch}
+    users = {c.actor.user_id for c in batch}
+    polls: dict[int, Poll] = {}
+    meetings: dict[int, Meeting] = {}
+    found = await s.execute(
+        select(Poll, Meeting)
+        .join(Meeting, col(Meeting.id) == col(Poll.meeting_id))
+        .where(col(Poll.id).in_(poll_ids))
+        .with_for_update(of=Poll)
+    )
+    for poll, meeting in found.all():
+        polls[poll.id] = poll  # type: ignore[index]
+        meetings[meeting.id] = meeting  # type: ignore[index]
+    b = _Batch(polls, meetings)
+    wanted = {c.cmd.idempotency_key for c in batch if c.cmd.idempotency_key}
+    no_int, no_str = literal(None, Integer), literal(None, String)
+    parts = [
+        select(
+            literal("p"), col(Participant.meeting_id), col(Participant.user_id),
+            col(Participant.attendance), sql_cast(col(Participant.voting), Integer),
+        ).where(col(Participant.meeting_id).in_(meetings), col(Participant.user_id).in_(users)),
+        select(
+            literal("v"), col(PollVote.poll_id), col(PollVote.user_id), no_str, no_int
+        ).where(col(PollVote.poll_id).in_(polls), col(PollVote.user_id).in_(users)),
+        select(
+            literal("s"), col(PollParticipation.poll_id), col(PollParticipation.user_id),
+            no_str, no_int,
+        ).where(
+            col(PollParticipation.poll_id).in_(polls), col(PollParticipation.user_id).in_(users)
+        ),
+    ]  # fmt: skip
+    if wanted:
+        parts.append(
+            select(
+                literal("k"), col(CommandResult.user_id), no_int, col(CommandResult.key), no_int
+            ).where(col(CommandResult.user_id).in_(users), col(CommandResult.key).in_(wanted))
+        )
+    for tag, a, user_id, text, flag in (await s.execute(union_all(*parts))).all():
+        if tag == "p":
+            b.participants[(int(a), int(user_id))] = (str(text), bool(flag))
+        elif tag == "v":
+            b.votes.add((int(a), int(user_id)))
+        elif tag == "s":
+            b.voted_secret.add((int(a), int(user_id)))
+        else:
+            b.keys.add((int(a), str(text)))
+    return b
+
+
+async def _one(uow: UnitOfWork, b: _Batch, cast: _Cast) -> dict[str, Any] | _Replay:
+    actor, cmd = cast.actor, cast.cmd
+    uid = actor.user_id
+    if cmd.idempotency_key is not None:
+        if (uid, cmd.idempotency_key) in b.keys:
+            return _Replay()
+        b.keys.add((uid, cmd.idempotency_key))
+    poll = b.polls.get(cmd.poll_id)
+    meeting = b.meetings.get(poll.meeting_id) if poll else None
+    if poll is None or meeting is None or not may_see_meeting(actor, meeting):
+        raise NotFound(f"no poll {cmd.poll_id}")
+    if meeting.status != MeetingStatus.open:
+        raise Conflict(f"the sitting is {meeting.status}", code="meeting_not_open")
+    pid = cmd.poll_id
+    if poll.status == "open" and poll.closes_at is not None and utcnow() >= poll.closes_at:
+        b.expired.add(pid)
+        raise Conflict("the voting time is over", code="poll_not_open")
+    spec = b.specs.get(pid) or spec_from_dict(poll.spec)
+    b.specs[pid] = spec
+    if not actor.is_voting_member(meeting.council_id):
+        raise Forbidden("only voting members may vote", code="not_voting_member")
+    attendance, voting = b.participants.get((meeting.id, uid), ("", False))  # type: ignore[arg-type]
+    if not voting:
+        raise Forbidden("only voting participants of this sitting may vote", code="not_participant")
+    if attendance != Attendance.present:
+        raise Conflict("check in before voting", code="not_present")
+    choice = validate_choice(spec, cmd.choice)
+    already = (pid, uid) in b.votes or (pid, uid) in b.new_votes or (pid, uid) in b.voted_secret
+    check_can_cast(spec, poll.status, already_voted=already)
+    result: dict[str, Any]
+    now = b.now
+    if not poll.secret:
+        if cmd.replaces is not None:
+            raise InvalidInput("an open poll has no receipts", code="not_secret")
+        row = {"poll_id": pid, "user_id": uid, "choice": choice.to_wire(), "cast_at": now}
+        # a stored vote changed, or a new one (perhaps changed again within this batch)
+        (b.changed_votes if (pid, uid) in b.votes else b.new_votes)[(pid, uid)] = row
+        result = {"poll_id": pid, "secret": False, "choice": choice.to_wire(), "changed": already}
+    else:
+        if already:
+            if cmd.replaces is None:
+                raise InvalidInput(
+                    "to change a secret ballot, send the receipt of the one it replaces",
+                    code="receipt_required",
+                )
+            await _replace(uow, b, pid, cmd.replaces)
+        elif cmd.replaces is not None:
+            raise Conflict("there is no ballot of yours to replace", code="nothing_to_replace")
+        else:
+            b.participation.append({"poll_id": pid, "user_id": uid})
+            b.voted_secret.add((pid, uid))
+        b.ballots.append(
+            {
+                "id": secrets.token_hex(16),
+                "poll_id": pid,
+                "receipt": receipt_for(pid, cast.seed),
+                "choice": choice.to_wire(),
+            }
+        )
+        result = {"poll_id": pid, "secret": True, "changed": already}
+    if cmd.idempotency_key is not None:
+        b.results.append(
+            {
+                "user_id": uid,
+                "key": cmd.idempotency_key,
+                "command": COMMAND,
+                "result": result,
+                "created_at": now,
+            }
+        )
+    b.dirty.add(pid)
+    return with_receipt(result, cmd, cast.seed)
+
+
+async def _replace(uow: UnitOfWork, b: _Batch, poll_id: int, receipt: str) -> None:
+    """Remove the secret ballot that a changed one replaces: stored, or cast in this batch."""
+    for index, pending in enumerate(b.ballots):
+        if pending["poll_id"] == poll_id and pending["receipt"] == receipt:
+            del b.ballots[index]
+            return
+    gone = await uow.session.execute(
+        delete(PollBallot).where(
+            col(PollBallot.poll_id) == poll_id, col(PollBallot.receipt) == receipt
+        )
+    )
+    if getattr(gone, "rowcount", 0) != 1:
+        raise NotFound("no ballot with that receipt in this poll", code="unknown_receipt")
+
+
+def with_receipt(
+    result: dict[str, Any], cmd: CastBallot, seed: str | None = None
+) -> dict[str, Any]:
+    """The stored result never holds a secret ballot's receipt; it is derived again here."""
+    seed = seed or cmd.receipt_seed
+    if result.get("secret"):
+        return result | {"receipt": receipt_for(int(result["poll_id"]), seed) if seed else None}
+    return result
+
+
+def ballot_box(services: Services) -> BallotBox:
+    """The app's box (one writer task per process), kept in `services.subsystems`."""
+    box = services.subsystems.get("ballot_box")
+    if not isinstance(box, BallotBox):
+        box = services.subsystems["ballot_box"] = BallotBox(services)
+    return box
+
+
+async def cast(services: Services, actor: Actor, cmd: CastBallot) -> dict[str, Any]:
+    """Cast (or change) a ballot; answered after commit. Retrying a key replays the answer
+    (the batch finds the key among the stored ones; no extra read per ballot)."""
+    seed = cmd.receipt_seed or secrets.token_urlsafe(24)
+    return await ballot_box(services).submit(actor, cmd, seed)

@@ -1,0 +1,508 @@
+"""Polls: create, open, close, publish, cancel; results and snapshots (docs/VOTING.md).
+
+Each function follows the command path: authorise, load, ask `meetings.domain.voting`, change,
+emit, commit. Casting ballots is in `services.voting.ballot_box` (group commit). Results are
+computed once, at the close, from the stored ballots, and stored on the poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from meetings.domain.errors import Conflict, NotFound
+from meetings.domain.events import iso
+from meetings.domain.majority import quorum_status
+from meetings.domain.model import EDITABLE_MEETING, Attendance, MeetingStatus
+from meetings.domain.voting import (
+    NormalizedChoice,
+    PollAction,
+    PollMeta,
+    PollSpec,
+    PollStatus,
+    check_can_open,
+    spec_from_dict,
+    tally,
+    to_vote_event,
+    transition,
+    validate_choice,
+)
+from meetings.services.context import Actor, Services
+from meetings.services.loading import get_in_meeting, get_item, get_meeting
+from meetings.services.sitting.meetings import meeting_rule, quorum_of
+from meetings.services.voting import ballot_scrub
+from meetings.services.voting.commands import CancelPoll, CreatePoll, spec_of
+from meetings.storage.tables import Meeting, Participant, User, utcnow
+from meetings.storage.tables_voting import Poll, PollBallot, PollParticipation, PollVote
+
+
+def poll_public(poll: Poll, *, with_result: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": poll.id,
+        "meeting_id": poll.meeting_id,
+        "agenda_item_id": poll.agenda_item_id,
+        "title": poll.title,
+        "description": poll.description,
+        "kind": poll.kind,
+        "secret": poll.secret,
+        "spec": poll.spec,
+        "show_running": poll.show_running,
+        "duration_s": poll.duration_s,
+        "status": poll.status,
+        "opened_at": iso(poll.opened_at),
+        "closes_at": iso(poll.closes_at),
+        "closed_at": iso(poll.closed_at),
+        "published_at": iso(poll.published_at),
+        "cancelled_at": iso(poll.cancelled_at),
+        "cancel_reason": poll.cancel_reason,
+    }
+    if with_result and poll.result is not None:
+        out["result"] = poll.result
+    return out
+
+
+def may_see_result(actor: Actor, meeting: Meeting, poll: Poll) -> bool:
+    """Everyone once published; the chair and secretariat from the close (to check it)."""
+    if poll.status == PollStatus.PUBLISHED:
+        return True
+    return poll.status == PollStatus.CLOSED and actor.is_staff(meeting.council_id)
+
+
+async def require_sitting_open(session: AsyncSession, meeting: Meeting) -> None:
+    """Opening a poll, closing it by hand and publishing it need the sitting open: a closed
+    sitting's polls stay as they were (reopen it to go on), an archived one's for good. The
+    sitting's row is held (FOR SHARE on PostgreSQL; SQLite has one writer) until the commit,
+    so `meeting.close`, which refuses while a poll is open, cannot pass in between."""
+    await session.execute(
+        select(Meeting)
+        .where(col(Meeting.id) == meeting.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
+    if meeting.status != MeetingStatus.open:
+        raise Conflict(
+            f"the sitting is {meeting.status}: its polls change only while it is open",
+            code="meeting_not_open",
+        )
+
+
+async def load_poll(
+    session: AsyncSession, actor: Actor, poll_id: int, *, lock: bool = False
+) -> tuple[Poll, Meeting]:
+    return await get_in_meeting(session, actor, Poll, poll_id, "poll", lock=lock)
+
+
+async def open_votes(session: AsyncSession, poll_id: int) -> list[dict[str, Any]]:
+    """An open poll's ballots with the voters' names, by name."""
+    return (await _open_votes_of(session, [poll_id]))[poll_id]
+
+
+async def _choices(session: AsyncSession, poll: Poll, spec: PollSpec) -> list[NormalizedChoice]:
+    table: Any = PollBallot if poll.secret else PollVote
+    rows = (await session.execute(select(table.choice).where(table.poll_id == poll.id))).scalars()
+    return [validate_choice(spec, choice) for choice in rows]
+
+
+async def voted_count(session: AsyncSession, poll: Poll) -> int:
+    table: Any = PollParticipation if poll.secret else PollVote
+    rows = await session.execute(select(table.user_id).where(table.poll_id == poll.id))
+    return len(rows.all())
+
+
+# --- lifecycle --------------------------------------------------------------------------------
+
+
+async def create_poll(services: Services, actor: Actor, cmd: CreatePoll) -> dict[str, Any]:
+    spec = spec_of(cmd)
+    if spec.secret and cmd.show_running:
+        raise Conflict(
+            "a secret poll never shows a running tally (it could re-link voters to choices)",
+            code="secret_running_tally",
+        )
+    async with services.uow() as uow:
+        meeting = await get_meeting(uow.session, actor, cmd.meeting_id)
+        actor.require_staff(meeting.council_id)
+        if meeting.status not in (MeetingStatus.draft, MeetingStatus.published, MeetingStatus.open):
+            raise Conflict(f"the meeting is {meeting.status}", code="meeting_locked")
+        if cmd.agenda_item_id is not None:
+            await get_item(uow.session, meeting, cmd.agenda_item_id)
+        poll = Poll(
+            meeting_id=cmd.meeting_id,
+            agenda_item_id=cmd.agenda_item_id,
+            title=cmd.title,
+            description=cmd.description,
+            kind=spec.kind.value,
+            secret=spec.secret,
+            spec=spec.to_dict(),
+            show_running=cmd.show_running,
+            duration_s=cmd.duration_s,
+            created_by=actor.user_id,
+        )
+        uow.session.add(poll)
+        await uow.session.flush()
+        out = poll_public(poll, with_result=False)
+        await uow.emit(cmd.meeting_id, "poll_created", {"poll": out})
+        await uow.audit(actor.user_id, "poll.create", f"poll:{poll.id}", {"title": poll.title})
+        await uow.commit()
+        return {"poll_id": poll.id, "poll": out}
+
+
+async def open_poll(services: Services, actor: Actor, poll_id: int) -> dict[str, Any]:
+    async with services.uow() as uow:
+        poll, meeting = await load_poll(uow.session, actor, poll_id, lock=True)
+        actor.require_chair(meeting.council_id)
+        await require_sitting_open(uow.session, meeting)
+        q = await quorum_of(uow.session, meeting)
+        status = quorum_status(q["present"], q["total"], meeting_rule(meeting))
+        poll.status = check_can_open(poll.status, status).value
+        now = utcnow()
+        poll.opened_at = now
+        if poll.duration_s:
+            poll.closes_at = now + timedelta(seconds=poll.duration_s)
+        out = poll_public(poll, with_result=False)
+        await uow.emit(
+            meeting.id,  # type: ignore[arg-type]
+            "poll_opened",
+            {"poll": out, "quorum": q, "server_time": iso(now)},
+        )
+        await uow.audit(actor.user_id, "poll.open", f"poll:{poll_id}", {"quorum": q})
+        await uow.commit()
+        return {"poll": out}
+
+
+async def close_poll(
+    services: Services, actor: Actor | None, poll_id: int, *, auto: bool = False
+) -> dict[str, Any]:
+    """Close and count. `actor=None` is the timer (automatic close); it is idempotent."""
+    async with services.uow() as uow:
+        poll = await uow.session.get(Poll, poll_id, with_for_update=True)
+        if poll is None:
+            raise NotFound(f"no poll {poll_id}")
+        if actor is not None:
+            poll, meeting = await load_poll(uow.session, actor, poll_id, lock=True)
+            actor.require_chair(meeting.council_id)
+            await require_sitting_open(uow.session, meeting)
+        else:
+            found = await uow.session.get(Meeting, poll.meeting_id)
+            assert found is not None
+            meeting = found
+            if poll.status != PollStatus.OPEN or meeting.status != MeetingStatus.open:
+                return {"poll": poll_public(poll, with_result=False), "unchanged": True}
+        poll.status = transition(poll.status, PollAction.CLOSE).value
+        poll.closed_at = utcnow()
+        spec = spec_from_dict(poll.spec)
+        q = await quorum_of(uow.session, meeting)
+        result = tally(spec, await _choices(uow.session, poll, spec), q["present"], q["total"])
+        poll.result = result.to_dict()
+        xid = await ballot_scrub.rewrite(uow, poll_id) if poll.secret else None
+        out = poll_public(poll, with_result=False)
+        await uow.emit(
+            meeting.id,  # type: ignore[arg-type]
+            "poll_closed",
+            {"poll": out, "voted": result.ballots, "automatic": auto},
+        )
+        await uow.audit(
+            actor.user_id if actor else None,
+            "poll.close",
+            f"poll:{poll_id}",
+            {"automatic": auto, "ballots": result.ballots, "outcome": result.outcome.value},
+        )
+        await uow.commit()
+    if poll.secret:
+        await ballot_scrub.scrub(services, xid)
+    return {"poll": out | {"result": poll.result}}
+
+
+async def publish_poll(services: Services, actor: Actor, poll_id: int) -> dict[str, Any]:
+    async with services.uow() as uow:
+        poll, meeting = await load_poll(uow.session, actor, poll_id, lock=True)
+        actor.require_chair(meeting.council_id)
+        await require_sitting_open(uow.session, meeting)
+        poll.status = transition(poll.status, PollAction.PUBLISH).value
+        poll.published_at = utcnow()
+        out = poll_public(poll, with_result=True)
+        if not poll.secret:
+            out["votes"] = await open_votes(uow.session, poll_id)
+        await uow.emit(meeting.id, "poll_published", {"poll": out})  # type: ignore[arg-type]
+        await uow.audit(actor.user_id, "poll.publish", f"poll:{poll_id}")
+        await uow.commit()
+        return {"poll": out}
+
+
+async def cancel_poll(services: Services, actor: Actor, cmd: CancelPoll) -> dict[str, Any]:
+    async with services.uow() as uow:
+        poll, meeting = await load_poll(uow.session, actor, cmd.poll_id, lock=True)
+        actor.require_chair(meeting.council_id)
+        if meeting.status not in EDITABLE_MEETING:  # a draft may go before the sitting opens
+            raise Conflict(
+                f"the sitting is {meeting.status}: its polls stay as they were",
+                code="meeting_locked",
+            )
+        poll.status = transition(poll.status, PollAction.CANCEL, reason=cmd.reason).value
+        poll.cancelled_at = utcnow()
+        poll.cancel_reason = cmd.reason.strip()
+        poll.result = None
+        # never counted: a secret poll's ballots go, so no end state keeps them linkable
+        xid = await ballot_scrub.discard(uow, cmd.poll_id) if poll.secret else None
+        out = poll_public(poll, with_result=False)
+        await uow.emit(meeting.id, "poll_cancelled", {"poll": out})  # type: ignore[arg-type]
+        await uow.audit(
+            actor.user_id, "poll.cancel", f"poll:{cmd.poll_id}", {"reason": poll.cancel_reason}
+        )
+        await uow.commit()
+    if poll.secret:
+        await ballot_scrub.scrub(services, xid)
+    return {"poll": out}
+
+
+async def close_due(services: Services) -> list[int]:
+    """Close every open poll whose time is up (the sweeper and the cast path call this)."""
+    async with services.db.reading() as session:
+        due = (
+            (
+                await session.execute(
+                    select(col(Poll.id))
+                    .join(Meeting, col(Meeting.id) == col(Poll.meeting_id))
+                    .where(
+                        col(Poll.status) == PollStatus.OPEN,
+                        col(Poll.closes_at).is_not(None),
+                        col(Poll.closes_at) <= utcnow(),
+                        col(Meeting.status) == MeetingStatus.open,
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    closed = []
+    for poll_id in (p for p in due if p is not None):
+        out = await close_poll(services, None, poll_id, auto=True)
+        if not out.get("unchanged"):
+            closed.append(poll_id)
+    return closed
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+async def list_polls(services: Services, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
+    async with services.db.reading() as session:
+        meeting = await get_meeting(session, actor, meeting_id)
+        return (await polls_snapshot(session, actor, meeting))["polls"]  # type: ignore[no-any-return]
+
+
+async def get_poll(services: Services, actor: Actor, poll_id: int) -> dict[str, Any]:
+    async with services.db.reading() as session:
+        poll, meeting = await load_poll(session, actor, poll_id)
+        out = poll_public(poll, with_result=may_see_result(actor, meeting, poll))
+        out["voted"] = await voted_count(session, poll)
+        if "result" in out and not poll.secret:
+            out["votes"] = await open_votes(session, poll_id)
+        return out
+
+
+async def anonymous_ballots(services: Services, actor: Actor, poll_id: int) -> dict[str, Any]:
+    """A published secret poll's ballots, sorted by receipt, for every voter to check theirs."""
+    async with services.db.reading() as session:
+        poll, _meeting = await load_poll(session, actor, poll_id)
+        if not poll.secret:
+            raise Conflict("an open poll lists its votes by name", code="not_secret")
+        if poll.status != PollStatus.PUBLISHED:
+            raise Conflict(
+                "the ballots are listed once the result is published", code="not_published"
+            )
+        rows = (
+            await session.execute(
+                select(col(PollBallot.receipt), col(PollBallot.choice))
+                .where(col(PollBallot.poll_id) == poll_id)
+                .order_by(col(PollBallot.receipt))
+            )
+        ).all()
+        return {"poll_id": poll_id, "ballots": [{"receipt": r, "choice": c} for r, c in rows]}
+
+
+async def vote_event(services: Services, actor: Actor, poll_id: int) -> dict[str, Any]:
+    """The Popolo / Open Civic Data vote event of a published poll."""
+    async with services.db.reading() as session:
+        poll, meeting = await load_poll(session, actor, poll_id)
+        if poll.status != PollStatus.PUBLISHED or poll.result is None:
+            raise Conflict("only a published poll is exported", code="not_published")
+        spec = spec_from_dict(poll.spec)
+        q = poll.result
+        result = tally(spec, await _choices(session, poll, spec), q["present"], q["members"])
+        votes = None
+        if not poll.secret:
+            votes = [
+                (f"user:{v['user_id']}", v["name"], validate_choice(spec, v["choice"]))
+                for v in await open_votes(session, poll_id)
+            ]
+        meta = PollMeta(
+            id=f"quorum:poll:{poll.id}",
+            title=poll.title,
+            spec=spec,
+            organization_id=f"quorum:council:{meeting.council_id}",
+            start_date=poll.opened_at,
+            end_date=poll.closed_at,
+            legislative_session_id=f"quorum:meeting:{meeting.id}",
+        )
+        return to_vote_event(meta, result, votes)
+
+
+_COUNTED = (PollStatus.OPEN, PollStatus.CLOSED, PollStatus.PUBLISHED)
+
+
+@dataclass
+class MeetingPolls:
+    """A meeting's polls read once for a whole batch of joins (`state.Joiner`): the polls, how
+    many voted in each, the per-delegate lists of open polls with a result, and the ballots of
+    the batch's callers. Each caller's view (`view_for`) is then built in memory: a join costs
+    no query of its own, however many polls the sitting has had."""
+
+    polls: list[Poll]
+    voted: dict[int, int]
+    votes: dict[int, list[dict[str, Any]]]
+    choices: dict[tuple[int, int], str]  # (poll id, user id) → choice, open polls
+    secret_voted: set[tuple[int, int]]
+
+    def view_for(self, actor: Actor, meeting: Meeting) -> dict[str, Any]:
+        """The polls as this member sees them, with the caller's own ballots: the choice for
+        open polls, only `{"voted": true}` for secret ones (the receipt stays on the device)."""
+        out, mine = [], dict[str, dict[str, Any]]()
+        for poll in self.polls:
+            pid = int(poll.id)  # type: ignore[arg-type]
+            item = poll_public(poll, with_result=may_see_result(actor, meeting, poll))
+            if poll.status in _COUNTED:
+                item["voted"] = self.voted.get(pid, 0)
+            if "result" in item and not poll.secret:
+                item["votes"] = self.votes.get(pid, [])
+            out.append(item)
+            if poll.secret:
+                if (pid, actor.user_id) in self.secret_voted:
+                    mine[str(pid)] = {"voted": True}
+            elif (choice := self.choices.get((pid, actor.user_id))) is not None:
+                mine[str(pid)] = {"voted": True, "choice": choice}
+        return {"polls": out, "my_ballots": mine}
+
+
+async def read_polls(
+    session: AsyncSession, meeting: Meeting, user_ids: Collection[int]
+) -> MeetingPolls:
+    """Read `MeetingPolls` with a fixed number of queries (at most six), whatever the number of
+    polls and callers (`user_ids`: whose own ballots to include, at most a join batch)."""
+    polls = list(
+        (
+            await session.execute(
+                select(Poll).where(col(Poll.meeting_id) == meeting.id).order_by(col(Poll.id))
+            )
+        ).scalars()
+    )
+    counted = [p for p in polls if p.status in _COUNTED]
+    open_ids = [int(p.id) for p in counted if not p.secret]  # type: ignore[arg-type]
+    secret_ids = [int(p.id) for p in counted if p.secret]  # type: ignore[arg-type]
+    users = sorted(set(user_ids))
+    voted: dict[int, int] = {}
+    for column, ids in (
+        (col(PollVote.poll_id), open_ids),
+        (col(PollParticipation.poll_id), secret_ids),
+    ):
+        if ids:
+            rows = await session.execute(
+                select(column, func.count()).where(column.in_(ids)).group_by(column)
+            )
+            voted.update({int(pid): int(n) for pid, n in rows.all()})
+    with_list = [
+        int(p.id)  # type: ignore[arg-type]
+        for p in counted
+        if not p.secret and p.status in (PollStatus.CLOSED, PollStatus.PUBLISHED)
+    ]
+    votes = await _open_votes_of(session, with_list) if with_list else {}
+    choices: dict[tuple[int, int], str] = {}
+    secret_voted: set[tuple[int, int]] = set()
+    if open_ids and users:
+        cast_rows = await session.execute(
+            select(col(PollVote.poll_id), col(PollVote.user_id), col(PollVote.choice)).where(
+                col(PollVote.poll_id).in_(open_ids), col(PollVote.user_id).in_(users)
+            )
+        )
+        choices = {(int(pid), int(uid)): choice for pid, uid, choice in cast_rows.all()}
+    if secret_ids and users:
+        rows = await session.execute(
+            select(col(PollParticipation.poll_id), col(PollParticipation.user_id)).where(
+                col(PollParticipation.poll_id).in_(secret_ids),
+                col(PollParticipation.user_id).in_(users),
+            )
+        )
+        secret_voted = {(int(pid), int(uid)) for pid, uid in rows.all()}
+    return MeetingPolls(polls, voted, votes, choices, secret_voted)
+
+
+async def _open_votes_of(
+    session: AsyncSession, poll_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """`open_votes` of several polls in one query."""
+    rows = await session.execute(
+        select(col(PollVote.poll_id), col(PollVote.user_id), col(User.name), col(PollVote.choice))
+        .join(User, col(User.id) == col(PollVote.user_id))
+        .where(col(PollVote.poll_id).in_(poll_ids))
+        .order_by(col(User.name))
+    )
+    out: dict[int, list[dict[str, Any]]] = {pid: [] for pid in poll_ids}
+    for pid, uid, name, choice in rows.all():
+        out[int(pid)].append({"user_id": uid, "name": name, "choice": choice})
+    return out
+
+
+async def polls_snapshot(session: AsyncSession, actor: Actor, meeting: Meeting) -> dict[str, Any]:
+    """The meeting's polls as one caller sees them (see `MeetingPolls.view_for`)."""
+    return (await read_polls(session, meeting, [actor.user_id])).view_for(actor, meeting)
+
+
+async def progress(services: Services, poll_id: int) -> dict[str, Any] | None:
+    """An open poll's progress as read from the database (so any worker's view is right):
+    how many voted, who (for the chair), and the running tally if the poll shows it. Never a
+    secret poll's tally. Three queries: it runs up to 20 times a second during a vote."""
+    async with services.db.reading() as session:
+        poll = await session.get(Poll, poll_id)
+        if poll is None or poll.status != PollStatus.OPEN:
+            return None
+        running = poll.show_running and not poll.secret
+        table: Any = PollParticipation if poll.secret else PollVote
+        choice: Any = table.choice if running else literal(None)
+        rows: list[Any] = list(
+            await session.execute(select(table.user_id, choice).where(table.poll_id == poll_id))
+        )
+        voters = sorted(int(user_id) for user_id, _choice in rows)
+        q = await _attendance_counts(session, poll.meeting_id)
+        data: dict[str, Any] = {
+            "poll_id": poll_id,
+            "voted": len(voters),
+            "present": q["present"],
+            "members": q["total"],
+        }
+        if running:
+            spec = spec_from_dict(poll.spec)
+            choices = [validate_choice(spec, choice) for _user_id, choice in rows]
+            result = tally(spec, choices, q["present"], q["total"])
+            data["tally"] = {
+                "counts": result.to_dict()["counts"],
+                "ballots": result.ballots,
+                "abstentions": result.abstentions,
+            }
+        return {"meeting_id": poll.meeting_id, "data": data, "voters": voters}
+
+
+async def _attendance_counts(session: AsyncSession, meeting_id: int) -> dict[str, int]:
+    """Voting participants and those present, counted in SQL (progress runs 20 times a second)."""
+    rows = await session.execute(
+        select(col(Participant.attendance), func.count())
+        .where(col(Participant.meeting_id) == meeting_id, col(Participant.voting))
+        .group_by(col(Participant.attendance))
+    )
+    counts = {str(a): int(n) for a, n in rows.all()}
+    return {"present": counts.get(Attendance.present, 0), "total": sum(counts.values())}
