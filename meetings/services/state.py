@@ -1,4 +1,5 @@
-"""Initial state and catch-up: register = snapshot + events since (docs/PROTOCOL.md, "Join").
+"""Initial state and catch-up: register = snapshot + events since (docs/PROTOCOL.md,
+"`meeting.join` in detail").
 
 `snapshot` reads everything a member sees in one repeatable-read transaction together with the
 meeting's `seq`, so snapshot + every event after `seq` equals a fresh snapshot (a test checks).
@@ -205,7 +206,7 @@ async def _answer(
     polls: MeetingPolls | None = None,
 ) -> dict[str, Any]:
     """Replay or snapshot; `events` holds at least every event after a replayable `since_seq`.
-    A replay gives what the caller may see now (docs/PROTOCOL.md, "Replay")."""
+    A replay gives what the caller may see now (docs/PROTOCOL.md, "`meeting.join` in detail")."""
     if since_seq is not None and _replayable(meeting, since_seq, limit):
         mine = [e for e in events if e["seq"] > since_seq]
         if actor.is_staff(meeting.council_id):
