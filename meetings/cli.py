@@ -1,4 +1,4 @@
-"""The `quorum` command (README.md, "Commands").
+"""The `quorum` command (README.md, "The `quorum` command").
 
 An entry point: it sees both `meetings` and `realtime`. Each sub-command prints what it does
 and exits non-zero with a one-line reason when it cannot.

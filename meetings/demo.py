@@ -1,4 +1,5 @@
-"""Seeding a demo or rehearsal council (README.md, "Demo"; docs/PROTOCOL.md, "Stable names").
+"""Seeding a demo or rehearsal council (README.md, "Two commands", "The `quorum` command";
+docs/PROTOCOL.md, "Stable names").
 
 `seed_demo` makes a provincial People's Council with Vietnamese names, 40 delegates, a published
 sitting with six agenda items and generated Vietnamese PDFs. `seed_rehearsal` makes `chair`,

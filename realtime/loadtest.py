@@ -130,7 +130,7 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
     """Run a load generator on uvloop where it is installed (it comes with uvicorn's standard
     extras, as the server runs): on a machine shared with the server the generator's own event
     loop is part of every figure, and the default loop's lag was the largest part of the acks
-    in the vote storm (docs/PERFORMANCE.md, "Vote storm")."""
+    in the vote storm (docs/performance-journal.md, "Vote storm")."""
     try:
         import uvloop
     except ImportError:
@@ -144,7 +144,7 @@ def quiet_gc() -> None:
     The generator is the measuring instrument: with the default GC thresholds, collections over
     the clients' objects stalled its loop now and then, and 40 broadcasts to 1,000 had outliers
     of 117-151 ms beside a median of ~75 ms, which made the p99 swing between runs of the same
-    build (docs/PERFORMANCE.md)."""
+    build (docs/performance-journal.md, "Realtime: connections and broadcast")."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)

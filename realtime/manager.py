@@ -1,5 +1,5 @@
 """Socket.IO client managers whose room emits hand packets to the sockets directly
-(docs/PERFORMANCE.md, "Realtime: connections and broadcast").
+(docs/performance-journal.md, "Realtime: connections and broadcast").
 
 python-socketio's `AsyncManager.emit` encodes a room emit once, then creates one asyncio task
 per recipient and waits for all of them. Each task only puts the packet on that socket's

@@ -1,4 +1,5 @@
-"""Presence: which members have a device joined to a meeting (docs/PROTOCOL.md, "Presence").
+"""Presence: which members have a device joined to a meeting (docs/PROTOCOL.md,
+"`update` (volatile, not stored)").
 
 Presence (devices connected) is not attendance (checked in). Each worker counts its own joined
 connections in memory and, at most every `interval` seconds, flushes what changed to the

@@ -9,10 +9,10 @@ its own sockets only: a committed batch's dirty mark goes to every worker as a s
 (`DirectEmitManager.signal`, through Redis when there are several), and each coalesces and
 sends to the tablets it holds. Routing the updates themselves through Redis made every worker
 send every other worker's updates too: with two workers, 25 updates per tablet in a 500-ballot
-storm instead of 10 (docs/PERFORMANCE.md, "Scale-out"). `poll_progress` (how many
-voted; the running tally only for open polls that show it) goes to the meeting room and
-`poll_voters` (who has voted) to the chair's room. For a secret poll neither carries anything
-about choices, so their content and timing follow participation only.
+storm instead of 10 (docs/performance-journal.md, "Scale-out: two workers behind Redis").
+`poll_progress` (how many voted; the running tally only for open polls that show it) goes to the
+meeting room and `poll_voters` (who has voted) to the chair's room. For a secret poll neither
+carries anything about choices, so their content and timing follow participation only.
 
 `PollTimer` closes polls whose time is up, every half second, on every worker; closing is
 idempotent (the poll row is locked and its status checked), and the cast path closes too.

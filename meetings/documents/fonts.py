@@ -1,4 +1,5 @@
-"""Unicode fonts for generated PDFs and signature stamps (docs/ARCHITECTURE.md, "Documents").
+"""Unicode fonts for generated PDFs and signature stamps (docs/DOCUMENTS.md, "Watermark";
+docs/SIGNING.md, "Signing").
 
 Fonts come from PyPI packages, so a bare machine renders Vietnamese without system fonts.
 """

@@ -1,4 +1,5 @@
-"""Where a piece of text sits on a PDF page, as quads (docs/ANNOTATIONS.md, "Re-anchoring").
+"""Where a piece of text sits on a PDF page, as quads (docs/ANNOTATIONS.md,
+"Carried to new versions").
 
 Re-anchoring finds a quote in a new version's extracted text (pypdf, `document_pages.text`);
 to draw it there we need coordinates. pdfium's text page gives a box per character; we collapse

@@ -1,4 +1,4 @@
-"""Serving the built web app (docs/WEBAPP.md, "How the server serves it").
+"""Serving the built web app (docs/WEBAPP.md, "Structure").
 
 `frontend/dist` is a static single-page app: hashed bundles under `/_app/immutable/` (cached for a
 year: a new build gets new names), a few root files (icons, the font files), and `index.html`,

@@ -1,4 +1,4 @@
-"""The service container and the caller (docs/ARCHITECTURE.md, "Command path").
+"""The service container and the caller (docs/ARCHITECTURE.md, "The command path, step by step").
 
 `Services` is built once by the app factory and kept in lifespan state. `Actor` is who is
 calling: built from a token by `services.accounts.auth.actor_for_token`, for HTTP and Socket.IO

@@ -1,4 +1,4 @@
-"""Ports the services publish through (docs/ARCHITECTURE.md, "Fan-out").
+"""Ports the services publish through (docs/ARCHITECTURE.md, "Fan-out port").
 
 `realtime.fanout` implements `EventPublisher`; services never import `realtime`.
 """

@@ -258,7 +258,8 @@ class PresenceWorker(SQLModel, table=True):
 
 
 class PresenceRow(SQLModel, table=True):
-    """Devices of one user joined to one meeting on one worker (docs/PROTOCOL.md, "Presence")."""
+    """Devices of one user joined to one meeting on one worker (docs/PROTOCOL.md,
+    "`update` (volatile, not stored)")."""
 
     __tablename__ = "presence"
     worker_id: str = Field(primary_key=True, max_length=100)

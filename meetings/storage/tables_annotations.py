@@ -1,4 +1,4 @@
-"""Tables of the annotations subsystem (docs/ANNOTATIONS.md, "Storage").
+"""Tables of the annotations subsystem (docs/ANNOTATIONS.md, "Sync").
 
 `annotations` holds one row per annotation (client-generated UUID), tombstones included: a
 deletion sets `deleted` and keeps the row so devices that were offline learn of it. `seq` is the

@@ -1,4 +1,4 @@
-"""Tables of the archive subsystem (docs/ARCHIVE.md, "Storage").
+"""Tables of the archive subsystem (docs/ARCHIVE.md, "Resolutions", "Signing", "Archive").
 
 A `Resolution` follows a draft from upload to publication; its PDFs (draft, generated, signed)
 are blobs named by sha256. A `SigningSession` holds a prepared remote signature until the

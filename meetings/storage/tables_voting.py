@@ -1,4 +1,4 @@
-"""Tables of the polls subsystem (docs/VOTING.md, "Storage").
+"""Tables of the polls subsystem (docs/VOTING.md, "Exactly once", "Secrecy").
 
 Open polls keep one `PollVote` per delegate (who voted what is public by design). Secret polls
 keep who has voted (`PollParticipation`) apart from what was voted (`PollBallot`): a ballot has

@@ -64,7 +64,8 @@ async def join(ctx: Ctx, actor: Actor, cmd: Join) -> dict[str, Any]:
 
 
 async def _open_progress(services: Services, meeting_id: int, staff: bool) -> dict[str, Any]:
-    """Staff and displays: each open poll's progress as of now (PROTOCOL.md, "meeting.join").
+    """Staff and displays: each open poll's progress as of now (docs/PROTOCOL.md,
+    "`meeting.join` in detail").
     Progress updates are volatile, so a screen that resyncs during a vote would otherwise
     show the count from before its drop until the next ballot; the chair also gets who voted."""
     async with services.db.reading() as session:

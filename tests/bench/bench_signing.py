@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import platform
 import statistics
 import tempfile
@@ -168,39 +169,20 @@ async def run(runs: int, batch: int) -> list[str]:
 
 
 def main() -> None:
+    """Prints the figures with the command and the machine, as a journal entry wants them
+    (docs/performance-journal.md); like every benchmark's, they reach docs/PERFORMANCE.md by hand,
+    where the "Signing" section is a summary table this output must not replace."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--batch", type=int, default=400)
-    parser.add_argument("--no-write", action="store_true", help="do not update docs/PERFORMANCE.md")
     args = parser.parse_args()
     lines = asyncio.run(run(args.runs, args.batch))
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    command = f"uv run python -m tests.bench.bench_signing --runs {args.runs} --batch {args.batch}"
+    today = dt.date.today().isoformat()
+    print(f"Command: `{command}`")
+    print(f"Machine: {machine}; {today}. RSA-2048 test PKI, TSA/OCSP/CRL on loopback.\n")
     print("\n".join(lines))
-    if args.no_write:
-        return
-    cores = __import__("os").cpu_count()
-    machine = f"{platform.machine()}, {cores} cores, Python {platform.python_version()}"
-    section = "\n".join(
-        [
-            "## Signing",
-            "",
-            "Command: `uv run python -m tests.bench.bench_signing "
-            f"--runs {args.runs} --batch {args.batch}`",
-            f"Machine: {machine}; {dt.date.today().isoformat()}. "
-            "RSA-2048 test PKI, TSA/OCSP/CRL on loopback.",
-            "",
-            *lines,
-            "",
-        ]
-    )
-    path = Path("docs/PERFORMANCE.md")
-    text = path.read_text() if path.exists() else "# Performance\n"
-    if "## Signing" in text:
-        head, _, rest = text.partition("## Signing")
-        nxt = rest.find("\n## ")
-        text = head + section + (rest[nxt + 1 :] if nxt >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Benchmark: broadcasts while the server signs resolutions (docs/PERFORMANCE.md, "Broadcasts
-while signing"; target: broadcasts during signing within 1.2 × their usual time).
+"""Benchmark: broadcasts while the server signs resolutions (docs/PERFORMANCE.md,
+"Signing"; target: broadcasts during signing within 1.2 × their usual time).
 
     uv run python -m tests.bench.bench_signing_load [--delegates 500] [--resolutions 40]
                                                     [--broadcasts 30]

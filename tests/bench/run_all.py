@@ -1,7 +1,8 @@
 """Every benchmark of docs/PERFORMANCE.md, one after the other (`make bench`).
 
-Each runs in its own process with the arguments its section in docs/PERFORMANCE.md names, and
-prints its own table; this only sequences them and reports which failed. Run on an otherwise
+Each runs in its own process with the arguments listed here, and prints its own table; this only
+sequences them and reports which failed. A row of docs/PERFORMANCE.md names the command of its
+own figures, which may differ from these arguments. Run on an otherwise
 idle machine: the figures compare Quorum with the bare stack measured in the same run, but a
 busy machine makes both slower by different amounts. Pick some with `--only NAME ...`.
 
@@ -49,7 +50,10 @@ def main() -> int:
     if failed:
         print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
         return 1
-    print(f"\nall {len(chosen)} benchmarks ran; copy their tables into docs/PERFORMANCE.md")
+    print(
+        f"\nall {len(chosen)} benchmarks ran; write the run up in docs/performance-journal.md"
+        " and copy its figures into docs/PERFORMANCE.md"
+    )
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Temporary PostgreSQL and Redis servers for a test session (docs/TESTING.md, "Services").
+"""Temporary PostgreSQL and Redis servers for a test session (docs/TESTING.md).
 
 When nothing answers on the configured address (QUORUM_TEST_PG, QUORUM_TEST_REDIS), the tests
 start their own server from Debian's packages (`postgresql`: /usr/lib/postgresql/*/bin;

@@ -1,5 +1,5 @@
 /**
- * Who is signed in (docs/WEBAPP.md, "Session"). The server keeps the session in an HttpOnly
+ * Who is signed in (docs/WEBAPP.md, "Structure"). The server keeps the session in an HttpOnly
  * cookie; the page learns the user from POST /api/auth/login or GET /api/auth/me, whose
  * `roles` map a council id to the user's role there (docs/API.md, "Authentication").
  *

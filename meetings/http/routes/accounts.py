@@ -1,4 +1,4 @@
-"""Login, logout, me, users (docs/API.md, "Accounts")."""
+"""Login, logout, me, users (docs/API.md, "Authentication", "Resources")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""HTTP routes of the annotations subsystem and meeting search (docs/ANNOTATIONS.md, "REST").
+"""HTTP routes of the annotations subsystem and meeting search (docs/ANNOTATIONS.md, "Sync",
+"Export", "Search").
 
 Listing, changes since a cursor, orphaned annotations, the two exports, and search. Changes
 themselves go over Socket.IO (`annotation.upsert` / `annotation.delete`), or the POST/DELETE

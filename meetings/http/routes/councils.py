@@ -1,4 +1,4 @@
-"""Councils and members (docs/API.md, "Councils")."""
+"""Councils and members (docs/API.md, "Resources")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Document upload and download (docs/API.md, "Documents").
+"""Document upload and download (docs/API.md, "Uploads", "Downloads").
 
 Uploads are the raw PDF as the request body (`Content-Type: application/pdf`). The caller is
 authorised first; only then is the body streamed to a temporary file (`uploads.py`, 413 as

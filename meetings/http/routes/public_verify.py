@@ -1,4 +1,5 @@
-"""Public routes: published resolutions and the `/verify` page (docs/ARCHIVE.md, "Public").
+"""Public routes: published resolutions and the `/verify` page (docs/ARCHIVE.md,
+"Public (no login)").
 
 No login. `/verify` is a small server-rendered page whose script is a separate file
 (`/verify.js`), so the content security policy needs no inline scripts; the script posts the

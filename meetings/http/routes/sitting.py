@@ -1,4 +1,4 @@
-"""Meetings, participants, attendance, agenda, event log (docs/API.md, "Meetings")."""
+"""Meetings, participants, attendance, agenda, event log (docs/API.md, "Resources")."""
 
 from __future__ import annotations
 

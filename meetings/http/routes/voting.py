@@ -1,4 +1,4 @@
-"""HTTP routes of the polls subsystem (docs/VOTING.md, "REST")."""
+"""HTTP routes of the polls subsystem (docs/VOTING.md, "Wire format")."""
 
 from __future__ import annotations
 

@@ -94,7 +94,7 @@ def may_read(actor: Actor, meeting: Meeting, doc: Document, allowed: list[int]) 
 
 def event_body(doc: Document, public: dict[str, Any]) -> dict[str, Any]:
     """Meeting events reach every member: a restricted document is only named, and the
-    clients that may read it refetch their document list (docs/PROTOCOL.md, "Documents")."""
+    clients that may read it refetch their document list (docs/PROTOCOL.md, "Events")."""
     if doc.visibility in NAMED:
         return {"document_id": doc.id, "restricted": True}
     return {

@@ -219,7 +219,7 @@ async def delete_item(services: Services, actor: Actor, meeting_id: int, item_id
 async def _release(uow: UnitOfWork, meeting_id: int, item_id: int) -> None:
     """Refuse (409 `item_in_use`) while a poll, resolution, document or speaker request that
     is not withdrawn refers to the item; withdrawn requests go with it, and deleted documents
-    are detached (docs/API.md, "Agenda")."""
+    are detached (docs/API.md, "Resources")."""
     session = uow.session
     polls = (await session.execute(select(Poll).where(col(Poll.agenda_item_id) == item_id))).all()
     resolutions = (

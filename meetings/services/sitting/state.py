@@ -1,14 +1,16 @@
-"""Initial state and catch-up: register = snapshot + events since (docs/PROTOCOL.md, "Join").
+"""Initial state and catch-up: register = snapshot + events since (docs/PROTOCOL.md,
+"`meeting.join` in detail").
 
 `snapshot` reads everything a member sees in one repeatable-read transaction together with the
 meeting's `seq`, so snapshot + every event after `seq` equals a fresh snapshot (a test checks).
 
-Joining at scale (docs/PERFORMANCE.md, "Realtime"): the member-independent part of a snapshot
-(meeting, quorum, agenda, participants, speakers, documents as staff see them) depends only on
-the meeting's `seq`, because every change to it is a meeting event. `SnapshotCache` keeps it per
-process, keyed by `(meeting_id, seq)`: a new event means a new key, so it never needs
-invalidating. A join then costs one query for the meeting row plus the caller's own parts
-(document visibility is filtered in memory; polls come from `polls.read_polls`, once per batch).
+Joining at scale (docs/performance-journal.md, "Realtime: connections and broadcast"): the
+member-independent part of a snapshot (meeting, quorum, agenda, participants, speakers,
+documents as staff see them) depends only on the meeting's `seq`, because every change to it is
+a meeting event. `SnapshotCache` keeps it per process, keyed by `(meeting_id, seq)`: a new event
+means a new key, so it never needs invalidating. A join then costs one query for the meeting row
+plus the caller's own parts (document visibility is filtered in memory; polls come from
+`polls.read_polls`, once per batch).
 """
 
 from __future__ import annotations
@@ -205,7 +207,7 @@ async def _answer(
     polls: MeetingPolls | None = None,
 ) -> dict[str, Any]:
     """Replay or snapshot; `events` holds at least every event after a replayable `since_seq`.
-    A replay gives what the caller may see now (docs/PROTOCOL.md, "Replay")."""
+    A replay gives what the caller may see now (docs/PROTOCOL.md, "`meeting.join` in detail")."""
     if since_seq is not None and _replayable(meeting, since_seq, limit):
         mine = [e for e in events if e["seq"] > since_seq]
         if actor.is_staff(meeting.council_id):

@@ -1,4 +1,5 @@
-"""Casting ballots exactly once, in group-committed, shuffled batches (docs/VOTING.md, "Casting").
+"""Casting ballots exactly once, in group-committed, shuffled batches (docs/VOTING.md,
+"Exactly once").
 
 `cast` queues a ballot; one writer task per process takes everything queued and stores it in
 ONE transaction: the ballots, the "has voted" rows and the idempotency keys, then commits and

@@ -1,6 +1,6 @@
-"""Annotation upserts written in group-committed batches (docs/ANNOTATIONS.md, "Throughput"):
-changes queued together are checked one by one in queue order, each acknowledged only once the
-batch is committed, and nothing is lost, doubled or mis-numbered."""
+"""Annotation upserts written in group-committed batches (docs/ANNOTATIONS.md, "Throughput
+(group commit)"): changes queued together are checked one by one in queue order, each
+acknowledged only once the batch is committed, and nothing is lost, doubled or mis-numbered."""
 
 from __future__ import annotations
 

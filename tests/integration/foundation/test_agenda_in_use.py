@@ -1,4 +1,4 @@
-"""Deleting an agenda item that something refers to (docs/API.md, "Agenda"): a clear 409
+"""Deleting an agenda item that something refers to (docs/API.md, "Resources"): a clear 409
 naming what refers to it, never a 500; withdrawn speaker requests go with the item."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Meetings, participants, attendance and the agenda over HTTP (docs/API.md, "Meetings")."""
+"""Meetings, participants, attendance and the agenda over HTTP (docs/API.md, "Resources")."""
 
 from __future__ import annotations
 

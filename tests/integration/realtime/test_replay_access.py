@@ -1,4 +1,5 @@
-"""Joins and replays give what the caller may see now (docs/PROTOCOL.md, "meeting.join")."""
+"""Joins and replays give what the caller may see now (docs/PROTOCOL.md, "`meeting.join` in
+detail")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A `quorum serve` subprocess on a loopback port, and many delegates (docs/VOTING.md, "Tests").
+"""A `quorum serve` subprocess on a loopback port, and many delegates (docs/VOTING.md, "Tests and
+benchmark").
 
 Used by the crash test and by `tests.bench.bench_vote_storm`: seed with `quorum demo
 --delegates N --no-serve`, run `quorum serve`, kill it with SIGKILL, start it again.

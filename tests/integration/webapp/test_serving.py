@@ -1,4 +1,4 @@
-"""`quorum serve` serving the built web app (docs/WEBAPP.md, "How the server serves it").
+"""`quorum serve` serving the built web app (docs/WEBAPP.md, "Structure").
 
 Over the real frontend/dist that `make test` builds before pytest: pages fall back to
 index.html under the CSP, hashed files are cached for good, unknown API paths stay JSON, every

@@ -1,6 +1,6 @@
 /**
  * One meeting followed over a `Connection`: the client's duties of docs/PROTOCOL.md
- * ("Ordering, gaps and reconnects"), as `realtime/client.py` does them in Python.
+ * ("Ordering, gaps and reconnects (client duty)"), as `realtime/client.py` does them in Python.
  *
  * - keeps the last applied `seq`; applies event `seq + 1` at once, buffers events further
  *   ahead, drops events at or below `seq`;

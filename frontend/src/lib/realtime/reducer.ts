@@ -2,7 +2,7 @@
  * The sitting reducer: `applyEvent(state, event)` is the state after one meeting event, so
  * that a join snapshot plus every later event equals a fresh snapshot (docs/PROTOCOL.md,
  * "Events"). It mirrors Python's `realtime.events.apply_event` for the core events and applies
- * the poll events as `meetings/services/polls.py` would show them in a snapshot. Pure and
+ * the poll events as `meetings/services/voting/polls.py` would show them in a snapshot. Pure and
  * immutable: parts an event does not touch keep their identity, so Svelte re-renders only
  * what changed. A fixture recorded from the real server checks it (reducer.fixture.test.ts).
  */
