@@ -1,4 +1,5 @@
-"""Core vocabulary of councils and sittings (docs/DOMAIN.md, "Meetings").
+"""Core vocabulary of councils and sittings (docs/features/accounts.md, "Roles";
+docs/features/sitting.md, "Meetings", "Agenda").
 
 Pure enums and state machines. The storage layer keeps these values in its columns; services
 ask these functions whether a change is allowed.

@@ -1,1 +1,2 @@
-"""Accounts: login, sessions and tokens, login throttling, councils and their members."""
+"""Accounts: login, sessions and tokens, login throttling, councils and their members
+(docs/features/accounts.md)."""

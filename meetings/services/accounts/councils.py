@@ -1,4 +1,4 @@
-"""Councils and their members (docs/DOMAIN.md, "Councils").
+"""Councils and their members (docs/features/accounts.md, "Councils and members").
 
 Administrators create councils; the secretariat manages members, roles and terms.
 """

@@ -1,2 +1,2 @@
 """The sitting: meetings and attendance, the agenda, the speakers list, and the state a client
-joins with."""
+joins with (docs/features/sitting.md)."""

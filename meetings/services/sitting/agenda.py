@@ -1,4 +1,4 @@
-"""Agenda items: ordered, nested, and the chair's current item (docs/DOMAIN.md, "Agenda").
+"""Agenda items: ordered, nested, and the chair's current item (docs/features/sitting.md, "Agenda").
 
 Every change emits `agenda_changed` with the whole agenda (it is small), so a client that
 applies it always converges, whatever it missed before.

@@ -1,4 +1,5 @@
-"""Meetings: preparation, status, participants and attendance (docs/DOMAIN.md, "Meetings").
+"""Meetings: preparation, status, participants and attendance (docs/features/sitting.md,
+"Meetings").
 
 Each function follows the command path: authorise, load, ask the domain, change, emit, commit.
 """

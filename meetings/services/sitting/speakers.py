@@ -1,4 +1,4 @@
-"""Speakers list per agenda item, timed on the server clock (docs/DOMAIN.md, "Speakers").
+"""Speakers list per agenda item, timed on the server clock (docs/features/sitting.md, "Speakers").
 
 Statuses: waiting → speaking → done, or withdrawn. Every change emits `speakers_changed` with
 the item's whole list and the server's time, so tablets show a countdown without trusting their
