@@ -157,13 +157,17 @@ async def withdraw(services: Services, actor: Actor, cmd: c.SpeakerRef) -> dict[
 
 
 async def start(services: Services, actor: Actor, cmd: c.SpeakerStart) -> dict[str, Any]:
-    """Give the floor: whoever is speaking on the item stops, this speaker starts now."""
+    """Give the floor: whoever is speaking in the sitting stops, this speaker starts now.
+
+    A speech on another item that ends here gets that item's own `speakers_changed`, so that the
+    events alone bring a client to the state a fresh snapshot shows."""
     async with services.uow() as uow:
         meeting, speaker = await _load(uow, actor, cmd.speaker_id)
         actor.require_chair(meeting.council_id)
         if speaker.status != "waiting":
             raise Conflict(f"a {speaker.status} speaker cannot be started", code="not_waiting")
         now = utcnow()
+        ended_elsewhere: set[int] = set()
         for other in (
             await uow.session.execute(
                 select(Speaker).where(
@@ -172,7 +176,11 @@ async def start(services: Services, actor: Actor, cmd: c.SpeakerStart) -> dict[s
             )
         ).scalars():
             other.status, other.stopped_at = "done", now
+            if other.item_id != speaker.item_id:
+                ended_elsewhere.add(other.item_id)
         speaker.status, speaker.started_at, speaker.time_limit_s = "speaking", now, cmd.time_limit_s
+        for item_id in sorted(ended_elsewhere):
+            await _changed(uow, meeting.id, item_id)  # type: ignore[arg-type]
         data = await _changed(uow, meeting.id, speaker.item_id)  # type: ignore[arg-type]
         await uow.commit()
         return data

@@ -158,6 +158,38 @@ async def test_convergence_snapshot_plus_events_equals_fresh_snapshot(server: Ru
     }
 
 
+async def test_floor_given_on_another_item_ends_the_speech_in_the_events_too(
+    server: Running,
+) -> None:
+    """A speech on item A ends when the chair gives the floor on item B: the events say so for
+    item A as well, or a tablet that follows by events keeps showing A's speaker speaking."""
+    m = server.meeting_id
+    chair, items = await opened(server)
+    delegate = await server.client("delegate002")
+    view = await delegate.join(m)
+    start = dict(view.snapshot)
+    on_a = await delegate.command("speakers.request", {"meeting_id": m, "item_id": items[0]})
+    await chair.command("speakers.start", {"speaker_id": on_a["speaker_id"]})
+    ids = {p["username"]: p["user_id"] for p in chair.meetings[m].snapshot["participants"]}
+    on_b = await chair.command(
+        "speakers.add", {"meeting_id": m, "item_id": items[1], "user_id": ids["delegate003"]}
+    )
+    await chair.command("speakers.start", {"speaker_id": on_b["speaker_id"]})
+    await delegate.wait_for_seq(m, chair.meetings[m].seq)
+    rebuilt = start
+    for event in checked(view.applied):
+        rebuilt = apply_event(rebuilt, event)
+    fresh = await delegate.call("meeting.join", {"meeting_id": m})
+    assert comparable(rebuilt) == comparable(fresh["snapshot"])
+    ended = [
+        s
+        for e in view.applied
+        if e["type"] == "speakers_changed" and e["data"]["item_id"] == items[0]
+        for s in e["data"]["speakers"]
+    ]
+    assert ended[-1]["id"] == on_a["speaker_id"] and ended[-1]["status"] == "done"
+
+
 async def _refused(server: Running, auth: Any) -> Any:
     sio = socketio.AsyncClient(reconnection=False)
     errors: list[Any] = []
