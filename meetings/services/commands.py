@@ -65,6 +65,8 @@ class CreateCouncil(Command):
     def _fraction(self) -> Self:
         if self.quorum_num > self.quorum_den:
             raise ValueError("a quorum is a fraction of at most 1 (quorum_num ≤ quorum_den)")
+        if self.quorum_strict and self.quorum_num == self.quorum_den:
+            raise ValueError("a strict quorum of the whole can never be met: more than all members")
         return self
 
 

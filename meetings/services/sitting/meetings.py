@@ -173,6 +173,12 @@ async def update_meeting(
             raise InvalidInput(
                 "a quorum is a fraction of at most 1 (quorum_num ≤ quorum_den)", code="bad_quorum"
             )
+        if changes.get("quorum_strict", meeting.quorum_strict) and num == den:
+            # "more than all members" could never be met, and every quorum read would refuse it
+            raise InvalidInput(
+                "a strict quorum of the whole can never be met: more than all members",
+                code="bad_quorum",
+            )
         if "starts_at" in changes and changes["starts_at"] is not None:
             changes["starts_at"] = as_utc(changes["starts_at"])
         for key, value in changes.items():

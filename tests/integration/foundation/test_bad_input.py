@@ -321,6 +321,15 @@ async def test_null_in_a_partial_update_is_422_not_a_database_error(world: World
         role="admin",
         json={"quorum_num": 3, "quorum_den": 2},
     )
+    for whole in (
+        {"quorum_num": 2, "quorum_den": 2, "quorum_strict": True},
+        {"quorum_num": 1, "quorum_den": 1},
+    ):
+        await refused(
+            world, "PATCH", f"/api/meetings/{m}", 422, "bad_quorum", role="admin", json=whole
+        )
+    status, body, _ = await world.http("admin", "GET", f"/api/meetings/{m}")
+    assert status == 200 and "quorum" in body  # the refused rule was not stored
     await refused(
         world,
         "POST",
@@ -329,6 +338,15 @@ async def test_null_in_a_partial_update_is_422_not_a_database_error(world: World
         "validation",
         role="admin",
         json={"name": "x", "quorum_num": 5, "quorum_den": 4},
+    )
+    await refused(
+        world,
+        "POST",
+        "/api/councils",
+        422,
+        "validation",
+        role="admin",
+        json={"name": "x", "quorum_num": 1, "quorum_den": 1, "quorum_strict": True},
     )
     # null where it means "clear" is accepted
     status, body, _ = await world.http(
