@@ -13,8 +13,8 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
 from meetings.documents.signing.api import Pkcs11Config, StampText, TrustSettings
 from meetings.documents.signing.sign import create_timestamper
-from meetings.documents.signing.testing import TestPki, create_softhsm_token, softhsm_module
-from meetings.documents.signing.testing_services import TestServices, start_test_services
+from tests.support.pki import TestPki, create_softhsm_token, softhsm_module
+from tests.support.pki_services import TestServices, start_test_services
 
 CHAIR_STAMP = StampText("Nguyễn Văn An", "Chủ tịch Hội đồng nhân dân")
 SEAL_STAMP = StampText("Hội đồng nhân dân tỉnh Thử Nghiệm", "Con dấu", box=(310, 60, 540, 150))

@@ -25,8 +25,8 @@ from meetings.documents.signing.remote import (
 )
 from meetings.documents.signing.remote_cli import create_signature_payload
 from meetings.documents.signing.sign import create_validation_context, sign_pdf_bytes
-from meetings.documents.signing.testing import TestPki
 from meetings.documents.signing.validate import verify_pdf_bytes
+from tests.support.pki import TestPki
 
 from .conftest import CHAIR_STAMP
 

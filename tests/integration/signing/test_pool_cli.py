@@ -14,8 +14,8 @@ import pytest
 from meetings.documents.signing.api import SignatureLevel, SigningSettings, TrustSettings
 from meetings.documents.signing.cli import main_verify
 from meetings.documents.signing.pool import SigningPool
-from meetings.documents.signing.testing import TestPki
 from meetings.documents.signing.validate import VerificationReport, verify_pdf_bytes
+from tests.support.pki import TestPki
 
 from .conftest import CHAIR_STAMP, SEAL_STAMP
 

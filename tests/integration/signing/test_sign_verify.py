@@ -25,13 +25,13 @@ from meetings.documents.signing.sign import (
     create_validation_context,
     sign_pdf_bytes,
 )
-from meetings.documents.signing.testing import TestPki
-from meetings.documents.signing.testing_services import (
+from meetings.documents.signing.validate import verify_pdf_bytes
+from tests.support.pdfsig import assert_pdfsig_valid, pdfsig
+from tests.support.pki import TestPki
+from tests.support.pki_services import (
     TestServices,
     create_in_process_timestamper,
 )
-from meetings.documents.signing.validate import verify_pdf_bytes
-from tests.support.pdfsig import assert_pdfsig_valid, pdfsig
 
 from .conftest import CHAIR_STAMP, SEAL_STAMP
 

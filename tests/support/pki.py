@@ -1,10 +1,11 @@
 """Test aids: a throw-away PKI and a SoftHSM2 token (docs/SIGNING.md, "Test PKI").
 
-They ship with the code, as pyHanko's do, so tests, benchmarks and demos of other packages can sign
-without anything downloaded. `create_test_pki` writes a root CA, an intermediate CA, signer
-certificates (chair, seal, a revoked one, an expired one), a TSA certificate and an unrelated root
-("wrong trust root") into a folder. Revocation and time-stamp URLs point at `base_url`, where
-`meetings.documents.signing.testing_services` serves them on loopback.
+Tests and benchmarks sign with them without anything downloaded; they stay out of the wheel
+(the demo council's keys are `create_demo_pki`'s, in meetings/services/archive/signing_keys.py).
+`create_test_pki` writes a root CA, an intermediate CA, signer certificates (chair, seal, a
+revoked one, an expired one), a TSA certificate and an unrelated root ("wrong trust root") into a
+folder. Revocation and time-stamp URLs point at `base_url`, where `tests.support.pki_services`
+serves them on loopback.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from pyhanko.sign.general import simple_cms_attribute
 from pyhanko.sign.timestamps import DummyTimeStamper
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-from meetings.documents.signing.testing import TestIdentity, TestPki, create_test_pki
+from tests.support.pki import TestIdentity, TestPki, create_test_pki
 
 REVOKED_SINCE = dt.timedelta(days=1)
 """How long before "now" the revoked signer's certificate was revoked."""
