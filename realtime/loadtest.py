@@ -7,9 +7,9 @@ for each move, the time from the chair's command until the LAST delegate receive
 
 Clients run in several processes (`--processes`, default 2): one Python process cannot drive
 thousands of sockets without becoming the bottleneck itself. Processes are started and connected
-before the clock starts; all times are wall-clock on this machine. The same code drives the bare
-python-socketio server of `tests/bench/bare_sio_server.py` (`bare=True`), so the comparison in
-`tests/bench/bench_broadcast.py` differs only in the server.
+before the clock starts; all times are wall-clock on this machine. The benchmarks drive the same
+client code (`LoadRun`; against a bare python-socketio server, tests/bench/bare_load.py), so their
+comparisons differ only in the server.
 """
 
 from __future__ import annotations
@@ -47,9 +47,7 @@ class LoadSpec:
     broadcasts: int = 20
     processes: int = 2
     server_pid: int | None = None
-    bare: bool = False  # drive tests/bench/bare_sio_server.py instead of Quorum
     tokens_file: Path | None = None  # reuse tokens between runs (logins are slow by design)
-    join_timeout: float = 60.0
 
 
 @dataclass
@@ -257,27 +255,8 @@ class QuorumChair(Chair):
         await self.client.disconnect()
 
 
-class BareChair(Chair):
-    def __init__(self, url: str, meeting_id: int) -> None:
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.url = url
-        self.meeting_id = meeting_id
-
-    async def start(self) -> None:
-        await self.sio.connect(self.url, auth={"token": "chair"}, transports=["websocket"])
-
-    async def fire(self) -> int:
-        ack = await self.sio.call("loadtest.broadcast", {"meeting_id": self.meeting_id})
-        return int(ack["seq"])
-
-    async def stop(self) -> None:
-        await self.sio.disconnect()
-
-
 # -- the run ------------------------------------------------------------------------------
 async def delegate_tokens(spec: LoadSpec, progress: Progress) -> list[str]:
-    if spec.bare:
-        return [f"bare-{i}" for i in range(spec.delegates)]
     cache: dict[str, list[str]] = {}
     if spec.tokens_file and spec.tokens_file.exists():
         cache = json.loads(spec.tokens_file.read_text())
@@ -320,23 +299,29 @@ class LoadRun:
     run: await run.join(result)`, then `await run.broadcast()` as often as wanted (the chair's
     move, timed until the last client has it). `run_loadtest` and the benchmarks use it."""
 
+    chair: Chair
+    chair_token: str
+    meeting_id: int
+
     def __init__(self, spec: LoadSpec, progress: Progress = print) -> None:
         self.spec = spec
         self.progress = progress
-        self.chair_token = ""
-        self.meeting_id = spec.meeting_id or 1
-        self.chair: Chair = BareChair(spec.url, self.meeting_id)
         self.pipes: list[Connection] = []
         self.procs: list[multiprocessing.process.BaseProcess] = []
 
+    async def prepare(self) -> list[str]:
+        """Log the chair in, find the meeting and answer the delegates' tokens; a separate step
+        so that the benchmark against a bare server (tests/bench/bare_load.py) brings its own."""
+        spec = self.spec
+        async with aiohttp.ClientSession() as session:
+            self.chair_token = await login(session, spec.url, "chair", spec.password)
+        self.meeting_id = spec.meeting_id or await find_meeting(spec, self.chair_token)
+        self.chair = QuorumChair(spec.url, self.chair_token, self.meeting_id)
+        return await delegate_tokens(spec, self.progress)
+
     async def __aenter__(self) -> LoadRun:
         spec = self.spec
-        if not spec.bare:
-            async with aiohttp.ClientSession() as session:
-                self.chair_token = await login(session, spec.url, "chair", spec.password)
-            self.meeting_id = spec.meeting_id or await find_meeting(spec, self.chair_token)
-            self.chair = QuorumChair(spec.url, self.chair_token, self.meeting_id)
-        tokens = await delegate_tokens(spec, self.progress)
+        tokens = await self.prepare()
         await self.chair.start()
         processes = max(1, min(spec.processes, spec.delegates))
         mp = multiprocessing.get_context("spawn")
@@ -427,19 +412,25 @@ class LoadRun:
 
 
 async def run_loadtest(spec: LoadSpec, progress: Progress = print) -> LoadResult:
-    result = LoadResult(spec.delegates)
     async with LoadRun(spec, progress) as run:
-        await run.join(result)
-        await asyncio.sleep(1.0)  # let the server settle (presence flush, GC) before measuring
-        result.rss_after_kb = rss_kb(spec.server_pid)
-        cpu_start = cpu_s(spec.server_pid)
-        progress(f"joined {result.joined} in {result.join_s:.2f} s; {spec.broadcasts} broadcasts …")
-        for _ in range(spec.broadcasts):
-            took, count = await run.broadcast()
-            result.broadcasts_s.append(took)
-            result.received.append(count)
-            await asyncio.sleep(BROADCAST_PAUSE)
-        cpu_end = cpu_s(spec.server_pid)
-        if cpu_start is not None and cpu_end is not None and spec.broadcasts:
-            result.broadcast_cpu_s = (cpu_end - cpu_start) / spec.broadcasts  # incl. timers
+        return await measure(run)
+
+
+async def measure(run: LoadRun) -> LoadResult:
+    """Everyone joins at once, then the chair's broadcasts, each timed until the last client."""
+    spec, progress = run.spec, run.progress
+    result = LoadResult(spec.delegates)
+    await run.join(result)
+    await asyncio.sleep(1.0)  # let the server settle (presence flush, GC) before measuring
+    result.rss_after_kb = rss_kb(spec.server_pid)
+    cpu_start = cpu_s(spec.server_pid)
+    progress(f"joined {result.joined} in {result.join_s:.2f} s; {spec.broadcasts} broadcasts …")
+    for _ in range(spec.broadcasts):
+        took, count = await run.broadcast()
+        result.broadcasts_s.append(took)
+        result.received.append(count)
+        await asyncio.sleep(BROADCAST_PAUSE)
+    cpu_end = cpu_s(spec.server_pid)
+    if cpu_start is not None and cpu_end is not None and spec.broadcasts:
+        result.broadcast_cpu_s = (cpu_end - cpu_start) / spec.broadcasts  # incl. timers
     return result

@@ -1,7 +1,7 @@
 """Generates the command and event tables of docs/PROTOCOL.md from the code.
 
 `uv run python -m realtime.protocol_doc` rewrites the part of docs/PROTOCOL.md between the
-GENERATED markers; tests/integration/realtime/test_protocol_doc.py fails when it is stale.
+GENERATED markers; tests/integration/platform/test_protocol_doc.py fails when it is stale.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 
 Runs one `quorum serve` worker (SQLite, rehearsal council seeded with `quorum demo --delegates`)
 and `tests/bench/bare_sio_server.py` as subprocesses, and drives both with the same client code
-(`realtime.loadtest`, clients split over `--processes` processes).
+(`realtime.loadtest.LoadRun`, clients split over `--processes` processes; against the bare
+server, `tests/bench/bare_load.py`).
 
     uv run python -m tests.bench.bench_broadcast [--sizes 100,500,1000,2000] [--broadcasts 20]
 """
@@ -23,7 +24,8 @@ from pathlib import Path
 
 import aiohttp
 
-from realtime.loadtest import LoadResult, LoadSpec, run_loadtest
+from realtime.loadtest import LoadResult, LoadRun, LoadSpec, measure
+from tests.bench.bare_load import BareLoadRun
 from tests.integration.voting.rig import mint_tokens
 
 PASSWORD = "rehearse-bench"
@@ -110,20 +112,21 @@ async def main() -> int:
     try:
         await asyncio.gather(ready(qurl), ready(burl))
         for n in sizes:
-            for name, spec in (
+            runs: tuple[tuple[str, type[LoadRun], LoadSpec], ...] = (
                 (
                     "bare",
+                    BareLoadRun,
                     LoadSpec(
                         burl,
                         n,
                         broadcasts=args.broadcasts,
                         processes=args.processes,
                         server_pid=bare.pid,
-                        bare=True,
                     ),
                 ),
                 (
                     "quorum",
+                    LoadRun,
                     LoadSpec(
                         qurl,
                         n,
@@ -134,8 +137,10 @@ async def main() -> int:
                         tokens_file=data / "tokens.json",
                     ),
                 ),
-            ):
-                result = await run_loadtest(spec, progress=lambda m: print(m, flush=True))
+            )
+            for name, run_class, spec in runs:
+                async with run_class(spec, progress=lambda m: print(m, flush=True)) as run:
+                    result = await measure(run)
                 print(result.summary(), flush=True)
                 lines.append(row(name, result))
                 await asyncio.sleep(2)

@@ -33,7 +33,7 @@ from meetings.documents.signing.api import (
 )
 from meetings.documents.signing.pool import SigningPool
 from meetings.documents.signing.sign import create_stamp_style, create_timestamper, sign_pdf_bytes
-from meetings.documents.signing.testing_services import start_test_services
+from tests.support.pki_services import start_test_services
 
 STAMP = StampText("Nguyễn Văn An", "Chủ tịch Hội đồng nhân dân")
 

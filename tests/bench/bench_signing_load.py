@@ -55,14 +55,14 @@ from meetings.demo_archive import (
     create_generated_resolution,
     create_past_sitting,
 )
-from meetings.documents.signing.testing import TestPki
-from meetings.documents.signing.testing_services import start_test_services
 from meetings.documents.signing.validate import verify_pdf_bytes
 from meetings.services.archive.signing_keys import demo_pki
 from meetings.services.context import Services
 from meetings.storage.tables import Council
 from realtime.loadtest import BROADCAST_PAUSE, LoadResult, LoadRun, LoadSpec, cpu_s
 from tests.bench.bench_broadcast import free_port, ready, start
+from tests.support.pki import TestPki
+from tests.support.pki_services import start_test_services
 
 PASSWORD = "rehearse-bench"
 

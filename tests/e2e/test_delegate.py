@@ -19,7 +19,7 @@ from playwright.async_api import Page, expect
 from meetings.documents.generate import generate_agenda_document, vietnamese_paragraphs
 from realtime.client import MeetingView, QuorumClient
 from tests.e2e.conftest import WebApp, format_violations
-from tests.integration.webapp.bundles import first_load, gzipped_size
+from tests.support.bundles import first_load, gzipped_size
 
 pytestmark = pytest.mark.browser
 

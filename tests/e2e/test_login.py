@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.e2e.conftest import FRONTEND, LOCALE_KEY, PageFactory, WebApp, format_violations
-from tests.integration.webapp.bundles import first_load, url_of
+from tests.support.bundles import first_load, url_of
 
 pytestmark = pytest.mark.browser
 
@@ -297,8 +297,8 @@ async def test_views_pass_axe_and_are_pictured(
 async def test_first_load_fetches_what_the_budget_measures(
     webapp: WebApp, new_page: PageFactory
 ) -> None:
-    """The JS budget (tests/integration/webapp) counts exactly what chromium fetches for the
-    login page and then my meetings."""
+    """The JS budget (tests/integration/platform/test_webapp_serving.py) counts exactly what
+    chromium fetches for the login page and then my meetings."""
     page = await new_page(None, path=None)
     fetched: set[str] = set()
     page.on("request", lambda r: fetched.add(urlsplit(r.url).path)

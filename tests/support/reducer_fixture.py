@@ -15,7 +15,7 @@ replays through the TypeScript reducer.
 
 Times differ on every run: the file holds them mapped, in order, onto a fixed clock (the n-th
 distinct time becomes 2026-01-01T08:00:00.000Z + n s), so a new run changes the file only when
-the server's behaviour changed; tests/integration/realtime/test_reducer_fixture.py compares
+the server's behaviour changed; tests/integration/platform/test_reducer_fixture.py compares
 with every time masked.
 """
 

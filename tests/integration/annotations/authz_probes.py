@@ -24,9 +24,9 @@ from meetings.services.documents import library as documents
 from meetings.services.documents.library import Upload
 from meetings.services.sitting import meetings
 from meetings.storage.tables import DocumentVersion
-from tests.integration.foundation.authz import Key, Probe, ProbeFactory
-from tests.integration.foundation.conftest import World
-from tests.integration.foundation.pdfs import text_pdf
+from tests.support.authz import Key, Probe, ProbeFactory
+from tests.support.upload_pdfs import text_pdf
+from tests.support.world import World
 
 V = "/api/document-versions/{version_id}"
 

@@ -31,10 +31,10 @@ from meetings.services.archive.signing_keys import (
 )
 from meetings.services.archive.signing_sessions import Kind, StartSession
 from meetings.storage.tables_archive import MinutesDoc, Resolution
-from tests.integration.foundation.authz import Key, Probe, ProbeFactory
-from tests.integration.foundation.conftest import World
-from tests.integration.foundation.pdfs import text_pdf
 from tests.integration.voting.authz_probes import new_poll, sitting
+from tests.support.authz import Key, Probe, ProbeFactory
+from tests.support.upload_pdfs import text_pdf
+from tests.support.world import World
 
 PDF = {"content-type": "application/pdf"}
 R = "/api/resolutions/{target_id}"

@@ -1,7 +1,8 @@
 """Fixtures for the archive tests (docs/ARCHIVE.md): a server that signs with the test PKI.
 
-The test PKI, its TSA, OCSP responder and CRLs run on loopback (testing_services); the server
-reads its keys from QUORUM_* variables, set here before the `server` fixture builds Settings.
+The test PKI, its TSA, OCSP responder and CRLs run on loopback (tests/support/pki_services.py);
+the server reads its keys from QUORUM_* variables, set here before the `server` fixture builds
+Settings.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from fpdf import FPDF
 from pypdf import PdfReader
 
 from meetings.documents.fonts import serif_font
-from meetings.documents.signing.testing import TEST_PASSPHRASE, TestPki
-from meetings.documents.signing.testing_services import TestServices, start_test_services
 from realtime.client import QuorumClient
 from tests.conftest import DELEGATES, Running
+from tests.support.pki import TEST_PASSPHRASE, TestPki
+from tests.support.pki_services import TestServices, start_test_services
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from pypdf import PdfWriter
 
-from meetings.documents.signing.testing import TestPki
 from tests.integration.archive.conftest import Flow, pdf_path, pdf_text
 from tests.support.pdfsig import assert_pdfsig_valid, pdfsig
+from tests.support.pki import TestPki
 
 TITLE = "Nghị quyết về dự toán ngân sách tỉnh năm 2026"
 

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import text
 
 from meetings.cli import main
-from meetings.documents.signing.testing import create_softhsm_token, softhsm_module
 from tests.conftest import need
 from tests.integration.archive.conftest import Flow, pdf_text
+from tests.support.pki import create_softhsm_token, softhsm_module
 
 
 def quorum(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -15,8 +15,8 @@ from meetings.services.sitting import meetings
 from meetings.services.voting import ballot_box, polls
 from meetings.services.voting.commands import CastBallot, CreatePoll
 from meetings.storage.tables import User
-from tests.integration.foundation.authz import Key, Probe, ProbeFactory
-from tests.integration.foundation.conftest import World
+from tests.support.authz import Key, Probe, ProbeFactory
+from tests.support.world import World
 
 P = "/api/polls/{poll_id}"
 

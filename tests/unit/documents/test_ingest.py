@@ -30,7 +30,7 @@ from meetings.documents.ingest import (
     safe_filename,
 )
 from meetings.domain.errors import InvalidInput
-from tests.unit.documents import pdfs
+from tests.support import pdfs
 
 A4 = (595.28, 841.89)
 

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from meetings.documents.ingest import BrokenPdf, EncryptedPdf, inspect_pdf
 from meetings.documents.watermark import watermark_pdf
-from tests.unit.documents import pdfs
+from tests.support import pdfs
 
 LINES = ["Nguyễn Thị Hồng Nhung", "MẬT / CONFIDENTIAL · delegate017", "2026-03-12 08:30"]
 
