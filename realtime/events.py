@@ -1,10 +1,9 @@
 """Meeting event payloads: schemas and the reference reducer (docs/PROTOCOL.md, "Events").
 
-`EVENT_SCHEMAS` names every core event type with the pydantic model of its `data`; the tests
-check every event the server sends against it, and docs/PROTOCOL.md is generated from it.
-`apply_event` is the reference client-side reducer: snapshot + events in seq order equals a
-fresh snapshot (the convergence test). Poll and annotation events are documented in
-docs/VOTING.md and docs/ANNOTATIONS.md.
+`EVENT_SCHEMAS` names every stored event type with the model of its `data`, from the catalogue
+(`meetings/services/events.py`); the tests check every event the server sends against it.
+`apply_event` is the reference client-side reducer of the core events: snapshot + events in
+seq order equals a fresh snapshot (the convergence test).
 """
 
 from __future__ import annotations
@@ -12,142 +11,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from meetings.domain.events import MeetingEventData
+from meetings.services.events import meeting_events
 
-
-class Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class QuorumData(Data):
-    present: int
-    total: int
-    needed: int
-    met: bool
-
-
-class QuorumRuleData(Data):
-    num: int
-    den: int
-    strict: bool
-
-
-class MeetingData(Data):
-    id: int
-    council_id: int
-    title: str
-    session_name: str
-    location: str
-    starts_at: str | None
-    status: str
-    current_item_id: int | None
-    seq: int
-    quorum_rule: QuorumRuleData
-    opened_at: str | None
-    closed_at: str | None
-
-
-class StatusChanged(Data):
-    status: str
-    opened_at: str | None
-    closed_at: str | None
-
-
-class ParticipantData(Data):
-    user_id: int
-    name: str
-    username: str
-    voting: bool
-    attendance: str
-    checked_in_at: str | None
-    recorded_how: str
-
-
-class ParticipantAdded(ParticipantData):
-    quorum: QuorumData
-
-
-class ParticipantRemoved(Data):
-    user_id: int
-    quorum: QuorumData
-
-
-class AttendanceChanged(Data):
-    user_id: int
-    attendance: str
-    checked_in_at: str | None
-    recorded_how: str
-    quorum: QuorumData
-
-
-class ItemData(Data):
-    id: int
-    parent_id: int | None
-    position: int
-    number: str
-    title: str
-    description: str
-    presenter: str
-    duration_minutes: int | None
-    status: str
-
-
-class AgendaChanged(Data):
-    items: list[ItemData]
-
-
-class CurrentItemChanged(Data):
-    item_id: int | None
-    previous_item_id: int | None
-
-
-class SpeakerData(Data):
-    id: int
-    item_id: int
-    user_id: int
-    name: str
-    status: str
-    position: int
-    requested_at: str | None
-    started_at: str | None
-    stopped_at: str | None
-    time_limit_s: int | None
-
-
-class SpeakersChanged(Data):
-    item_id: int
-    speakers: list[SpeakerData]
-    server_time: str
-
-
-class DocumentEvent(Data):
-    document_id: int
-    document: dict[str, Any] | None = None
-    restricted: bool | None = None
-
-
-class DocumentRemoved(Data):
-    document_id: int
-
-
-EVENT_SCHEMAS: dict[str, tuple[type[Data], str]] = {
-    "meeting_created": (MeetingData, "the meeting was created (all its public fields)"),
-    "meeting_updated": (MeetingData, "title, place, time or quorum rule changed"),
-    "meeting_status_changed": (StatusChanged, "published, opened, closed, archived …"),
-    "participant_added": (ParticipantAdded, "a member was invited; the new quorum"),
-    "participant_removed": (ParticipantRemoved, "an invitation was withdrawn; the new quorum"),
-    "attendance_changed": (AttendanceChanged, "a check-in or the secretariat's record"),
-    "agenda_changed": (AgendaChanged, "the whole numbered agenda after any change"),
-    "current_item_changed": (
-        CurrentItemChanged,
-        "the chair moved the sitting to an item; the previous item is now done",
-    ),
-    "speakers_changed": (SpeakersChanged, "one item's whole speakers list, server time"),
-    "document_added": (DocumentEvent, "a document; restricted ones are only named"),
-    "document_version_added": (DocumentEvent, "a new version of a document"),
-    "document_updated": (DocumentEvent, "title, item or visibility changed"),
-    "document_removed": (DocumentRemoved, "a document was withdrawn"),
-}
+EVENT_SCHEMAS: dict[str, type[MeetingEventData]] = meeting_events()
 
 
 def check_event(event: dict[str, Any]) -> None:
@@ -157,7 +24,8 @@ def check_event(event: dict[str, Any]) -> None:
     schema = EVENT_SCHEMAS.get(event["type"])
     if schema is None:
         raise ValueError(f"unknown event type {event['type']!r}")
-    schema[0].model_validate(event["data"])
+    if schema.model_validate(event["data"]).wire() != event["data"]:
+        raise ValueError(f"{event['type']} data does not round-trip through its model")
 
 
 def _speaker_key(s: dict[str, Any]) -> tuple[int, int, int]:
@@ -206,3 +74,4 @@ def apply_event(snapshot: dict[str, Any], event: dict[str, Any]) -> dict[str, An
     snap["seq"] = event["seq"]
     snap["meeting"]["seq"] = event["seq"]
     return snap
+
