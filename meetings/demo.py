@@ -26,6 +26,7 @@ from meetings.services.accounts import auth, councils
 from meetings.services.context import Services
 from meetings.services.documents import library as documents
 from meetings.services.sitting import agenda, meetings
+from meetings.services.sitting.events import MeetingStatusChanged
 from meetings.storage.tables import Council, Meeting, Membership, User, pk
 
 DEMO_COUNCIL = "Hội đồng nhân dân tỉnh Bình Minh (demo)"
@@ -201,9 +202,7 @@ async def _publish(services: Services, meeting_id: int) -> None:
         assert meeting is not None
         meeting.status = "published"
         await uow.emit(
-            meeting_id,
-            "meeting_status_changed",
-            {"status": "published", "opened_at": None, "closed_at": None},
+            meeting_id, MeetingStatusChanged(status="published", opened_at=None, closed_at=None)
         )
         await uow.commit()
 

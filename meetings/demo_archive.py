@@ -30,6 +30,7 @@ from meetings.services.archive import resolutions, signing_sessions
 from meetings.services.archive.signing_keys import create_demo_pki
 from meetings.services.context import Services
 from meetings.services.sitting import agenda, meetings
+from meetings.services.sitting.events import MeetingStatusChanged
 from meetings.storage.tables import Council, Membership, Participant, User, utcnow
 from meetings.storage.tables_voting import Poll, PollVote
 
@@ -153,8 +154,9 @@ async def seed_archive(
         meeting = await uow.session.get(Meeting, meeting_id)
         assert meeting is not None
         meeting.status, meeting.opened_at, meeting.closed_at = "archived", when, when
-        await uow.emit(meeting_id, "meeting_status_changed", {"status": "archived",
-                       "opened_at": None, "closed_at": None})  # fmt: skip
+        await uow.emit(
+            meeting_id, MeetingStatusChanged(status="archived", opened_at=None, closed_at=None)
+        )
         await uow.commit()
     progress(f"  {TITLE}: signed, archived and published ({utcnow():%Y-%m-%d})")
     return int(record["id"])

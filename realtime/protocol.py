@@ -43,5 +43,6 @@ class SocketCommand:
     run: Run
     summary: str
     idempotent: bool = True  # honours `idempotency_key`
+    ack: str = ""  # what the ack carries besides `ok: true`, for the docs' table
 
 

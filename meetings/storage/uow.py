@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from meetings.domain.events import (
+    MeetingEventData,
     MeetingEventOut,
+    UserEventData,
     UserEventOut,
     VolatileOut,
     iso,
@@ -102,8 +104,10 @@ class UnitOfWork:
             await session.close()
             self._session = None
 
-    async def emit(self, meeting_id: int, type_: str, data: dict[str, Any]) -> MeetingEventOut:
-        """Store a meeting event with the meeting's next seq (locks the meeting row)."""
+    async def emit(self, meeting_id: int, event: MeetingEventData) -> MeetingEventOut:
+        """Store a meeting event with the meeting's next seq (locks the meeting row); its type
+        and `data` come from the event's model (`meetings/services/events.py`)."""
+        type_, data = event.TYPE, event.wire()
         result = await self.session.execute(
             update(Meeting)
             .where(col(Meeting.id) == meeting_id)
@@ -113,15 +117,17 @@ class UnitOfWork:
         seq = int(result.scalar_one())
         at = utcnow()
         self.session.add(MeetingEvent(meeting_id=meeting_id, seq=seq, type=type_, at=at, data=data))
-        event = MeetingEventOut(meeting_id, seq, type_, at, data)
-        self.meeting_events.append(event)
-        return event
+        out = MeetingEventOut(meeting_id, seq, type_, at, data)
+        self.meeting_events.append(out)
+        return out
 
     def notify_user(
-        self, user_id: int, type_: str, data: dict[str, Any], exclude_sid: str | None = None
+        self, user_id: int, event: UserEventData, exclude_sid: str | None = None
     ) -> None:
         """Send to one user's devices after commit (their state is stored by the caller)."""
-        self.user_events.append(UserEventOut(user_id, type_, utcnow(), data, exclude_sid))
+        self.user_events.append(
+            UserEventOut(user_id, event.TYPE, utcnow(), event.wire(), exclude_sid)
+        )
 
     async def audit(
         self,

@@ -33,9 +33,14 @@ COMMANDS: list[SocketCommand] = [
         UpsertAnnotation,
         upsert,
         "Create or change one of the caller's annotations (base_version: optimistic)",
+        ack="`annotation`, `cursor`",
     ),
     SocketCommand(
-        "annotation.delete", DeleteAnnotation, delete, "Delete an annotation (a tombstone)"
+        "annotation.delete",
+        DeleteAnnotation,
+        delete,
+        "Delete an annotation (a tombstone)",
+        ack="`annotation` (the tombstone), `cursor`",
     ),
     SocketCommand(
         "annotation.sync",
@@ -43,5 +48,6 @@ COMMANDS: list[SocketCommand] = [
         sync,
         "The caller's annotation changes after cursor `since`",
         idempotent=False,
+        ack="`annotations` (oldest first, tombstones included), `cursor`, `more`",
     ),
 ]

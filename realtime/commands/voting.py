@@ -40,16 +40,40 @@ async def cast(ctx: Ctx, actor: Actor, cmd: CastBallot) -> dict[str, Any]:
 
 
 COMMANDS: list[SocketCommand] = [
-    SocketCommand("poll.create", CreatePoll, create, "Create a poll in draft (chair, secretariat)"),
-    SocketCommand("poll.open", PollRef, open_, "Open a poll; needs a quorum (chair)"),
-    SocketCommand("poll.close", PollRef, close, "Close a poll and count it (chair)"),
-    SocketCommand("poll.publish", PollRef, publish, "Publish a closed poll's result (chair)"),
-    SocketCommand("poll.cancel", CancelPoll, cancel, "Cancel a poll with a reason (chair)"),
+    SocketCommand(
+        "poll.create",
+        CreatePoll,
+        create,
+        "Create a poll in draft (chair, secretariat)",
+        ack="`poll_id`, `poll`",
+    ),
+    SocketCommand(
+        "poll.open", PollRef, open_, "Open a poll; needs a quorum (chair)", ack="`poll`"
+    ),
+    SocketCommand(
+        "poll.close",
+        PollRef,
+        close,
+        "Close a poll and count it (chair)",
+        ack="`poll` (with `result`)",
+    ),
+    SocketCommand(
+        "poll.publish",
+        PollRef,
+        publish,
+        "Publish a closed poll's result (chair)",
+        ack="`poll` (with `result`, and `votes` for open polls)",
+    ),
+    SocketCommand(
+        "poll.cancel", CancelPoll, cancel, "Cancel a poll with a reason (chair)", ack="`poll`"
+    ),
     SocketCommand(
         "ballot.cast",
         CastBallot,
         cast,
-        "Cast or change a ballot; acked after commit (secret polls: with a receipt)",
+        "Cast or change a ballot; acked after commit (secret polls: with a receipt); its "
+        "`idempotency_key` is kept in the ballot's own transaction",
         idempotent=False,
+        ack="`poll_id`, `secret`, `changed`, `replayed?`; open polls: `choice`; secret: `receipt`",
     ),
 ]

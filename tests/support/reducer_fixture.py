@@ -4,14 +4,17 @@
 uvicorn server on loopback, has the chair and a delegate join, and runs a sitting through it:
 attendance, a withdrawn and a renewed invitation, a meeting edit, an agenda change, the sitting
 opened and moved through items, a speakers list, documents (added, new version, edited, a
-restricted one made public and withdrawn) and polls (published, closed unpublished, cancelled
-after a ballot, left in draft). For each viewer it records the join snapshot before, what
-that viewer's client saw in order (events, the acks of its own poll and ballot commands, and
-the refetches the web app makes: a poll after its close for staff, the documents after a
-restricted one), and a fresh snapshot after. It checks that Python's
-`realtime.events.apply_event` over the same steps gives the fresh snapshot's core fields, and
-writes frontend/src/lib/realtime/fixtures/sitting.json, which `reducer.fixture.test.ts`
-replays through the TypeScript reducer.
+restricted one made public and withdrawn), annotations (a second device of the delegate
+shares, edits, unshares and deletes notes on a document, which a new version then carries) and
+polls (published, closed unpublished, cancelled after a ballot, left in draft). For each viewer
+it records the join snapshot before, what that viewer's client saw in order (events, the acks
+of its own poll and ballot commands, and the refetches the web app makes: a poll after its
+close for staff, the documents after a restricted one), and a fresh snapshot after; and its
+annotation store: `annotation.sync` before, the user events its device got, a fresh sync after.
+It checks that Python's `realtime.events.apply_event` (with `apply_poll`, `apply_ballot_ack`)
+over the same steps gives the fresh snapshot's state fields and `apply_user_event` the fresh
+sync, and writes frontend/src/lib/realtime/fixtures/sitting.json, which
+`reducer.fixture.test.ts` replays through the TypeScript reducer.
 
 Times differ on every run: the file holds them mapped, in order, onto a fixed clock (the n-th
 distinct time becomes 2026-01-01T08:00:00.000Z + n s), so a new run changes the file only when
@@ -38,13 +41,31 @@ from fpdf import FPDF
 from meetings.storage.tables import Meeting
 from realtime.asgi import create_asgi_app
 from realtime.client import QuorumClient
-from realtime.events import apply_event
+from realtime.events import (
+    annotation_store,
+    apply_ballot_ack,
+    apply_event,
+    apply_poll,
+    apply_user_event,
+)
 from tests.conftest import PASSWORD, Running, _seed, server_settings, start_uvicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "frontend/src/lib/realtime/fixtures/sitting.json"
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
-CORE = ("meeting", "quorum", "agenda", "speakers", "documents", "participants", "me", "seq")
+CORE = (
+    "meeting",
+    "quorum",
+    "agenda",
+    "speakers",
+    "documents",
+    "polls",
+    "my_ballots",
+    "participants",
+    "me",
+    "seq",
+)
+NOTES = [f"00000000-0000-4000-8000-00000000000{n}" for n in (1, 2)]
 CLOCK = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 
 
@@ -140,6 +161,41 @@ class Sitting:
         assert status == 200, poll
         self.chair.steps.append({"poll": poll})
 
+    async def annotate(self, version_id: int) -> None:
+        """The delegate's second device: a shared note (edited, then made private) and a
+        private one deleted; the delegate's tablet hears them as user events, the meeting the
+        shared one."""
+        device = await self.server.client("delegate001")
+        try:
+            note = {
+                "id": NOTES[0],
+                "document_version_id": version_id,
+                "kind": "note",
+                "page": 0,
+                "rect": [60, 700, 80, 720],
+                "text": "Hỏi lại",
+                "shared": True,
+            }
+            for change in ({}, {"text": "Hỏi lại số liệu"}, {"shared": False}):
+                note |= change
+                ack = await device.command("annotation.upsert", note)
+                note["base_version"] = ack["annotation"]["version"]
+                await self.settle()
+            other = {**note, "id": NOTES[1], "text": "Nháp", "base_version": 0}
+            await device.command("annotation.upsert", other)
+            await device.command("annotation.delete", {"annotation_id": NOTES[1]})
+            await self.settle()
+        finally:
+            await device.disconnect()
+
+    async def settle_annotations(self) -> None:
+        """Every viewer's device has the user events up to its user's annotation cursor."""
+        for viewer in self.viewers:
+            cursor = (await sync_annotations(viewer.client))["cursor"]
+            async with asyncio.timeout(10):
+                while user_cursor(viewer.client) < cursor:  # noqa: ASYNC110 - a plain list
+                    await asyncio.sleep(0.02)
+
     async def run(self) -> None:
         m, chair, delegate = self.m, self.chair, self.delegate
         self.secretary = await self.token("secretary")
@@ -198,6 +254,7 @@ class Sitting:
 
         # documents
         report = await self.upload("To trinh", agenda_item_id=str(items[1]))
+        await self.annotate(int(report["current_version"]["id"]))
         await self.rest(
             "POST",
             f"/api/documents/{report['id']}/versions",
@@ -205,6 +262,7 @@ class Sitting:
             data=pdf("To trinh v2"),
             headers={"content-type": "application/pdf"},
         )
+        await self.settle_annotations()  # the new version carried the notes
         await self.rest("PATCH", f"/api/documents/{report['id']}", json={"title": "Tờ trình số 1"})
         secret = await self.upload(
             "Mat", visibility="restricted", allowed_user_ids=str(self.ids["delegate001"])
@@ -276,14 +334,46 @@ def comparable(snap: dict[str, Any]) -> dict[str, Any]:
 
 
 def python_replay(before: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
-    """Python's `apply_event` over a viewer's events, with the web app's document refetches."""
+    """Python's `apply_event` over a viewer's events, with the acks of its own poll and ballot
+    commands and the web app's refetches (documents, a poll)."""
     snap = copy.deepcopy(before)
     for step in steps:
         if "event" in step:
             snap = apply_event(snap, step["event"])
         elif "documents" in step:
             snap["documents"] = step["documents"]
+        elif "poll" in step:
+            snap = apply_poll(snap, step["poll"])
+        elif step["ack"]["command"] == "ballot.cast":
+            snap = apply_ballot_ack(snap, step["ack"]["ack"])
+        elif "poll" in step["ack"]["ack"]:
+            snap = apply_poll(snap, step["ack"]["ack"]["poll"])
     return snap
+
+
+async def sync_annotations(client: QuorumClient) -> dict[str, Any]:
+    """The caller's whole annotation store from a fresh `annotation.sync` (every page)."""
+    since, annotations = 0, []
+    while True:
+        page = await client.call("annotation.sync", {"since": since})
+        annotations += page["annotations"]
+        since = page["cursor"]
+        if not page["more"]:
+            return {"annotations": annotations, "cursor": since}
+
+
+def user_cursor(client: QuorumClient) -> int:
+    """The highest annotation cursor among the user events a device got."""
+    return max((int(e["data"]["cursor"]) for e in client.user_events), default=0)
+
+
+def annotations_replay(annotations: dict[str, Any]) -> dict[str, Any]:
+    """Python's `apply_user_event` over the user events, from the sync before."""
+    before = annotations["before"]
+    store = annotation_store(before["annotations"], before["cursor"])
+    for event in annotations["user_events"]:
+        store = apply_user_event(store, event)
+    return store
 
 
 def clock_times(data: Any) -> Any:
@@ -342,11 +432,14 @@ async def record(folder: Path) -> dict[str, Any]:
     try:
         chair = Viewer("chair", await server.client("chair"))
         delegate = Viewer("delegate001", await server.client("delegate001"))
+        synced = {}
         for viewer in (chair, delegate):
             viewer.before = copy.deepcopy((await viewer.client.join(server.meeting_id)).snapshot)
+            synced[viewer.name] = await sync_annotations(viewer.client)
         sitting = Sitting(server, chair, delegate)
         await sitting.run()
         await sitting.settle()
+        await sitting.settle_annotations()
         out: dict[str, Any] = {}
         for viewer in (chair, delegate):
             fresh = await viewer.client.call("meeting.join", {"meeting_id": server.meeting_id})
@@ -361,6 +454,11 @@ async def record(folder: Path) -> dict[str, Any]:
                 "steps": viewer.steps,
                 "after": viewer.after,
                 "python_after": comparable(python_replay(viewer.before, viewer.steps)),
+                "annotations": {
+                    "before": synced[viewer.name],
+                    "user_events": viewer.client.user_events,
+                    "after": await sync_annotations(viewer.client),
+                },
             }
         return out
     finally:
@@ -378,6 +476,11 @@ def disagreements(viewers: dict[str, Any]) -> list[str]:
         for key in CORE:
             if viewer["python_after"].get(key) != fresh.get(key):
                 problems.append(f"{name}: {key}")
+        after = viewer["annotations"]["after"]
+        if annotations_replay(viewer["annotations"]) != annotation_store(
+            after["annotations"], after["cursor"]
+        ):
+            problems.append(f"{name}: annotations")
     return problems
 
 
@@ -387,7 +490,8 @@ def build(viewers: dict[str, Any]) -> dict[str, Any]:
             "Recorded by `uv run python -m tests.support.reducer_fixture` from a real server: "
             "per viewer, the join snapshot before, the steps the client saw (event, ack of its "
             "own poll/ballot commands, documents refetched, poll refetched), and a fresh "
-            "snapshot after. Times are mapped onto a fixed clock. Do not edit by hand."
+            "snapshot after; its annotations: a sync before, the user events, a sync after. "
+            "Times are mapped onto a fixed clock. Do not edit by hand."
         ),
         "viewers": clock_times(viewers),
     }

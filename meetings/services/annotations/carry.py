@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from meetings.documents.reanchor import Carried, Placement, carry
+from meetings.services.annotations.events import AnnotationsCarried
 from meetings.services.annotations.sync import (
     annotation_data,
     annotation_public,
@@ -29,7 +30,7 @@ from meetings.services.annotations.sync import (
 )
 from meetings.services.annotations.writer import data_size
 from meetings.services.context import Services
-from meetings.storage.tables import DocumentPage, DocumentVersion
+from meetings.storage.tables import DocumentPage, DocumentVersion, pk
 from meetings.storage.tables_annotations import AnnotationRow
 
 log = logging.getLogger(__name__)
@@ -152,15 +153,14 @@ async def _store(
             public = [annotation_public(r) for r in created]
             uow.notify_user(
                 user_id,
-                "annotations_carried",
-                {
-                    "document_id": new.document_id,
-                    "document_version_id": new.id,
-                    "cursor": last,
-                    "orphaned": [p["id"] for p in public if p["status"] == "orphaned"],
-                    "annotations": public[:EVENT_LIST_LIMIT],
-                    "more": len(public) > EVENT_LIST_LIMIT,
-                },
+                AnnotationsCarried(
+                    document_id=new.document_id,
+                    document_version_id=pk(new),
+                    cursor=last,
+                    orphaned=[p["id"] for p in public if p["status"] == "orphaned"],
+                    annotations=public[:EVENT_LIST_LIMIT],
+                    more=len(public) > EVENT_LIST_LIMIT,
+                ),
             )
         await uow.commit()
     log.info("carried %d annotations to document version %s: %s", len(rows), new.id, counts)

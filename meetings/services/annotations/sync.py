@@ -34,6 +34,11 @@ from meetings.domain.annotations import (
 from meetings.domain.errors import Forbidden, NotFound
 from meetings.domain.events import iso
 from meetings.services import commands as c
+from meetings.services.annotations.events import (
+    AnnotationChanged,
+    AnnotationShared,
+    AnnotationUnshared,
+)
 from meetings.services.annotations.writer import (
     Change,
     VersionInfo,
@@ -49,6 +54,7 @@ from meetings.storage.tables import (
     DocumentAccess,
     DocumentVersion,
     Meeting,
+    pk,
     utcnow,
 )
 from meetings.storage.tables_annotations import AnnotationCursor, AnnotationRow
@@ -202,10 +208,10 @@ async def _owned(session: AsyncSession, actor: Actor, annotation_id: str) -> Ann
     return row
 
 
-def meeting_body(doc: Document, row: AnnotationRow, public: dict[str, Any]) -> dict[str, Any]:
+def meeting_body(doc: Document, row: AnnotationRow, public: dict[str, Any]) -> AnnotationShared:
     if doc.visibility in NAMED:  # only those who may read it refetch
-        return {"annotation_id": row.id, "document_id": doc.id, "restricted": True}
-    return {"annotation_id": row.id, "document_id": doc.id, "annotation": public}
+        return AnnotationShared(annotation_id=row.id, document_id=pk(doc), restricted=True)
+    return AnnotationShared(annotation_id=row.id, document_id=pk(doc), annotation=public)
 
 
 async def _announce(
@@ -218,16 +224,12 @@ async def _announce(
     sid: str | None,
 ) -> dict[str, Any]:
     public = annotation_public(row)
-    uow.notify_user(
-        actor.user_id, "annotation_changed", {"annotation": public, "cursor": row.seq}, sid
-    )
+    uow.notify_user(actor.user_id, AnnotationChanged(annotation=public, cursor=row.seq), sid)
     assert meeting.id is not None
     if row.shared and not row.deleted:
-        await uow.emit(meeting.id, "annotation_shared", meeting_body(doc, row, public))
+        await uow.emit(meeting.id, meeting_body(doc, row, public))
     elif was_shared:
-        await uow.emit(
-            meeting.id, "annotation_unshared", {"annotation_id": row.id, "document_id": doc.id}
-        )
+        await uow.emit(meeting.id, AnnotationUnshared(annotation_id=row.id, document_id=pk(doc)))
     return public
 
 

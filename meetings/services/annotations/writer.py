@@ -30,10 +30,11 @@ from sqlmodel import col
 
 from meetings.domain.annotations import Annotation
 from meetings.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from meetings.services.annotations.events import AnnotationChanged, AnnotationUnshared
 from meetings.services.context import Actor, Services, settle
 from meetings.services.documents.library import NAMED, may_read
 from meetings.services.loading import may_see_meeting
-from meetings.storage.tables import CommandResult, Document, DocumentAccess, Meeting, utcnow
+from meetings.storage.tables import CommandResult, Document, DocumentAccess, Meeting, pk, utcnow
 from meetings.storage.tables_annotations import AnnotationCursor, AnnotationRow
 from meetings.storage.uow import UnitOfWork
 
@@ -440,16 +441,15 @@ async def _announce(
 
     uow.notify_user(
         change.actor.user_id,
-        "annotation_changed",
-        {"annotation": public, "cursor": public["cursor"]},
+        AnnotationChanged(annotation=public, cursor=public["cursor"]),
         change.sid,
     )
     doc = b.docs[row.document_id]
     if public["shared"]:
-        await uow.emit(doc.meeting_id, "annotation_shared", meeting_body(doc, row, public))
+        await uow.emit(doc.meeting_id, meeting_body(doc, row, public))
     elif was_shared:
         await uow.emit(
-            doc.meeting_id, "annotation_unshared", {"annotation_id": row.id, "document_id": doc.id}
+            doc.meeting_id, AnnotationUnshared(annotation_id=row.id, document_id=pk(doc))
         )
 
 

@@ -26,6 +26,7 @@ from meetings.documents.certification import (
 )
 from meetings.domain.errors import NotFound
 from meetings.domain.events import iso
+from meetings.services.archive.events import MinutesGenerated
 from meetings.services.archive.resolutions import OPTION_LABELS, VN, local_date
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_meeting
@@ -208,7 +209,7 @@ async def generate_minutes(
         await session.flush()
         out = minutes_public(row)
         out["last_seq"] = meeting.last_seq
-        await uow.emit(meeting_id, "minutes_generated", out)
+        await uow.emit(meeting_id, MinutesGenerated.model_validate(out))
         await uow.audit(
             actor.user_id if actor else None,
             "minutes.generate",

@@ -20,6 +20,7 @@ from sqlmodel import col
 from meetings.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from meetings.domain.events import iso
 from meetings.domain.text import fold
+from meetings.services.archive.events import ARCHIVED, ArchivePublished
 from meetings.services.archive.resolutions import local_date
 from meetings.services.archive.signing_keys import runtime
 from meetings.services.archive.signing_sessions import (
@@ -140,7 +141,7 @@ async def archive(
         target.status = "archived"
         out = record_public(record)
         body = {**target_public(kind, target), "archive": out}
-        await uow.emit(target.meeting_id, f"{kind}_archived", body)
+        await uow.emit(target.meeting_id, ARCHIVED[kind].model_validate(body))
         await uow.commit()
         return out
 
@@ -155,7 +156,9 @@ async def publish(services: Services, actor: Actor, record_id: int) -> dict[str,
         if not record.public:
             record.public, record.published_at = True, utcnow()
             await uow.audit(actor.user_id, "archive.publish", f"archive:{record_id}")
-            await uow.emit(record.meeting_id, "archive_published", record_public(record))
+            await uow.emit(
+                record.meeting_id, ArchivePublished.model_validate(record_public(record))
+            )
         out = record_public(record)
         await uow.commit()
         return out

@@ -28,6 +28,11 @@ from meetings.documents.ingest import safe_filename
 from meetings.domain.errors import Conflict, InvalidInput, NotFound
 from meetings.domain.events import iso
 from meetings.services import commands as c
+from meetings.services.archive.events import (
+    ResolutionChanged,
+    ResolutionDrafted,
+    ResolutionGenerated,
+)
 from meetings.services.context import Actor, Services
 from meetings.services.documents.pdf_checks import inspect_upload
 from meetings.services.loading import get_in_meeting, get_item, get_meeting
@@ -155,7 +160,7 @@ async def create_draft(
         session.add(res)
         await session.flush()
         out = resolution_public(res)
-        await uow.emit(meeting_id, "resolution_drafted", out)
+        await uow.emit(meeting_id, ResolutionDrafted.model_validate(out))
         await uow.audit(
             actor.user_id if actor else None,
             "resolution.draft",
@@ -187,7 +192,7 @@ async def update_draft(
         res.status = "draft"  # a changed draft must be generated again
         res.generated_sha256 = None
         out = resolution_public(res)
-        await uow.emit(res.meeting_id, "resolution_changed", out)
+        await uow.emit(res.meeting_id, ResolutionChanged.model_validate(out))
         await uow.audit(actor.user_id, "resolution.update", f"resolution:{res.id}")
         await uow.commit()
         return out
@@ -290,7 +295,7 @@ async def generate(services: Services, actor: Actor | None, resolution_id: int) 
         res.status = "generated"
         res.generated_at = utcnow()
         out = resolution_public(res)
-        await uow.emit(res.meeting_id, "resolution_generated", out)
+        await uow.emit(res.meeting_id, ResolutionGenerated.model_validate(out))
         await uow.audit(
             actor.user_id if actor else None,
             "resolution.generate",

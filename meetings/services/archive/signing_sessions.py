@@ -27,6 +27,7 @@ from meetings.documents.signing.api import SignatureLevel, SigningFailed, StampT
 from meetings.documents.signing.remote import RemoteSigningState, complete_remote, prepare_remote
 from meetings.domain.errors import Conflict, InvalidInput, NotFound
 from meetings.domain.events import iso
+from meetings.services.archive.events import SIGNED
 from meetings.services.archive.signing_keys import (
     SigningKeys,
     SigningRuntime,
@@ -161,7 +162,7 @@ async def _finish(
         target.signed_sha256, target.status = sha, "signed"
         target.signed_at, target.signatures = utcnow(), summary
         out = target_public(kind, target)
-        await uow.emit(target.meeting_id, f"{kind}_signed", out)
+        await uow.emit(target.meeting_id, SIGNED[kind].model_validate(out))
         await uow.audit(
             actor.user_id if actor else None,
             f"{kind}.sign",

@@ -27,6 +27,13 @@ from meetings.domain.model import EDITABLE_MEETING, Visibility
 from meetings.domain.text import fold
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
+from meetings.services.documents.events import (
+    DocumentAdded,
+    DocumentEvent,
+    DocumentRemoved,
+    DocumentUpdated,
+    DocumentVersionAdded,
+)
 from meetings.services.documents.pdf_checks import inspect_upload
 from meetings.services.loading import get_item, get_meeting
 from meetings.storage.tables import (
@@ -92,15 +99,15 @@ def may_read(actor: Actor, meeting: Meeting, doc: Document, allowed: list[int]) 
     return True  # public and members: any member who may see the meeting
 
 
-def event_body(doc: Document, public: dict[str, Any]) -> dict[str, Any]:
+def event_body(kind: type[DocumentEvent], doc: Document, public: dict[str, Any]) -> DocumentEvent:
     """Meeting events reach every member: a restricted document is only named, and the
     clients that may read it refetch their document list (docs/PROTOCOL.md, "Events")."""
     if doc.visibility in NAMED:
-        return {"document_id": doc.id, "restricted": True}
-    return {
-        "document_id": doc.id,
-        "document": {k: v for k, v in public.items() if k != "allowed_user_ids"},
-    }
+        return kind(document_id=pk(doc), restricted=True)
+    return kind(
+        document_id=pk(doc),
+        document={k: v for k, v in public.items() if k != "allowed_user_ids"},
+    )
 
 
 async def documents_of(
@@ -284,7 +291,7 @@ async def upload_document(
         async with _stored(services, upload) as sha256:
             version = await _add_version(uow, actor, doc, info, sha256, upload, "")
             out = document_public(doc, [version], allowed if doc.visibility in NAMED else None)
-            await uow.emit(meeting_id, "document_added", event_body(doc, out))
+            await uow.emit(meeting_id, event_body(DocumentAdded, doc, out))
             await uow.audit(
                 actor.user_id if actor else None,
                 "document.upload",
@@ -355,7 +362,7 @@ async def upload_version(
                 ).scalars()
             )
             out = document_public(doc, versions, allowed if doc.visibility in NAMED else None)
-            await uow.emit(pk(meeting), "document_version_added", event_body(doc, out))
+            await uow.emit(pk(meeting), event_body(DocumentVersionAdded, doc, out))
             await uow.audit(
                 actor.user_id,
                 "document.version",
@@ -393,7 +400,7 @@ async def update_document(
             ).scalars()
         )
         out = document_public(doc, versions, allowed if doc.visibility in NAMED else None)
-        await uow.emit(pk(meeting), "document_updated", event_body(doc, out))
+        await uow.emit(pk(meeting), event_body(DocumentUpdated, doc, out))
         await uow.audit(
             actor.user_id,
             "document.update",
@@ -408,7 +415,7 @@ async def delete_document(services: Services, actor: Actor, document_id: int) ->
     async with services.uow() as uow:
         meeting, doc = await _staff_document(uow.session, actor, document_id)
         doc.deleted_at = utcnow()
-        await uow.emit(pk(meeting), "document_removed", {"document_id": document_id})
+        await uow.emit(pk(meeting), DocumentRemoved(document_id=document_id))
         await uow.audit(actor.user_id, "document.delete", f"document:{document_id}")
         await uow.commit()
 

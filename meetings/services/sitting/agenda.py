@@ -18,6 +18,7 @@ from meetings.domain.model import EDITABLE_MEETING, ItemStatus, MeetingStatus, a
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_item, get_meeting
+from meetings.services.sitting.events import AgendaChanged, CurrentItemChanged, SpeakersChanged
 from meetings.storage.tables import AgendaItem, Document, Meeting, Speaker, pk, utcnow
 from meetings.storage.tables_archive import Resolution
 from meetings.storage.tables_voting import Poll
@@ -136,7 +137,7 @@ async def _check_parent(
 async def _changed(uow: UnitOfWork, meeting_id: int) -> list[dict[str, Any]]:
     await uow.session.flush()
     agenda = await agenda_of(uow.session, meeting_id)
-    await uow.emit(meeting_id, "agenda_changed", {"items": agenda})
+    await uow.emit(meeting_id, AgendaChanged.model_validate({"items": agenda}))
     return agenda
 
 
@@ -255,7 +256,7 @@ async def _release(uow: UnitOfWork, meeting_id: int, item_id: int) -> None:
     if speakers:
         await session.flush()
         data = {"item_id": item_id, "speakers": [], "server_time": iso(utcnow())}
-        await uow.emit(meeting_id, "speakers_changed", data)
+        await uow.emit(meeting_id, SpeakersChanged.model_validate(data))
 
 
 async def set_current(services: Services, actor: Actor, cmd: c.SetCurrentItem) -> dict[str, Any]:
@@ -282,9 +283,7 @@ async def set_current(services: Services, actor: Actor, cmd: c.SetCurrentItem) -
         # one event says it all: the previous item is done, the new one current (clients set
         # both statuses); the whole agenda is not re-sent to every tablet on each move
         await uow.emit(
-            pk(meeting),
-            "current_item_changed",
-            {"item_id": cmd.item_id, "previous_item_id": previous_id},
+            pk(meeting), CurrentItemChanged(item_id=cmd.item_id, previous_item_id=previous_id)
         )
         await uow.commit()
         return {"item_id": cmd.item_id}

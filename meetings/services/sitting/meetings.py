@@ -26,6 +26,15 @@ from meetings.domain.voting import PollStatus
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_council, get_meeting, may_see_meeting
+from meetings.services.sitting.events import (
+    AttendanceChanged,
+    Invitation,
+    MeetingCreated,
+    MeetingStatusChanged,
+    MeetingUpdated,
+    ParticipantAdded,
+    ParticipantRemoved,
+)
 from meetings.storage.tables import (
     Council,
     Meeting,
@@ -147,7 +156,7 @@ async def create_meeting(
         uow.session.add(meeting)
         await uow.session.flush()
         await _invite_members(uow.session, meeting)
-        await uow.emit(pk(meeting), "meeting_created", meeting_public(meeting))
+        await uow.emit(pk(meeting), MeetingCreated.model_validate(meeting_public(meeting)))
         await uow.audit(
             actor.user_id if actor else None,
             "meeting.create",
@@ -183,7 +192,7 @@ async def update_meeting(
             changes["starts_at"] = as_utc(changes["starts_at"])
         for key, value in changes.items():
             setattr(meeting, key, value)
-        await uow.emit(meeting_id, "meeting_updated", meeting_public(meeting))
+        await uow.emit(meeting_id, MeetingUpdated.model_validate(meeting_public(meeting)))
         await uow.commit()
         return meeting_public(meeting)
 
@@ -209,12 +218,9 @@ async def transition(
         out = meeting_public(meeting)
         await uow.emit(
             meeting_id,
-            "meeting_status_changed",
-            {
-                "status": meeting.status,
-                "opened_at": out["opened_at"],
-                "closed_at": out["closed_at"],
-            },
+            MeetingStatusChanged(
+                status=meeting.status, opened_at=out["opened_at"], closed_at=out["closed_at"]
+            ),
         )
         await uow.audit(actor.user_id, f"meeting.{action}", f"meeting:{meeting_id}")
         await uow.commit()
@@ -289,9 +295,8 @@ async def add_participant(
         uow.session.add(p)
         await uow.session.flush()
         out = participant_public(p, user)
-        await uow.emit(
-            meeting_id, "participant_added", out | {"quorum": await quorum_of(uow.session, meeting)}
-        )
+        quorum = await quorum_of(uow.session, meeting)
+        await uow.emit(meeting_id, ParticipantAdded.model_validate(out | {"quorum": quorum}))
         await uow.commit()
         return out
 
@@ -317,10 +322,9 @@ async def remove_participant(
             raise NotFound(f"user {user_id} is not invited to meeting {meeting_id}")
         await uow.session.delete(p)
         await uow.session.flush()
+        quorum = await quorum_of(uow.session, meeting)
         await uow.emit(
-            meeting_id,
-            "participant_removed",
-            {"user_id": user_id, "quorum": await quorum_of(uow.session, meeting)},
+            meeting_id, ParticipantRemoved.model_validate({"user_id": user_id, "quorum": quorum})
         )
         await uow.commit()
 
@@ -347,7 +351,9 @@ async def invite(services: Services, actor: Actor, meeting_id: int) -> dict[str,
         )
         for p in rows:
             p.invited_at = now
-            uow.notify_user(p.user_id, "invitation", {"meeting": meeting_public(meeting)})
+            uow.notify_user(
+                p.user_id, Invitation.model_validate({"meeting": meeting_public(meeting)})
+            )
         await uow.audit(
             actor.user_id, "meeting.invite", f"meeting:{meeting_id}", {"count": len(rows)}
         )
@@ -383,7 +389,7 @@ async def _set_attendance(
         "recorded_how": how,
         "quorum": await quorum_of(uow.session, meeting),
     }
-    await uow.emit(pk(meeting), "attendance_changed", data)
+    await uow.emit(pk(meeting), AttendanceChanged.model_validate(data))
     return data
 
 

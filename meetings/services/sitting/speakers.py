@@ -19,6 +19,7 @@ from meetings.domain.model import MeetingStatus
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_item, get_meeting
+from meetings.services.sitting.events import SpeakersChanged
 from meetings.storage.tables import Meeting, Participant, Speaker, User, utcnow
 from meetings.storage.uow import UnitOfWork
 
@@ -62,7 +63,7 @@ async def _changed(uow: UnitOfWork, meeting_id: int, item_id: int) -> dict[str, 
         "speakers": await speakers_of(uow.session, meeting_id, item_id),
         "server_time": iso(utcnow()),
     }
-    await uow.emit(meeting_id, "speakers_changed", data)
+    await uow.emit(meeting_id, SpeakersChanged.model_validate(data))
     return data
 
 

@@ -38,7 +38,14 @@ from meetings.services.loading import get_in_meeting, get_item, get_meeting
 from meetings.services.sitting.meetings import meeting_rule, quorum_of
 from meetings.services.voting import ballot_scrub
 from meetings.services.voting.commands import CancelPoll, CreatePoll, spec_of
-from meetings.storage.tables import Meeting, Participant, User, utcnow
+from meetings.services.voting.events import (
+    PollCancelled,
+    PollClosed,
+    PollCreated,
+    PollOpened,
+    PollPublished,
+)
+from meetings.storage.tables import Meeting, Participant, User, pk, utcnow
 from meetings.storage.tables_voting import Poll, PollBallot, PollParticipation, PollVote
 
 
@@ -147,7 +154,7 @@ async def create_poll(services: Services, actor: Actor, cmd: CreatePoll) -> dict
         uow.session.add(poll)
         await uow.session.flush()
         out = poll_public(poll, with_result=False)
-        await uow.emit(cmd.meeting_id, "poll_created", {"poll": out})
+        await uow.emit(cmd.meeting_id, PollCreated.model_validate({"poll": out}))
         await uow.audit(actor.user_id, "poll.create", f"poll:{poll.id}", {"title": poll.title})
         await uow.commit()
         return {"poll_id": poll.id, "poll": out}
@@ -167,9 +174,8 @@ async def open_poll(services: Services, actor: Actor, poll_id: int) -> dict[str,
             poll.closes_at = now + timedelta(seconds=poll.duration_s)
         out = poll_public(poll, with_result=False)
         await uow.emit(
-            meeting.id,  # type: ignore[arg-type]
-            "poll_opened",
-            {"poll": out, "quorum": q, "server_time": iso(now)},
+            pk(meeting),
+            PollOpened.model_validate({"poll": out, "quorum": q, "server_time": iso(now)}),
         )
         await uow.audit(actor.user_id, "poll.open", f"poll:{poll_id}", {"quorum": q})
         await uow.commit()
@@ -203,9 +209,8 @@ async def close_poll(
         xid = await ballot_scrub.rewrite(uow, poll_id) if poll.secret else None
         out = poll_public(poll, with_result=False)
         await uow.emit(
-            meeting.id,  # type: ignore[arg-type]
-            "poll_closed",
-            {"poll": out, "voted": result.ballots, "automatic": auto},
+            pk(meeting),
+            PollClosed.model_validate({"poll": out, "voted": result.ballots, "automatic": auto}),
         )
         await uow.audit(
             actor.user_id if actor else None,
@@ -229,7 +234,7 @@ async def publish_poll(services: Services, actor: Actor, poll_id: int) -> dict[s
         out = poll_public(poll, with_result=True)
         if not poll.secret:
             out["votes"] = await open_votes(uow.session, poll_id)
-        await uow.emit(meeting.id, "poll_published", {"poll": out})  # type: ignore[arg-type]
+        await uow.emit(pk(meeting), PollPublished.model_validate({"poll": out}))
         await uow.audit(actor.user_id, "poll.publish", f"poll:{poll_id}")
         await uow.commit()
         return {"poll": out}
@@ -251,7 +256,7 @@ async def cancel_poll(services: Services, actor: Actor, cmd: CancelPoll) -> dict
         # never counted: a secret poll's ballots go, so no end state keeps them linkable
         xid = await ballot_scrub.discard(uow, cmd.poll_id) if poll.secret else None
         out = poll_public(poll, with_result=False)
-        await uow.emit(meeting.id, "poll_cancelled", {"poll": out})  # type: ignore[arg-type]
+        await uow.emit(pk(meeting), PollCancelled.model_validate({"poll": out}))
         await uow.audit(
             actor.user_id, "poll.cancel", f"poll:{cmd.poll_id}", {"reason": poll.cancel_reason}
         )

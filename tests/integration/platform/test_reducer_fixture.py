@@ -1,5 +1,6 @@
 """The web app's reducer fixture (frontend/src/lib/realtime/fixtures/sitting.json) is current,
-and Python's reference reducer agrees with a fresh snapshot over the same scripted sitting.
+and Python's reference reducers agree with a fresh snapshot (polls and ballots included) and a
+fresh annotation sync over the same scripted sitting.
 
 The TypeScript side (`reducer.fixture.test.ts`) replays the same file through `applyEvent`.
 Regenerate with `uv run python -m tests.support.reducer_fixture` when the server's events or
@@ -19,6 +20,7 @@ from tests.support.reducer_fixture import (
     disagreements,
     generate,
     mask_times,
+    python_replay,
 )
 
 
@@ -38,9 +40,18 @@ def test_committed_fixture_is_consistent() -> None:
             "agenda_changed", "meeting_status_changed", "current_item_changed",
             "speakers_changed", "document_added", "document_version_added",
             "document_updated", "document_removed", "poll_created", "poll_opened",
-            "poll_closed", "poll_published", "poll_cancelled",
+            "poll_closed", "poll_published", "poll_cancelled", "annotation_shared",
+            "annotation_unshared",
         }
         assert comparable(viewer["after"])["seq"] == viewer["after"]["meeting"]["seq"]
+        # the reference reducer today, not only as it was when the file was recorded
+        replayed = comparable(python_replay(viewer["before"], viewer["steps"]))
+        assert replayed == comparable(viewer["after"])
+    delegate = viewers["delegate001"]["annotations"]
+    assert {e["type"] for e in delegate["user_events"]} == {
+        "annotation_changed", "annotations_carried",
+    }
+    assert delegate["after"]["annotations"], "the store to converge on is not empty"
 
 
 @pytest.mark.slow

@@ -3,7 +3,8 @@
  * (fixtures/sitting.json, written by `uv run python -m tests.support.reducer_fixture`; a Python
  * test fails when it is stale). For each viewer (the chair: staff, with the roster; a delegate:
  * `me` only): the join snapshot, then every step that viewer's client saw, must give the fresh
- * snapshot taken at the end.
+ * snapshot taken at the end; and its annotation store, from the sync before and the user events
+ * its device got, must equal a fresh sync.
  *
  * Compared: every field of `SittingState` but `serverTime`. Normalised on purpose:
  * - `serverTime`: the fresh snapshot's is the time of that join; the replayed state's is the time
@@ -13,8 +14,24 @@
  */
 import { describe, expect, it } from 'vitest';
 import fixture from './fixtures/sitting.json';
-import { applyBallotAck, applyDocuments, applyEvent, applyPoll, fromSnapshot } from './reducer';
-import type { MeetingDocument, MeetingEvent, Poll, SittingState, WireSnapshot } from './types';
+import {
+  applyBallotAck,
+  applyDocuments,
+  applyEvent,
+  applyPoll,
+  applyUserEvent,
+  fromSnapshot,
+  fromSync,
+} from './reducer';
+import type {
+  Annotation,
+  MeetingDocument,
+  MeetingEvent,
+  Poll,
+  SittingState,
+  UserEvent,
+  WireSnapshot,
+} from './types';
 
 type Step =
   | { event: MeetingEvent }
@@ -22,10 +39,17 @@ type Step =
   | { documents: MeetingDocument[] }
   | { poll: Poll };
 
+interface Synced {
+  annotations: Annotation[];
+  cursor: number;
+}
+
 interface Viewer {
   before: WireSnapshot;
   steps: Step[];
   after: WireSnapshot;
+  /** the viewer's own annotations: a sync before, the user events its device got, a sync after */
+  annotations: { before: Synced; user_events: UserEvent[]; after: Synced };
 }
 
 const viewers = (fixture as unknown as { viewers: Record<string, Viewer> }).viewers;
@@ -54,6 +78,13 @@ describe('reducer over the recorded sitting', () => {
       let state = fromSnapshot(viewer.before);
       for (const step of viewer.steps) state = applyStep(state, step);
       expect(comparable(state)).toEqual(comparable(fromSnapshot(viewer.after)));
+    });
+
+    it(`${name}: annotation sync + user events = fresh sync`, () => {
+      const { before, user_events: events, after } = viewer.annotations;
+      let store = fromSync(before.annotations, before.cursor);
+      for (const event of events) store = applyUserEvent(store, event);
+      expect(store).toEqual(fromSync(after.annotations, after.cursor));
     });
 
     it(`${name}: every event keeps the parts it does not touch`, () => {
@@ -97,6 +128,7 @@ describe('reducer over the recorded sitting', () => {
       'agenda_changed', 'meeting_status_changed', 'current_item_changed', 'speakers_changed',
       'document_added', 'document_version_added', 'document_updated', 'document_removed',
       'poll_created', 'poll_opened', 'poll_closed', 'poll_published', 'poll_cancelled',
+      'annotation_shared', 'annotation_unshared',
     ]) {
       expect(types, type).toContain(type);
     }

@@ -1,12 +1,17 @@
 /**
  * The sitting reducer: `applyEvent(state, event)` is the state after one meeting event, so
  * that a join snapshot plus every later event equals a fresh snapshot (docs/PROTOCOL.md,
- * "Events"). It mirrors Python's `realtime.events.apply_event` for the core events and applies
- * the poll events as `meetings/services/voting/polls.py` would show them in a snapshot. Pure and
- * immutable: parts an event does not touch keep their identity, so Svelte re-renders only
- * what changed. A fixture recorded from the real server checks it (reducer.fixture.test.ts).
+ * "Events"). It mirrors Python's `realtime.events.apply_event`: the core events, and the poll
+ * events as `meetings/services/voting/polls.py` would show them in a snapshot. A meeting state
+ * holds no annotations (they are per user): `annotation_shared` / `annotation_unshared` only
+ * advance `seq`, and `applyUserEvent` keeps a device's own annotations (docs/ANNOTATIONS.md,
+ * "What a client holds"). Pure and immutable: parts an event does not touch keep their
+ * identity, so Svelte re-renders only what changed. A fixture recorded from the real server
+ * checks it (reducer.fixture.test.ts).
  */
 import type {
+  Annotation,
+  AnnotationStore,
   MeetingDocument,
   MeetingEvent,
   MyBallot,
@@ -15,6 +20,7 @@ import type {
   Quorum,
   SittingState,
   Speaker,
+  UserEvent,
   WireSnapshot,
   Item,
   Meeting,
@@ -117,6 +123,9 @@ function reduce(state: SittingState, type: string, data: Data): SittingState {
       return pollPublished(state, data.poll as Poll);
     case 'poll_cancelled':
       return pollCancelled(state, data.poll as Poll);
+    case 'annotation_shared':
+    case 'annotation_unshared':
+      return state; // the document's viewer applies them; the meeting state holds none
     default:
       return state;
   }
@@ -252,4 +261,29 @@ export function applyBallotAck(state: SittingState, ack: Data): SittingState {
  *  only named in events, so readers refetch. */
 export function applyDocuments(state: SittingState, documents: MeetingDocument[]): SittingState {
   return { ...state, documents: [...documents].sort((a, b) => a.id - b.id) };
+}
+
+// --- a device's own annotations (user events) -------------------------------------------------
+
+/** The store from `annotation.sync` pages (every annotation changed since 0, and the cursor). */
+export function fromSync(annotations: Annotation[], cursor: number): AnnotationStore {
+  const byId: Record<string, Annotation> = {};
+  for (const a of annotations) byId[a.id] = a;
+  return { annotations: byId, cursor };
+}
+
+/**
+ * The store after one `user_event`. `annotations_carried` with `more` (over 200 carried) is a
+ * hint, not the whole change: the device then calls `annotation.sync` from its cursor. Other
+ * user events (`invitation`) leave the store as it is.
+ */
+export function applyUserEvent(store: AnnotationStore, event: UserEvent): AnnotationStore {
+  const data = event.data as Data;
+  let changed: Annotation[];
+  if (event.type === 'annotation_changed') changed = [data.annotation as Annotation];
+  else if (event.type === 'annotations_carried') changed = data.annotations as Annotation[];
+  else return store;
+  const annotations = { ...store.annotations };
+  for (const a of changed) annotations[a.id] = a;
+  return { annotations, cursor: Math.max(store.cursor, Number(data.cursor)) };
 }

@@ -232,6 +232,30 @@ export interface MeetingEvent<D = Record<string, unknown>> {
   data: D;
 }
 
+/** A `user_event`: to one user's devices, not in any meeting's log (docs/ANNOTATIONS.md). */
+export interface UserEvent<D = Record<string, unknown>> {
+  type: 'annotation_changed' | 'annotations_carried' | 'invitation' | (string & {});
+  at: Iso;
+  data: D;
+}
+
+/** An annotation as the server answers it (docs/ANNOTATIONS.md, "Model"); `id` a client UUID. */
+export interface Annotation {
+  id: string;
+  cursor: number;
+  deleted: boolean;
+  [field: string]: unknown;
+}
+
+/**
+ * A device's own annotations (docs/ANNOTATIONS.md, "What a client holds"): every annotation
+ * by id, tombstones included, and the highest cursor applied. Not part of a meeting's state.
+ */
+export interface AnnotationStore {
+  annotations: Record<string, Annotation>;
+  cursor: number;
+}
+
 export interface Update<D = Record<string, unknown>> {
   type: 'presence' | 'poll_progress' | 'poll_voters' | (string & {});
   meeting_id: number;
