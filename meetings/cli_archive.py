@@ -1,4 +1,4 @@
-"""`quorum sign-remote` and `quorum archive verify|export` (docs/ARCHIVE.md, "Commands").
+"""`quorum sign-remote` and `quorum archive verify|export` (docs/features/archive.md, "Commands").
 
 `add_parsers(sub)` adds the sub-commands to the `quorum` parser (meetings/cli.py).
 Exit status: 0 fine, 1 a check failed (tampering found) or the work failed, 2 usage errors.

@@ -1,4 +1,4 @@
-"""Demo: a past sitting whose resolution is signed and archived (docs/ARCHIVE.md, "Demo").
+"""Demo: a past sitting whose resolution is signed and archived (docs/features/archive.md, "Demo").
 
 `seed_archive` runs from `meetings.demo.seed_demo`, so the public archive is not empty: it
 writes a demo PKI into the data folder (made with `cryptography`, nothing downloaded), adds a

@@ -5,7 +5,7 @@
 `apply_event` is the reference client-side reducer of a meeting's state: snapshot + events in
 seq order equals a fresh snapshot (the convergence tests), with `apply_poll` and
 `apply_ballot_ack` for the poll objects a client gets in acks and refetches. A meeting state
-holds no annotations (they are per user; docs/ANNOTATIONS.md, "What a client holds"):
+holds no annotations (they are per user; docs/features/annotations.md, "What a client holds"):
 `apply_user_event` is the reducer of one user's annotation store.
 """
 
@@ -156,7 +156,7 @@ def apply_ballot_ack(snapshot: dict[str, Any], ack: dict[str, Any]) -> dict[str,
     return snap
 
 
-# --- one user's annotations (user events; docs/ANNOTATIONS.md, "What a client holds") ---
+# --- one user's annotations (user events; docs/features/annotations.md, "What a client holds") ---
 
 
 def annotation_store(annotations: list[dict[str, Any]], cursor: int) -> dict[str, Any]:

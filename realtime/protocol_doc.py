@@ -1,9 +1,10 @@
 """Generates the command and event tables of the protocol docs from the code.
 
 `uv run python -m realtime.protocol_doc` rewrites, in docs/PROTOCOL.md (the sitting and the
-documents) and in each feature's doc (VOTING.md, ANNOTATIONS.md, ARCHIVE.md), the part between
-the GENERATED markers: the feature's Socket.IO commands (`realtime/commands/`), its stored and
-user events (the catalogue, `meetings/services/events.py`) and the shapes nested in them.
+documents) and in each feature's page (docs/features/voting.md, docs/features/annotations.md,
+docs/features/archive.md), the part between the GENERATED markers: the feature's Socket.IO
+commands (`realtime/commands/`), its stored and user events (the catalogue,
+`meetings/services/events.py`) and the shapes nested in them.
 tests/integration/platform/test_protocol_doc.py fails when one is stale.
 """
 
@@ -44,9 +45,12 @@ class FeatureDoc:
 
 FEATURE_DOCS = (
     FeatureDoc(DOC, tuple(sitting.COMMANDS), ("sitting", "documents")),
-    FeatureDoc(DOCS / "VOTING.md", tuple(voting_commands.COMMANDS), ("voting",)),
-    FeatureDoc(DOCS / "ANNOTATIONS.md", tuple(annotation_commands.COMMANDS), ("annotations",)),
-    FeatureDoc(DOCS / "ARCHIVE.md", (), ("archive",)),
+    FeatureDoc(DOCS / "features/voting.md", tuple(voting_commands.COMMANDS), ("voting",)),
+    FeatureDoc(
+        DOCS / "features/annotations.md",
+        tuple(annotation_commands.COMMANDS), ("annotations",),
+    ),
+    FeatureDoc(DOCS / "features/archive.md", (), ("archive",)),
 )
 
 

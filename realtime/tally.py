@@ -1,4 +1,4 @@
-"""Coalesced vote progress and the poll timer (docs/VOTING.md, "Live progress").
+"""Coalesced vote progress and the poll timer (docs/features/voting.md, "Live progress").
 
 Ballots are never pushed one by one. A committed batch marks its polls dirty; for each poll at
 most one `update` goes out per window (leading edge, then trailing; the window is counted from

@@ -1,4 +1,5 @@
-"""Export a user's annotations into the PDF as real PDF annotations (docs/DOCUMENTS.md, "Export").
+"""Export a user's annotations into the PDF as real PDF annotations (docs/features/documents.md,
+"Export").
 
 Each `Annotation` becomes a PDF annotation any reader lists and edits: /Highlight, /Underline,
 /StrikeOut (with /QuadPoints), /Ink (/InkList), /Text (a sticky note) and /FreeText, carrying

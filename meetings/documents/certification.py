@@ -1,4 +1,5 @@
-"""Resolution certification pages and meeting minutes as PDF (docs/SIGNING.md, "Documents to sign").
+"""Resolution certification pages and meeting minutes as PDF (docs/features/signing.md, "Documents
+to sign").
 
 fpdf2 renders with embedded Noto Serif (body) and Be Vietnam Pro (headings), so Vietnamese text is
 searchable and copyable (each font subset carries a ToUnicode map). The certification page leaves

@@ -1,5 +1,5 @@
-"""Unicode fonts for generated PDFs and signature stamps (docs/DOCUMENTS.md, "Watermark";
-docs/SIGNING.md, "Signing").
+"""Unicode fonts for generated PDFs and signature stamps (docs/features/documents.md, "Watermark";
+docs/features/signing.md, "Signing").
 
 Fonts come from PyPI packages, so a bare machine renders Vietnamese without system fonts.
 """

@@ -1,4 +1,4 @@
-"""Realistic Vietnamese agenda PDFs for the demo, tests and benchmarks (docs/DOCUMENTS.md).
+"""Realistic Vietnamese agenda PDFs for the demo, tests and benchmarks (docs/features/documents.md).
 
 `vietnamese_paragraphs` writes plausible council prose (tờ trình, báo cáo thẩm tra, dự thảo nghị
 quyết: budget, roads, schools, water...), deterministic for a seed. `generate_agenda_document`

@@ -1,4 +1,4 @@
-"""Defensive inspection of uploaded PDFs (docs/DOCUMENTS.md, "Ingest").
+"""Defensive inspection of uploaded PDFs (docs/features/documents.md, "Ingest").
 
 `inspect_pdf` is a pure function over bytes, run by the service layer in a worker thread. It
 refuses what the system cannot serve (not a PDF, empty, broken, encrypted, too many pages) with

@@ -1,4 +1,4 @@
-"""Drawing on existing PDF pages: Form XObjects, the display transform (docs/DOCUMENTS.md).
+"""Drawing on existing PDF pages: Form XObjects, the display transform (docs/features/documents.md).
 
 Watermarks and annotation appearances are drawn in *displayed* page coordinates (origin at the
 bottom-left of the visible page as a reader shows it, after the crop box and /Rotate), the same

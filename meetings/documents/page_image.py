@@ -1,4 +1,4 @@
-"""A page of a PDF as a PNG, for the viewer's instant first page (docs/ANNOTATIONS.md,
+"""A page of a PDF as a PNG, for the viewer's instant first page (docs/features/annotations.md,
 "Fast delivery").
 
 pdfium renders the page as displayed (crop box, /Rotate) at a given pixel width, reduced to a

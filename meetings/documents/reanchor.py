@@ -1,4 +1,4 @@
-"""Carrying annotations to a new version of their document (docs/ANNOTATIONS.md,
+"""Carrying annotations to a new version of their document (docs/features/annotations.md,
 "Carried to new versions").
 
 For each annotation of the old version, `carry` decides where it goes on the new one:

@@ -1,4 +1,4 @@
-"""Reading untrusted PDFs in a separate, bounded process (docs/DOCUMENTS.md, "Ingest").
+"""Reading untrusted PDFs in a separate, bounded process (docs/features/documents.md, "Ingest").
 
 pypdf is pure Python: parsing a hostile file in a thread of the server holds the interpreter
 lock, and the security review measured vote acks going from 17 ms to 2 s while two uploads were

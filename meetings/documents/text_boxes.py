@@ -1,4 +1,4 @@
-"""Where a piece of text sits on a PDF page, as quads (docs/ANNOTATIONS.md,
+"""Where a piece of text sits on a PDF page, as quads (docs/features/annotations.md,
 "Carried to new versions").
 
 Re-anchoring finds a quote in a new version's extracted text (pypdf, `document_pages.text`);

@@ -1,4 +1,4 @@
-"""Per-user watermarks on confidential documents (docs/DOCUMENTS.md, "Watermark").
+"""Per-user watermarks on confidential documents (docs/features/documents.md, "Watermark").
 
 `watermark_pdf` stamps every page with a diagonal, semi-transparent block of text (the reader's
 name, "MẬT / CONFIDENTIAL", the time) in an embedded Unicode font, so it renders and extracts

@@ -1,4 +1,4 @@
-"""The annotation model: validation and W3C Web Annotation export (docs/DOCUMENTS.md).
+"""The annotation model: validation and W3C Web Annotation export (docs/features/documents.md).
 
 An annotation belongs to one user and one document version. Geometry is in PDF points on the
 page *as displayed*: origin at the bottom-left corner of the visible (cropped, rotated) page,
@@ -85,7 +85,8 @@ class AnnotationKind(StrEnum):
 
 
 class InvalidAnnotation(InvalidInput):
-    """An annotation payload was refused; `code` says why (docs/DOCUMENTS.md lists them)."""
+    """An annotation payload was refused; `code` says why (docs/features/documents.md lists
+    them)."""
 
     code = "invalid_annotation"
 
@@ -291,7 +292,7 @@ def validate_annotation(
     """Check a client's annotation against the document's pages and return the model.
 
     `page_sizes` are the displayed (width, height) of each page, as `PdfInfo.page_sizes`.
-    Raises `InvalidAnnotation` with one of the codes in docs/DOCUMENTS.md.
+    Raises `InvalidAnnotation` with one of the codes in docs/features/documents.md.
     """
     if not isinstance(payload, Mapping):
         raise _fail("bad_field", "an annotation must be an object")

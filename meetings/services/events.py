@@ -2,8 +2,9 @@
 
 Each feature keeps the models of the events it emits next to its services
 (`meetings/services/<feature>/events.py`); this module only gathers them. The protocol tables
-of docs/PROTOCOL.md, VOTING.md, ANNOTATIONS.md and ARCHIVE.md are generated from it
-(`realtime/protocol_doc.py`), and the tests check every event a server sends against it.
+of docs/PROTOCOL.md, docs/features/voting.md, docs/features/annotations.md and
+docs/features/archive.md are generated from it (`realtime/protocol_doc.py`), and the tests
+check every event a server sends against it.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     # deleted content is overwritten with zeros, not left in free space (a rewritten or
-    # cancelled secret poll's ballots must not survive in the pages: docs/VOTING.md)
+    # cancelled secret poll's ballots must not survive in the pages: docs/features/voting.md)
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 

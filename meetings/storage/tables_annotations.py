@@ -1,4 +1,4 @@
-"""Tables of the annotations subsystem (docs/ANNOTATIONS.md, "Sync").
+"""Tables of the annotations subsystem (docs/features/annotations.md, "Sync").
 
 `annotations` holds one row per annotation (client-generated UUID), tombstones included: a
 deletion sets `deleted` and keeps the row so devices that were offline learn of it. `seq` is the
@@ -33,7 +33,8 @@ class AnnotationRow(SQLModel, table=True):
     page: int
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     size: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    """Bytes of `data` as compact JSON: what the per-user quotas count (docs/ANNOTATIONS.md)."""
+    """Bytes of `data` as compact JSON: what the per-user quotas count
+    (docs/features/annotations.md)."""
     shared: bool = False
     version: int = 1
     deleted: bool = False

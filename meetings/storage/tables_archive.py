@@ -1,4 +1,4 @@
-"""Tables of the archive subsystem (docs/ARCHIVE.md, "Resolutions", "Signing", "Archive").
+"""Tables of the archive subsystem (docs/features/archive.md, "Resolutions", "Signing", "Archive").
 
 A `Resolution` follows a draft from upload to publication; its PDFs (draft, generated, signed)
 are blobs named by sha256. A `SigningSession` holds a prepared remote signature until the
@@ -65,7 +65,7 @@ class MinutesDoc(SQLModel, table=True):
 
 
 class SigningSession(SQLModel, table=True):
-    """A prepared remote signature waiting for the signer's token (docs/SIGNING.md)."""
+    """A prepared remote signature waiting for the signer's token (docs/features/signing.md)."""
 
     __tablename__ = "signing_sessions"
     id: str = Field(primary_key=True, max_length=40)

@@ -1,10 +1,10 @@
-"""Tables of the polls subsystem (docs/VOTING.md, "Exactly once", "Secrecy").
+"""Tables of the polls subsystem (docs/features/voting.md, "Exactly once", "Secrecy").
 
 Open polls keep one `PollVote` per delegate (who voted what is public by design). Secret polls
 keep who has voted (`PollParticipation`) apart from what was voted (`PollBallot`): a ballot has
 a random key, a receipt code and the choice, and nothing else: no voter, no time, no sequence.
 Both secret tables are SQLite `WITHOUT ROWID` tables so no hidden rowid records insertion order
-(see docs/VOTING.md, "Secrecy" for PostgreSQL's physical order and the residual risks).
+(see docs/features/voting.md, "Secrecy" for PostgreSQL's physical order and the residual risks).
 """
 
 from __future__ import annotations

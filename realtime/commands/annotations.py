@@ -1,4 +1,4 @@
-"""Socket.IO commands of the annotations subsystem (docs/ANNOTATIONS.md, "Sync").
+"""Socket.IO commands of the annotations subsystem (docs/features/annotations.md, "Sync").
 
 `annotation.upsert` and `annotation.delete` are public API (docs/PROTOCOL.md, "Stable
 names"); `annotation.sync` fetches the caller's changes after a cursor. The sending socket

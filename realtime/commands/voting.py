@@ -1,4 +1,4 @@
-"""Socket.IO commands of the polls subsystem (docs/VOTING.md, "Wire format").
+"""Socket.IO commands of the polls subsystem (docs/features/voting.md, "Wire format").
 
 `ballot.cast` handles its idempotency key itself (in the ballot's own batch transaction, see
 `services.voting.ballot_box`), so it is registered with `idempotent=False`; the other commands

@@ -1,4 +1,5 @@
-"""Stroke latency to the user's other device with 500 delegates connected (docs/ANNOTATIONS.md,
+"""Stroke latency to the user's other device with 500 delegates connected
+(docs/features/annotations.md,
 "Sync"; figures in docs/PERFORMANCE.md, "Annotations and documents").
 
 Run: uv run python -m tests.bench.bench_annotations [--delegates 500] [--strokes 300]

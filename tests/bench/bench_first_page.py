@@ -1,4 +1,4 @@
-"""Time to the first page of a 300-page agenda PDF in a browser (docs/ANNOTATIONS.md,
+"""Time to the first page of a 300-page agenda PDF in a browser (docs/features/annotations.md,
 "Fast delivery"; figures in docs/PERFORMANCE.md, "Annotations and documents").
 
 Run: uv run python -m tests.bench.bench_first_page [--runs N] [--pages N]

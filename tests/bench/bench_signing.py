@@ -1,4 +1,4 @@
-"""Signing benchmark (docs/SIGNING.md; figures in docs/PERFORMANCE.md, "Signing").
+"""Signing benchmark (docs/features/signing.md; figures in docs/PERFORMANCE.md, "Signing").
 
 Run: uv run python -m tests.bench.bench_signing [--runs N] [--batch N]
 Signs one resolution with a B-T time-stamp from the loopback TSA, in-process and through the

@@ -1,4 +1,4 @@
-"""Test aids: a throw-away PKI and a SoftHSM2 token (docs/SIGNING.md, "Test PKI").
+"""Test aids: a throw-away PKI and a SoftHSM2 token (docs/features/signing.md, "Test PKI").
 
 Tests and benchmarks sign with them without anything downloaded; they stay out of the wheel
 (the demo council's keys are `create_demo_pki`'s, in meetings/services/archive/signing_keys.py).

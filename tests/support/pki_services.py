@@ -1,4 +1,4 @@
-"""Loopback TSA, OCSP responder and CRLs for the test PKI (docs/SIGNING.md, "Test PKI").
+"""Loopback TSA, OCSP responder and CRLs for the test PKI (docs/features/signing.md, "Test PKI").
 
 `start_test_services(directory)` binds 127.0.0.1 on a free port, generates the test PKI with URLs
 pointing there, and serves (aiohttp, in a background thread with its own event loop, so sync

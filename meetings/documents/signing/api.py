@@ -1,4 +1,4 @@
-"""Signing settings and key holders (docs/SIGNING.md, "Settings" and "Keys").
+"""Signing settings and key holders (docs/features/signing.md, "Settings" and "Keys").
 
 Settings are frozen, picklable dataclasses so a `SigningPool` can ship them to worker processes.
 A `QuorumSigner` loads its key once (PKCS#12 file or PKCS#11 token) and keeps it; it also fixes

@@ -1,4 +1,4 @@
-"""`quorum verify FILE.pdf`: check a signed PDF (docs/SIGNING.md, "Verifying").
+"""`quorum verify FILE.pdf`: check a signed PDF (docs/features/signing.md, "Verifying").
 
 Exit status: 0 when every signature is valid and trusted and the file is unchanged since the
 last signature; 1 when the file fails a check; 2 on usage errors (no trust roots, unreadable file).

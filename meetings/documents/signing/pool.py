@@ -1,4 +1,4 @@
-"""Signing off the event loop in worker processes (docs/SIGNING.md, "Signing pool").
+"""Signing off the event loop in worker processes (docs/features/signing.md, "Signing pool").
 
 pyHanko's signing is CPU-bound Python (ASN.1, font subsetting, hashing): run in the server's
 event loop it stalls broadcasts. `SigningPool` sends picklable `SigningSettings` and the PDF to a

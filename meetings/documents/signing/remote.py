@@ -1,4 +1,5 @@
-"""Interrupted (remote) signing, key on the signer's token (docs/SIGNING.md, "Remote signing").
+"""Interrupted (remote) signing, key on the signer's token (docs/features/signing.md, "Remote
+signing").
 
 1. The server calls `prepare_remote(pdf, signer_cert_pem, ...)`: pyHanko lays out the signature
    (field, stamp, placeholder), hashes the byte range and builds the CMS signed attributes. It

@@ -1,4 +1,5 @@
-"""`quorum sign-remote`: sign a server's digest on a token (docs/SIGNING.md, "Remote signing").
+"""`quorum sign-remote`: sign a server's digest on a token (docs/features/signing.md, "Remote
+signing").
 
 The server holds the document; this client only fetches a digest, signs it on the PKCS#11 token
 (the key never leaves it) and posts the signature and certificate back:

@@ -1,4 +1,4 @@
-"""PAdES signing of PDF bytes with pyHanko's async API (docs/SIGNING.md, "Signing").
+"""PAdES signing of PDF bytes with pyHanko's async API (docs/features/signing.md, "Signing").
 
 `sign_pdf_bytes` adds one signature as an incremental update, so a resolution signed by the chair
 and then sealed by the council keeps both signatures valid. Everything here is async and safe to

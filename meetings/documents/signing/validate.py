@@ -1,4 +1,5 @@
-"""Verification of signed PDFs: `quorum verify`, the public page (docs/SIGNING.md, "Verifying").
+"""Verification of signed PDFs: `quorum verify`, the public page (docs/features/signing.md,
+"Verifying").
 
 `verify_pdf_bytes` never raises for a bad file: it returns a `VerificationReport` with one
 `SignatureReport` per signature or document time-stamp, `ok`, and `summary()` in plain words.
@@ -53,7 +54,7 @@ _TRUST_PROBLEMS_VI = {
     "CHAIN_CONSTRAINTS_FAILURE": "chuỗi chứng thư vi phạm ràng buộc của CA",
     "SIG_CONSTRAINTS_FAILURE": "không được phép tạo loại chữ ký này",
 }
-"""The same reasons in Vietnamese, for the public verification page (docs/ARCHIVE.md)."""
+"""The same reasons in Vietnamese, for the public verification page (docs/features/archive.md)."""
 
 _ALLOWED_AFTER = (
     ModificationLevel.NONE,

@@ -1,4 +1,5 @@
-"""HTTP routes of the annotations subsystem and meeting search (docs/ANNOTATIONS.md, "Sync",
+"""HTTP routes of the annotations subsystem and meeting search (docs/features/annotations.md,
+"Sync",
 "Export", "Search").
 
 Listing, changes since a cursor, orphaned annotations, the two exports, and search. Changes

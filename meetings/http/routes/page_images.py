@@ -1,4 +1,4 @@
-"""Page images of documents (docs/ANNOTATIONS.md, "Fast delivery").
+"""Page images of documents (docs/features/annotations.md, "Fast delivery").
 
 `GET /api/documents/{id}/pages/{page}/image?version=N&width=W`: the page (0-based) as a PNG,
 with the same access rules as the PDF. A versioned URL is immutable (ETag, cached for a year);

@@ -1,4 +1,4 @@
-"""Public routes: published resolutions and the `/verify` page (docs/ARCHIVE.md,
+"""Public routes: published resolutions and the `/verify` page (docs/features/archive.md,
 "Public (no login)").
 
 No login. `/verify` is a small server-rendered page whose script is a separate file

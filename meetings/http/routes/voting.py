@@ -1,4 +1,4 @@
-"""HTTP routes of the polls subsystem (docs/VOTING.md, "Wire format")."""
+"""HTTP routes of the polls subsystem (docs/features/voting.md, "Wire format")."""
 
 from __future__ import annotations
 

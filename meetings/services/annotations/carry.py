@@ -1,4 +1,4 @@
-"""Carrying annotations to a new document version after upload (docs/ANNOTATIONS.md,
+"""Carrying annotations to a new document version after upload (docs/features/annotations.md,
 "Carried to new versions").
 
 `carry_forward` runs after the new version is committed: it reads the previous version's live

@@ -1,4 +1,4 @@
-"""The annotations' events (docs/ANNOTATIONS.md, "Sync").
+"""The annotations' events (docs/features/annotations.md, "Sync").
 
 A change reaches its owner's other devices as a user event with the owner's cursor; a shared
 annotation also reaches the meeting as a stored event. A restricted document's annotation is

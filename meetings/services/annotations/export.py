@@ -1,5 +1,5 @@
 """Exports of a user's annotations: "my annotated copy" (PDF) and W3C Web Annotation JSON
-(docs/ANNOTATIONS.md, "Export").
+(docs/features/annotations.md, "Export").
 
 Both cover the caller's own live annotations on one document version; orphaned ones (not
 placed on this version) are left out of the PDF and kept in the JSON, whose selectors still

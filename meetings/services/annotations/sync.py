@@ -1,4 +1,4 @@
-"""Annotations: upsert, delete, sync by cursor, listing (docs/ANNOTATIONS.md).
+"""Annotations: upsert, delete, sync by cursor, listing (docs/features/annotations.md).
 
 Ids are UUIDs made by the client, so a tablet annotates offline. Every row carries a `version`
 that each change increases by one; an upsert names the `base_version` it was made from:

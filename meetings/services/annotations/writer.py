@@ -1,4 +1,4 @@
-"""Group commit of annotation upserts (docs/ANNOTATIONS.md, "Sync" and "Throughput").
+"""Group commit of annotation upserts (docs/features/annotations.md, "Sync" and "Throughput").
 
 A stroke is small and delegates draw many: committing each alone through SQLite's single
 writer made 160 upserts/s queue for seconds. `annotations.upsert` validates the change in the
@@ -97,7 +97,7 @@ def data_size(data: dict[str, Any]) -> int:
 
 @dataclass(frozen=True)
 class Quota:
-    """Per-user limits (docs/ANNOTATIONS.md, "Quotas"): per document version and in all."""
+    """Per-user limits (docs/features/annotations.md, "Quotas"): per document version and in all."""
 
     count: int
     size: int

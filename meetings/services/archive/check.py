@@ -1,4 +1,4 @@
-"""Checking and exporting the whole archive (docs/ARCHIVE.md, "Commands").
+"""Checking and exporting the whole archive (docs/features/archive.md, "Commands").
 
 `verify_archive` re-reads every archived file: it must exist, hash to its record's sha256 and
 carry valid, trusted signatures; then it walks the audit log and recomputes its hash chain, so a

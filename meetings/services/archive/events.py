@@ -1,5 +1,5 @@
 """The archive's events: a resolution's and the minutes' way to a signed, archived record
-(docs/ARCHIVE.md)."""
+(docs/features/archive.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Minutes (biên bản) of a sitting, generated from what it recorded (docs/ARCHIVE.md, "Minutes").
+"""Minutes (biên bản) of a sitting, generated from what it recorded (docs/features/archive.md,
+"Minutes").
 
 Every change of a sitting was committed together with its event in the meeting's event log, so
 the rows read here (attendance, agenda, speakers, polls with their stored results and, for open

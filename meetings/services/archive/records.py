@@ -1,4 +1,5 @@
-"""The archive: write-once records of signed documents, published and verifiable (docs/ARCHIVE.md).
+"""The archive: write-once records of signed documents, published and verifiable
+(docs/features/archive.md).
 
 `archive` takes a signed resolution or minutes, adds the B-LTA document time-stamp (when a TSA is
 configured), stores the file content-addressed and writes one `ArchiveRecord` (kind, number,

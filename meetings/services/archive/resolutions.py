@@ -1,4 +1,5 @@
-"""Draft resolutions → generated resolution PDFs with numbers (docs/ARCHIVE.md, "Resolutions").
+"""Draft resolutions → generated resolution PDFs with numbers (docs/features/archive.md,
+"Resolutions").
 
 The secretariat uploads a draft (a PDF) linked to an agenda item and the poll that decides it.
 Once that poll is closed and adopted the motion, `generate` numbers the resolution per council

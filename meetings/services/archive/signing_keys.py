@@ -1,4 +1,5 @@
-"""The council's signing keys and the signing pool (docs/ARCHIVE.md, "Keys and configuration").
+"""The council's signing keys and the signing pool (docs/features/archive.md, "Keys and
+configuration").
 
 `load_keys(settings)` turns `QUORUM_SIGNING_*`, `QUORUM_SEAL_*`, `QUORUM_TSA_URL` and
 `QUORUM_TRUST_ROOTS` into `SigningSettings` for the chair's key and the council's seal. Without a

@@ -1,4 +1,4 @@
-"""The chair signs resolutions and minutes (docs/ARCHIVE.md, "Signing").
+"""The chair signs resolutions and minutes (docs/features/archive.md, "Signing").
 
 Two ways: with the key the server holds (`sign_with_server_key`: PAdES in the signing pool, off
 the event loop, then the council's seal as a second incremental signature), or with the chair's

@@ -1,4 +1,4 @@
-"""The documents' events: added, a new version, changed, withdrawn (docs/DOCUMENTS.md).
+"""The documents' events: added, a new version, changed, withdrawn (docs/features/documents.md).
 
 A restricted or confidential document is only named (`restricted: true`), since a meeting
 event reaches every member: the clients that may read it refetch the document list.

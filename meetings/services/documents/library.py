@@ -1,4 +1,4 @@
-"""Agenda documents: upload, versions, visibility, downloads (docs/DOCUMENTS.md).
+"""Agenda documents: upload, versions, visibility, downloads (docs/features/documents.md).
 
 An upload is authorised (`check_upload`, `check_new_version`) before the HTTP layer reads its
 body; the PDF is then read in a separate, bounded process (`pdf_checks`) and the database

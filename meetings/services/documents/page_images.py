@@ -1,5 +1,5 @@
 """Page images: a document page as a PNG, shown at once while the PDF loads
-(docs/ANNOTATIONS.md, "Fast delivery").
+(docs/features/annotations.md, "Fast delivery").
 
 `page_image` checks that the caller may read the document exactly as a download does, then
 answers from a file cache keyed by the PDF's sha256, page and width (rendered once in a worker

@@ -1,4 +1,4 @@
-"""Reading uploaded PDFs without slowing the sitting (docs/DOCUMENTS.md, "Ingest").
+"""Reading uploaded PDFs without slowing the sitting (docs/features/documents.md, "Ingest").
 
 Every uploaded PDF (a document, a new version, a draft resolution) is read by `inspect_pdf` in a
 separate process with CPU, memory and per-page bounds (`meetings.documents.sandbox`), at most

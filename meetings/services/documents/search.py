@@ -1,4 +1,4 @@
-"""Search across a meeting's documents (docs/ANNOTATIONS.md, "Search").
+"""Search across a meeting's documents (docs/features/annotations.md, "Search").
 
 Pages are indexed by their folded text (`meetings.domain.text.fold`: lower case, no
 diacritics, "đ" → "d"), so "nghị quyết", "nghi quyet" and "NGHI QUYET" find the same pages.

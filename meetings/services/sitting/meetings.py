@@ -230,7 +230,7 @@ async def transition(
 async def _refuse_open_polls(session: AsyncSession, meeting_id: int) -> None:
     """A sitting closes (and is archived) only when no poll is open: the chair closes or cancels
     it first, so closing the sitting never loses a vote or leaves one half cast, and no secret
-    poll is left open for good with its ballots unscrubbed (docs/VOTING.md)."""
+    poll is left open for good with its ballots unscrubbed (docs/features/voting.md)."""
     open_polls = (
         await session.execute(
             select(col(Poll.id)).where(

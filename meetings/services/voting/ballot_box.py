@@ -1,4 +1,4 @@
-"""Casting ballots exactly once, in group-committed, shuffled batches (docs/VOTING.md,
+"""Casting ballots exactly once, in group-committed, shuffled batches (docs/features/voting.md,
 "Exactly once").
 
 `cast` queues a ballot; one writer task per process takes everything queued and stores it in

@@ -1,4 +1,5 @@
-"""Secret ballots when a poll ends (docs/VOTING.md, "Secrecy"): rewritten at the close, deleted
+"""Secret ballots when a poll ends (docs/features/voting.md, "Secrecy"): rewritten at the close,
+deleted
 at a cancel, then the old images of the rows scrubbed from the storage.
 
 Both ends run in the poll's own transaction (`rewrite`, `discard`); `scrub` runs after its

@@ -1,4 +1,4 @@
-"""Typed commands of the polls subsystem (docs/VOTING.md, "Wire format").
+"""Typed commands of the polls subsystem (docs/features/voting.md, "Wire format").
 
 Parsed at the edge (Socket.IO payloads and HTTP bodies); `spec_of` turns a `CreatePoll` into the
 domain's `PollSpec`, so every rule about what a poll may be stays in `meetings.domain.voting`.

@@ -1,4 +1,4 @@
-"""The polls' events: each lifecycle step of a poll (docs/VOTING.md, "Wire format").
+"""The polls' events: each lifecycle step of a poll (docs/features/voting.md, "Wire format").
 
 Ballots are not events: a vote's progress is a volatile `update` (`realtime/tally.py`).
 """

@@ -1,4 +1,4 @@
-"""Polls: create, open, close, publish, cancel; results and snapshots (docs/VOTING.md).
+"""Polls: create, open, close, publish, cancel; results and snapshots (docs/features/voting.md).
 
 Each function follows the command path: authorise, load, ask `meetings.domain.voting`, change,
 emit, commit. Casting ballots is in `services.voting.ballot_box` (group commit). Results are

@@ -1,4 +1,4 @@
-"""Helpers for the annotation tests (docs/ANNOTATIONS.md): documents uploaded over HTTP,
+"""Helpers for the annotation tests (docs/features/annotations.md): documents uploaded over HTTP,
 annotation payloads as a tablet would build them, waiting for user events."""
 
 from __future__ import annotations

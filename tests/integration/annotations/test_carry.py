@@ -1,5 +1,5 @@
 """A new version with inserted and deleted paragraphs: annotations on unchanged text move with
-it, those on deleted text are orphaned and listed (docs/ANNOTATIONS.md, "Carried to new
+it, those on deleted text are orphaned and listed (docs/features/annotations.md, "Carried to new
 versions")."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Exports (annotated PDF, W3C JSON) and meeting search, on SQLite and PostgreSQL
-(docs/ANNOTATIONS.md, "Export", "Search")."""
+(docs/features/annotations.md, "Export", "Search")."""
 
 from __future__ import annotations
 

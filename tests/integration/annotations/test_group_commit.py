@@ -1,4 +1,4 @@
-"""Annotation upserts written in group-committed batches (docs/ANNOTATIONS.md, "Throughput
+"""Annotation upserts written in group-committed batches (docs/features/annotations.md, "Throughput
 (group commit)"): changes queued together are checked one by one in queue order, each
 acknowledged only once the batch is committed, and nothing is lost, doubled or mis-numbered."""
 

@@ -1,4 +1,4 @@
-"""Page images for the viewer's instant first page (docs/ANNOTATIONS.md, "Fast delivery"):
+"""Page images for the viewer's instant first page (docs/features/annotations.md, "Fast delivery"):
 the PNG of a page with the PDF's access rules, cacheable when versioned, per-user and never
 cached for confidential documents, clear errors for bad input."""
 

@@ -1,4 +1,5 @@
-"""Per-user annotation quotas and per-user command limits (docs/ANNOTATIONS.md, "Quotas")."""
+"""Per-user annotation quotas and per-user command limits (docs/features/annotations.md,
+"Quotas")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Annotation sync across a delegate's devices: live, and offline edits replayed
-(docs/ANNOTATIONS.md, "Sync")."""
+(docs/features/annotations.md, "Sync")."""
 
 from __future__ import annotations
 

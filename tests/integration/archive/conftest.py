@@ -1,4 +1,4 @@
-"""Fixtures for the archive tests (docs/ARCHIVE.md): a server that signs with the test PKI.
+"""Fixtures for the archive tests (docs/features/archive.md): a server that signs with the test PKI.
 
 The test PKI, its TSA, OCSP responder and CRLs run on loopback (tests/support/pki_services.py);
 the server reads its keys from QUORUM_* variables, set here before the `server` fixture builds

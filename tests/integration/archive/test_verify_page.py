@@ -1,6 +1,6 @@
 """The public `/verify` page in headless Chromium (Debian's, driven by Playwright): a citizen
 picks a signed resolution and reads the verdict and the details in Vietnamese and English; a
-tampered copy is NOT VALID (docs/ARCHIVE.md, "Public (no login)")."""
+tampered copy is NOT VALID (docs/features/archive.md, "Public (no login)")."""
 
 from __future__ import annotations
 

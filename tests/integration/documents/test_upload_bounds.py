@@ -1,5 +1,5 @@
 """Uploads are authorised before their body is read, spooled to a file, and read in a bounded
-process (docs/DOCUMENTS.md, "Ingest"; docs/SECURITY.md, "Uploaded files").
+process (docs/features/documents.md, "Ingest"; docs/SECURITY.md, "Uploaded files").
 
 The hostile file is the security review's: 3,000 pages drawing one 70 MB content stream, about
 420 kB on disk. Read in the server it cost a minute of CPU and slowed every vote ack.

@@ -1,4 +1,5 @@
-"""Fixtures for the voting tests (docs/VOTING.md): an open sitting with delegates checked in."""
+"""Fixtures for the voting tests (docs/features/voting.md): an open sitting with delegates checked
+in."""
 
 from __future__ import annotations
 

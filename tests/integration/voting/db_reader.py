@@ -1,4 +1,4 @@
-"""A reader of the database, as someone holding a copy of it would read it (docs/VOTING.md,
+"""A reader of the database, as someone holding a copy of it would read it (docs/features/voting.md,
 "Secrecy"): every table with JSON columns decoded (SQLite stores them as text), rows in their
 physical order, PostgreSQL's `xmin` and raw pages (pageinspect, as a superuser), SQLite's file
 and its write-ahead log byte for byte. Used by `test_secret.py`.

@@ -1,4 +1,5 @@
-"""A `quorum serve` subprocess on a loopback port, and many delegates (docs/VOTING.md, "Tests and
+"""A `quorum serve` subprocess on a loopback port, and many delegates (docs/features/voting.md,
+"Tests and
 benchmark").
 
 Used by the crash test and by `tests.bench.bench_vote_storm`: seed with `quorum demo

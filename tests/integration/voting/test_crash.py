@@ -1,6 +1,6 @@
 """Exactly once across a crash: 200 delegates vote while `quorum serve` is SIGKILLed and
 restarted; unacknowledged ballots are retried with the same idempotency key; the final tally
-equals the acknowledged ballots, none lost, none twice (docs/VOTING.md, "Exactly once")."""
+equals the acknowledged ballots, none lost, none twice (docs/features/voting.md, "Exactly once")."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ def _links(row: dict[str, Any], uid: int, who: tuple[str, str], secrets: list[st
 async def test_secret_poll_leaves_no_link(
     sitting: Sitting, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO)  # drivers log SQL parameters at DEBUG (docs/VOTING.md)
+    caplog.set_level(logging.INFO)  # drivers log SQL parameters at DEBUG (docs/features/voting.md)
     for ours in ("meetings", "realtime", "quorum", "uvicorn"):
         caplog.set_level(logging.DEBUG, logger=ours)
     server, voters = sitting.server, [*sitting.delegates[:5], sitting.chair]
@@ -214,7 +214,7 @@ async def test_a_cancelled_secret_poll_leaves_nothing_to_link(sitting: Sitting, 
     for client, choice in zip([*sitting.delegates[:5], sitting.chair], ["yes", "no"] * 3,
                               strict=True):  # fmt: skip
         receipts.append((await cast(client, poll_id, choice))["receipt"])
-    # during the poll a reader does find them (the residual risk in docs/VOTING.md): the
+    # during the poll a reader does find them (the residual risk in docs/features/voting.md): the
     # checks below can see a ballot where it is stored
     raw = await raw_bytes(server)
     assert all(r.encode() in raw for r in receipts)

@@ -1,4 +1,5 @@
-"""The annotation model: validation codes, limits, W3C Web Annotation export (docs/DOCUMENTS.md)."""
+"""The annotation model: validation codes, limits, W3C Web Annotation export
+(docs/features/documents.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Annotated PDF export: real annotation objects that pypdf and pdfium see (docs/DOCUMENTS.md)."""
+"""Annotated PDF export: real annotation objects that pypdf and pdfium see
+(docs/features/documents.md)."""
 
 from __future__ import annotations
 

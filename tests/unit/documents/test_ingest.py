@@ -1,4 +1,5 @@
-"""Ingest: inspect_pdf refuses hostile files with clear codes; safe_filename (docs/DOCUMENTS.md)."""
+"""Ingest: inspect_pdf refuses hostile files with clear codes; safe_filename
+(docs/features/documents.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Watermark: every page stamped with extractable Unicode text, pages intact (docs/DOCUMENTS.md)."""
+"""Watermark: every page stamped with extractable Unicode text, pages intact
+(docs/features/documents.md)."""
 
 from __future__ import annotations
 

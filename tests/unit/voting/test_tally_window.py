@@ -1,4 +1,4 @@
-"""The progress window grows with the audience (docs/VOTING.md, "Live progress")."""
+"""The progress window grows with the audience (docs/features/voting.md, "Live progress")."""
 
 from __future__ import annotations
 

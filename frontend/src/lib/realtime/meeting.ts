@@ -34,7 +34,7 @@ import type {
   Update,
 } from './types';
 
-/** Commands that honour `idempotency_key` (docs/PROTOCOL.md and docs/VOTING.md tables). */
+/** Commands that honour `idempotency_key` (docs/PROTOCOL.md and docs/features/voting.md tables). */
 export const KEYED_COMMANDS: ReadonlySet<string> = new Set([
   'meeting.open',
   'meeting.close',

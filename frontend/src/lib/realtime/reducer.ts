@@ -4,7 +4,7 @@
  * "Events"). It mirrors Python's `realtime.events.apply_event`: the core events, and the poll
  * events as `meetings/services/voting/polls.py` would show them in a snapshot. A meeting state
  * holds no annotations (they are per user): `annotation_shared` / `annotation_unshared` only
- * advance `seq`, and `applyUserEvent` keeps a device's own annotations (docs/ANNOTATIONS.md,
+ * advance `seq`, and `applyUserEvent` keeps a device's own annotations (docs/features/annotations.md,
  * "What a client holds"). Pure and immutable: parts an event does not touch keep their
  * identity, so Svelte re-renders only what changed. A fixture recorded from the real server
  * checks it (reducer.fixture.test.ts).

@@ -1,5 +1,5 @@
 /**
- * The shapes of the realtime protocol (docs/PROTOCOL.md, docs/VOTING.md) and of the client's
+ * The shapes of the realtime protocol (docs/PROTOCOL.md, docs/features/voting.md) and of the client's
  * sitting state. Wire types mirror the server's JSON (snake_case, as sent); `SittingState` is
  * the client's own shape, built from a join snapshot (`fromSnapshot` in reducer.ts) and kept
  * current by applying events (`applyEvent`).
@@ -116,7 +116,7 @@ export interface PollCount {
   value: number;
 }
 
-/** `PollResult.to_dict()` (docs/VOTING.md, "Wire format"). */
+/** `PollResult.to_dict()` (docs/features/voting.md, "Wire format"). */
 export interface PollResult {
   outcome: string;
   ballots: number;
@@ -232,14 +232,14 @@ export interface MeetingEvent<D = Record<string, unknown>> {
   data: D;
 }
 
-/** A `user_event`: to one user's devices, not in any meeting's log (docs/ANNOTATIONS.md). */
+/** A `user_event`: to one user's devices, not in any meeting's log (docs/features/annotations.md). */
 export interface UserEvent<D = Record<string, unknown>> {
   type: 'annotation_changed' | 'annotations_carried' | 'invitation' | (string & {});
   at: Iso;
   data: D;
 }
 
-/** An annotation as the server answers it (docs/ANNOTATIONS.md, "Model"); `id` a client UUID. */
+/** An annotation as the server answers it (docs/features/annotations.md, "Model"); `id` a client UUID. */
 export interface Annotation {
   id: string;
   cursor: number;
@@ -248,7 +248,7 @@ export interface Annotation {
 }
 
 /**
- * A device's own annotations (docs/ANNOTATIONS.md, "What a client holds"): every annotation
+ * A device's own annotations (docs/features/annotations.md, "What a client holds"): every annotation
  * by id, tombstones included, and the highest cursor applied. Not part of a meeting's state.
  */
 export interface AnnotationStore {

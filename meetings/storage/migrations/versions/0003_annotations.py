@@ -3,7 +3,7 @@
 Revision ID: 0003
 Revises: 0002
 
-The search index is dialect-specific (docs/ANNOTATIONS.md, "Search"): on SQLite an FTS5
+The search index is dialect-specific (docs/features/annotations.md, "Search"): on SQLite an FTS5
 external-content table over `document_pages.folded`, kept in step by triggers; on PostgreSQL a
 GIN index on `to_tsvector('simple', folded)` (the text is folded already, so the `simple`
 configuration is right for Vietnamese).
