@@ -15,7 +15,9 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
 from meetings.documents.signing.api import (
     QuorumSigner,
@@ -24,9 +26,13 @@ from meetings.documents.signing.api import (
     StampText,
     create_signer,
 )
-
-if TYPE_CHECKING:
-    from meetings.documents.signing.validate import CertSource, VerificationReport
+from meetings.documents.signing.sign import (
+    create_timestamper,
+    create_validation_context,
+    sign_pdf_bytes,
+    stamp_font_path,
+)
+from meetings.documents.signing.validate import CertSource, VerificationReport, verify_pdf_bytes
 
 
 @dataclass
@@ -66,14 +72,6 @@ async def _sign(
     field_name: str,
     stamp: StampText | None,
 ) -> bytes:
-    from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
-
-    from meetings.documents.signing.sign import (
-        create_timestamper,
-        create_validation_context,
-        sign_pdf_bytes,
-    )
-
     signer = state.signers.get(settings.signer)
     if signer is None:
         signer = state.signers[settings.signer] = create_signer(settings.signer)
@@ -121,8 +119,6 @@ def verify_in_worker(
     allow_fetching: bool,
 ) -> VerificationReport:
     """`verify_pdf_bytes` inside a worker process (also callable directly, without a pool)."""
-    from meetings.documents.signing.validate import verify_pdf_bytes
-
     return _worker().loop.run_until_complete(
         verify_pdf_bytes(pdf, trust_roots, extra_certs=extra_certs, allow_fetching=allow_fetching)
     )
@@ -134,7 +130,6 @@ def _warm(settings: SigningSettings) -> int:
     if signer is None:
         signer = state.signers[settings.signer] = create_signer(settings.signer)
     signer.pyhanko_signer  # noqa: B018 - loads the key
-    from meetings.documents.signing.sign import stamp_font_path
 
     stamp_font_path()
     return os.getpid()

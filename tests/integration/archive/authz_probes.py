@@ -29,7 +29,8 @@ from meetings.services.archive.signing_keys import (
     load_keys,
     runtime,
 )
-from meetings.services.archive.signing_sessions import Kind, StartSession
+from meetings.services.archive.signing_sessions import StartSession
+from meetings.services.archive.targets import Kind
 from meetings.storage.tables_archive import MinutesDoc, Resolution
 from tests.integration.foundation.authz import Key, Probe, ProbeFactory
 from tests.integration.foundation.conftest import World
