@@ -34,6 +34,9 @@ from meetings.documents.signing.sign import (
 )
 from meetings.documents.signing.validate import CertSource, VerificationReport, verify_pdf_bytes
 
+WARM_UP_S = 60.0
+"""How long `warm_up` waits for every worker to have started."""
+
 
 @dataclass
 class _WorkerState:
@@ -147,18 +150,23 @@ class SigningPool:
         )
 
     async def warm_up(self, settings: SigningSettings) -> set[int]:
-        """Start every worker and load the key there; returns the worker process ids."""
+        """Start every worker and load the key there; returns the worker process ids.
+
+        A worker that is still starting (importing pyHanko) misses a round that the started
+        ones finish in milliseconds, so rounds repeat until every worker has answered, for at
+        most `WARM_UP_S` seconds."""
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + WARM_UP_S
         pids: set[int] = set()
-        for _ in range(4):
+        while True:
             jobs = [
                 loop.run_in_executor(self._executor, _warm, settings)
                 for _ in range(self.max_workers * 2)
             ]
             pids.update(await asyncio.gather(*jobs))
-            if len(pids) >= self.max_workers:
-                break
-        return pids
+            if len(pids) >= self.max_workers or loop.time() > deadline:
+                return pids
+            await asyncio.sleep(0.05)
 
     async def sign(
         self,
