@@ -26,7 +26,7 @@ def _settings() -> Settings:
 
 
 def _services(settings: Settings) -> Any:
-    from meetings.services.context import create_services
+    from meetings.services.assembly import create_services
 
     return create_services(settings)
 

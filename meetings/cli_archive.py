@@ -29,7 +29,7 @@ def cmd_sign_remote(args: argparse.Namespace) -> int:
 
 def _with_services(work: Any) -> Any:
     from meetings.config import load_settings
-    from meetings.services.context import create_services
+    from meetings.services.assembly import create_services
     from meetings.storage.migrate import check_schema
 
     async def main() -> Any:

@@ -19,6 +19,7 @@ import anyio
 from sqlalchemy import select
 from sqlmodel import col
 
+from meetings.demo_archive import seed_archive  # a past sitting, signed and archived
 from meetings.documents.generate import generate_agenda_document, vietnamese_paragraphs
 from meetings.domain.model import Role, Visibility
 from meetings.services import commands as c
@@ -270,7 +271,6 @@ async def seed_demo(
             )
             progress(f"  {doc_title} ({pages} pages)")
     await _publish(services, meeting_id)
-    from meetings.demo_archive import seed_archive  # a past sitting, signed and archived
 
     await seed_archive(services, council.id, progress)
     report = SeedReport(

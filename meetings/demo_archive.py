@@ -31,7 +31,7 @@ from meetings.services.archive.signing_keys import create_demo_pki
 from meetings.services.context import Services
 from meetings.services.sitting import agenda, meetings
 from meetings.services.sitting.events import MeetingStatusChanged
-from meetings.storage.tables import Council, Membership, Participant, User, utcnow
+from meetings.storage.tables import Council, Meeting, Membership, Participant, User, utcnow
 from meetings.storage.tables_voting import Poll, PollVote
 
 TITLE = "Nghị quyết về dự toán ngân sách địa phương năm 2026"
@@ -149,8 +149,6 @@ async def seed_archive(
     await signing_sessions.sign_with_server_key(services, None, "resolution", res_id, name=chair)
     record = await archive.archive(services, None, "resolution", res_id)
     async with services.uow() as uow:
-        from meetings.storage.tables import Meeting
-
         meeting = await uow.session.get(Meeting, meeting_id)
         assert meeting is not None
         meeting.status, meeting.opened_at, meeting.closed_at = "archived", when, when

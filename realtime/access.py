@@ -1,10 +1,10 @@
 """Revoked or changed access reaches live connections at once (docs/PROTOCOL.md, "Revocation").
 
 A logout, a password change, a deactivation or a change of a user's memberships is committed by
-a service, which announces it (`services.accounts.auth.announce_access_change`); after the commit
-the publisher turns the announcement into a worker signal (with Redis every worker gets it, without
-it the one process does). Each worker then, for the user's sockets it holds (those of the one
-token, for a logout):
+a service, which announces it (`services.accounts.auth.announce_access_change`, an
+`AccessChanged` signal); after the commit its handler (`AccessWatch.announce`) sends a worker
+signal (with Redis every worker gets it, without it the one process does). Each worker then,
+for the user's sockets it holds (those of the one token, for a logout):
 
 1. marks their cached caller stale at once, so any command from them re-reads the token and
    roles from the database (otherwise a command costs a clock comparison, not a query);
@@ -23,25 +23,23 @@ import asyncio
 import logging
 import re
 import time
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import func, select
-from sqlmodel import col
+from typing import Any, Protocol
 
 from meetings.domain.errors import DomainError
-from meetings.services.accounts.auth import ACCESS_ACTIONS, ACCESS_CHANGED
+from meetings.domain.signals import AccessChanged
+from meetings.services.accounts import auth
+from meetings.services.accounts.tokens import TokenBatcher
 from meetings.services.context import Services
 from meetings.services.sitting.state import visible_council
-from meetings.storage.tables import AuditEntry
 from realtime import rooms
+from realtime.presence import Presence
 from realtime.rooms import meeting_rooms
-
-if TYPE_CHECKING:
-    from realtime.namespace import QuorumNamespace
 
 log = logging.getLogger("quorum.access")
 
 POLL_S = 2.0
+SIGNAL = "access_changed"
+"""The worker signal (`DirectEmitManager.signal`) that carries an `AccessChanged`."""
 _MEETING_ROOM = re.compile(r"^(?:meeting|display):(\d+)(?::chair)?$")
 
 
@@ -50,8 +48,28 @@ def meetings_in(names: list[str]) -> set[int]:
     return {int(m.group(1)) for name in names if (m := _MEETING_ROOM.match(str(name)))}
 
 
+class Sockets(Protocol):
+    """What the watch needs of the namespace that holds it (`realtime.namespace`, which
+    imports this module): its sockets, their sessions and rooms, the token check."""
+
+    services: Services
+    server: Any
+    tokens: TokenBatcher
+    presence: Presence | None
+
+    async def get_session(self, sid: str) -> dict[str, Any]: ...
+
+    async def emit(self, event: str, data: Any, *, to: str) -> None: ...
+
+    async def disconnect(self, sid: str) -> None: ...
+
+    async def enter_room(self, sid: str, room: str) -> None: ...
+
+    async def leave_room(self, sid: str, room: str) -> None: ...
+
+
 class AccessWatch:
-    def __init__(self, namespace: QuorumNamespace) -> None:
+    def __init__(self, namespace: Sockets) -> None:
         self.namespace = namespace
         self.services: Services = namespace.services
         self._task: asyncio.Task[None] | None = None
@@ -60,8 +78,14 @@ class AccessWatch:
     def listen(self) -> None:
         """Take the signal on this worker (once its server exists)."""
         if not self._listening:
-            self.namespace.server.manager.on_signal(ACCESS_CHANGED, self.changed)
+            self.namespace.server.manager.on_signal(SIGNAL, self.changed)
             self._listening = True
+
+    async def announce(self, signal: AccessChanged) -> None:
+        """After-commit handler (registered in `realtime/asgi.py`): to every worker's watch."""
+        await self.namespace.server.manager.signal(
+            SIGNAL, {"user_id": signal.user_id, "token_id": signal.token_id}
+        )
 
     async def changed(self, data: Any) -> None:
         if not isinstance(data, dict) or not isinstance(data.get("user_id"), int):
@@ -131,35 +155,14 @@ class AccessWatch:
                 pass
 
     async def _poll(self) -> None:
-        last = await self._newest()
+        last = await auth.newest_audit_entry(self.services)
         while True:
             await asyncio.sleep(POLL_S)
             try:
-                newest = await self._newest()
+                newest = await auth.newest_audit_entry(self.services)
                 if newest > last:
-                    for user_id in await self._changed_users(last, newest):
+                    for user_id in await auth.access_changes(self.services, last, newest):
                         await self.changed({"user_id": user_id})
                 last = max(last, newest)
             except Exception:  # the database may be briefly away; try again next round
                 log.warning("reading access changes from the audit log failed", exc_info=True)
-
-    async def _newest(self) -> int:
-        async with self.services.db.reading() as session:
-            return int(await session.scalar(select(func.max(col(AuditEntry.id)))) or 0)
-
-    async def _changed_users(self, after: int, upto: int) -> set[int]:
-        async with self.services.db.reading() as session:
-            rows = await session.execute(
-                select(col(AuditEntry.target), col(AuditEntry.data)).where(
-                    col(AuditEntry.id) > after,
-                    col(AuditEntry.id) <= upto,
-                    col(AuditEntry.action).in_(ACCESS_ACTIONS),
-                )
-            )
-            users = set()
-            for target, data in rows.all():
-                if isinstance(data, dict) and isinstance(data.get("user_id"), int):
-                    users.add(int(data["user_id"]))
-                elif str(target).startswith("user:") and str(target)[5:].isdigit():
-                    users.add(int(str(target)[5:]))
-            return users

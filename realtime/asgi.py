@@ -13,18 +13,21 @@ from pathlib import Path
 import socketio
 
 from meetings.config import Settings, load_settings
+from meetings.domain.signals import AccessChanged, BallotsCounted
 from meetings.http.app import create_app
 from meetings.http.routes import annotations as annotation_routes
 from meetings.http.routes import archive as archive_routes
 from meetings.http.routes import voting as voting_routes
 from meetings.ratelimit import RateLimiter
-from meetings.services.context import Services, create_services
+from meetings.services.assembly import create_services
+from meetings.services.context import Services
 from realtime import commands
+from realtime.fanout import SocketFanout
 from realtime.manager import DirectEmitManager, DirectEmitRedisManager, JsonPacket
 from realtime.namespace import MAX_PAYLOAD, QuorumNamespace
 from realtime.origin import origin_check
 from realtime.presence import Presence
-from realtime.tally import PollTimer, TallyBroadcaster, TallyFanout
+from realtime.tally import PollTimer, TallyBroadcaster
 
 MAX_FRAME = MAX_PAYLOAD + 64 * 1024
 """Largest Engine.IO message or polling body the server reads, before any login: a command's
@@ -58,14 +61,15 @@ def create_asgi_app(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     sio = create_sio(settings)
-    fanout = TallyFanout(sio)
-    services: Services = create_services(settings, fanout)
-    fanout.tally = TallyBroadcaster(services, sio, settings.tally_interval_ms / 1000)
+    services: Services = create_services(settings, SocketFanout(sio))
+    tally = TallyBroadcaster(services, sio, settings.tally_interval_ms / 1000)
+    services.after_commit.on(BallotsCounted, tally.counted)
     timer = PollTimer()
     limiter = RateLimiter(settings.command_rate, settings.command_burst)
     presence = Presence(services)
     namespace = QuorumNamespace(services, commands.ALL, limiter, presence)
     sio.register_namespace(namespace)
+    services.after_commit.on(AccessChanged, namespace.access.announce)
 
     async def tune_gc(_services: Services) -> None:
         # the bare-stack measurements (docs/PERFORMANCE.md): default GC thresholds made large

@@ -12,7 +12,6 @@ from typing import Any
 import socketio
 
 from meetings.domain.events import MeetingEventOut, UserEventOut, VolatileOut
-from meetings.services.accounts.auth import ACCESS_CHANGED
 from realtime import rooms
 
 
@@ -34,9 +33,6 @@ class SocketFanout:
             )
 
     async def volatile(self, update: VolatileOut) -> None:
-        if update.type == ACCESS_CHANGED:  # for the workers, not a room (realtime/access.py)
-            await self.sio.manager.signal(ACCESS_CHANGED, update.data)
-            return
         body: dict[str, Any] = {
             "type": update.type,
             "meeting_id": update.meeting_id,

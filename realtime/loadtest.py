@@ -29,6 +29,11 @@ from typing import Any, TypeVar
 import aiohttp
 import socketio
 
+try:  # optional: uvicorn's standard extras bring it everywhere but on Windows and PyPy
+    import uvloop
+except ImportError:
+    uvloop = None  # type: ignore[assignment]
+
 from realtime.client import QuorumClient, login
 
 T = TypeVar("T")
@@ -129,9 +134,7 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
     extras, as the server runs): on a machine shared with the server the generator's own event
     loop is part of every figure, and the default loop's lag was the largest part of the acks
     in the vote storm (docs/performance-journal.md, "Vote storm")."""
-    try:
-        import uvloop
-    except ImportError:
+    if uvloop is None:
         return asyncio.run(main)
     return uvloop.run(main)
 

@@ -3,12 +3,11 @@
 
 Presence (devices connected) is not attendance (checked in). Each worker counts its own joined
 connections in memory and, at most every `interval` seconds, flushes what changed to the
-`presence` table together with a heartbeat. The flush bumps the meeting's row in
-`presence_versions` (locking it, so flushes of one meeting are serialised across workers), reads
-the total over all workers in the same transaction and, after commit, pushes one coalesced
-volatile `presence` update to the meeting's chair and display rooms. Clients keep the update with
-the highest `version`. Rows of a worker whose heartbeat is older than `stale_after` seconds (a
-crashed process) are dropped by whichever worker notices first.
+`presence` table together with a heartbeat (`services.sitting.presence`, which also sums the
+meeting over all workers and, after commit, pushes one coalesced volatile `presence` update to
+the meeting's chair and display rooms). Clients keep the update with the highest `version`. Rows
+of a worker whose heartbeat is older than `stale_after` seconds (a crashed process) are dropped
+by whichever worker notices first.
 """
 
 from __future__ import annotations
@@ -19,17 +18,10 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
-
-from meetings.domain.events import VolatileOut
 from meetings.services.context import Services
-from meetings.storage.tables import PresenceRow, PresenceVersion, PresenceWorker, utcnow
+from meetings.services.sitting import presence as presence_rows
 
 log = logging.getLogger("quorum.presence")
 
@@ -38,25 +30,6 @@ log = logging.getLogger("quorum.presence")
 class Connection:
     user_id: int
     meetings: set[int] = field(default_factory=set)
-
-
-async def read_presence(session: AsyncSession, meeting_id: int) -> dict[str, Any]:
-    """The meeting's presence over all workers: `{version, users: {user_id: devices}, ...}`."""
-    version = await session.scalar(
-        select(col(PresenceVersion.version)).where(col(PresenceVersion.meeting_id) == meeting_id)
-    )
-    rows = await session.execute(
-        select(col(PresenceRow.user_id), func.sum(col(PresenceRow.devices)))
-        .where(col(PresenceRow.meeting_id) == meeting_id)
-        .group_by(col(PresenceRow.user_id))
-    )
-    users = {str(user_id): int(devices) for user_id, devices in rows.all() if devices}
-    return {
-        "version": int(version or 0),
-        "users": users,
-        "online": len(users),
-        "devices": sum(users.values()),
-    }
 
 
 class Presence:
@@ -153,122 +126,16 @@ class Presence:
             raise
 
     async def _flush(self, dirty: set[tuple[int, int]]) -> set[int]:
-        now = utcnow()
         self._last_beat = asyncio.get_running_loop().time()
-        changed: set[int] = set()
-        async with self.services.uow() as uow:
-            session = uow.session
-            await self._upsert(
-                session,
-                PresenceWorker,
-                {"worker_id": self.worker_id, "started_at": now},
-                ["worker_id"],
-                {"heartbeat_at": now},
-            )
-            users: dict[int, list[int]] = {}
-            for meeting_id, user_id in sorted(dirty):
-                users.setdefault(meeting_id, []).append(user_id)
-            for meeting_id, ids in users.items():
-                changed.add(meeting_id)
-                await self._rewrite(session, meeting_id, ids)
-            changed |= await self._drop_stale(session, now)
-            for meeting_id in sorted(changed):
-                await self._push(uow.volatile, session, meeting_id)
-            await uow.commit()
-        return changed
-
-    async def _rewrite(self, session: AsyncSession, meeting_id: int, user_ids: list[int]) -> None:
-        """Replace this worker's rows of these members: one DELETE per 500 members and one
-        multi-row INSERT, not two statements per member (2,000 tablets join within seconds)."""
-        for start in range(0, len(user_ids), 500):
-            await session.execute(
-                delete(PresenceRow).where(
-                    col(PresenceRow.worker_id) == self.worker_id,
-                    col(PresenceRow.meeting_id) == meeting_id,
-                    col(PresenceRow.user_id).in_(user_ids[start : start + 500]),
-                )
-            )
-        rows = [
-            {
-                "worker_id": self.worker_id,
-                "meeting_id": meeting_id,
-                "user_id": user_id,
-                "devices": devices,
-            }
-            for user_id in user_ids
-            if (devices := self._counts.get((meeting_id, user_id), 0))
-        ]
-        if rows:
-            await session.execute(insert(PresenceRow), rows)
-
-    async def _drop_stale(self, session: AsyncSession, now: Any) -> set[int]:
-        cutoff = now - timedelta(seconds=self.stale_after)
-        stale = list(
-            (
-                await session.execute(
-                    select(col(PresenceWorker.worker_id)).where(
-                        col(PresenceWorker.heartbeat_at) < cutoff
-                    )
-                )
-            ).scalars()
+        return await presence_rows.flush(
+            self.services, self.worker_id, self._counts, dirty, self.stale_after
         )
-        return await self._drop_workers(session, stale) if stale else set()
-
-    async def _drop_workers(self, session: AsyncSession, workers: list[str]) -> set[int]:
-        meetings = set(
-            (
-                await session.execute(
-                    select(col(PresenceRow.meeting_id))
-                    .where(col(PresenceRow.worker_id).in_(workers))
-                    .distinct()
-                )
-            ).scalars()
-        )
-        await session.execute(delete(PresenceRow).where(col(PresenceRow.worker_id).in_(workers)))
-        await session.execute(
-            delete(PresenceWorker).where(col(PresenceWorker.worker_id).in_(workers))
-        )
-        return meetings
-
-    async def _push(self, out: list[VolatileOut], session: AsyncSession, meeting_id: int) -> None:
-        await self._upsert(
-            session, PresenceVersion, {"meeting_id": meeting_id, "version": 0}, ["meeting_id"], None
-        )
-        await session.execute(
-            update(PresenceVersion)
-            .where(col(PresenceVersion.meeting_id) == meeting_id)
-            .values(version=PresenceVersion.version + 1)
-        )
-        data = await read_presence(session, meeting_id)
-        for room in ("chair", "display"):
-            out.append(VolatileOut(meeting_id, "presence", data, room=room))
-
-    async def _upsert(
-        self,
-        session: AsyncSession,
-        table: Any,
-        values: dict[str, Any],
-        keys: list[str],
-        on_conflict: dict[str, Any] | None,
-    ) -> None:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(table).values(**values, **(on_conflict or {}))
-        if on_conflict:
-            stmt = stmt.on_conflict_do_update(index_elements=keys, set_=on_conflict)
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-        await session.execute(stmt)
 
     async def _retire(self) -> None:
-        async with self.services.uow() as uow:
-            changed = await self._drop_workers(uow.session, [self.worker_id])
-            for meeting_id in sorted(changed):
-                await self._push(uow.volatile, uow.session, meeting_id)
-            await uow.commit()
+        await presence_rows.retire(self.services, self.worker_id)
         self._connections.clear()
         self._counts.clear()
         self._dirty.clear()
 
     async def read(self, meeting_id: int) -> dict[str, Any]:
-        async with self.services.db.reading() as session:
-            return await read_presence(session, meeting_id)
+        return await presence_rows.read(self.services, meeting_id)

@@ -27,11 +27,10 @@ from typing import Any
 
 import socketio
 
-from meetings.domain.events import VolatileOut
+from meetings.domain.signals import BallotsCounted
 from meetings.services.context import Services
 from meetings.services.voting import polls
 from realtime import rooms
-from realtime.fanout import SocketFanout
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +58,12 @@ class TallyBroadcaster:
         self._window: dict[int, float] = {}  # per poll, from the audience of its last update
         self._meeting: dict[int, int] = {}  # poll → its meeting, once read
         sio.manager.on_signal("poll_dirty", lambda poll_id: self.mark(int(poll_id)))
+
+    async def counted(self, signal: BallotsCounted) -> None:
+        """After-commit handler of a ballot batch (registered in `realtime/asgi.py`): each
+        poll's dirty mark goes to every worker's broadcaster (the `poll_dirty` handler above)."""
+        for poll_id in signal.poll_ids:
+            await self.sio.manager.signal("poll_dirty", poll_id)
 
     def mark(self, poll_id: int) -> None:
         self._dirty.add(poll_id)
@@ -118,22 +123,6 @@ class TallyBroadcaster:
             room=rooms.chair(meeting_id),
             ignore_queue=True,
         )
-
-
-class TallyFanout(SocketFanout):
-    """The publisher: ballots' "poll_dirty" marks go to every worker's broadcaster as a
-    signal, the rest as usual. `tally` holds this worker's broadcaster."""
-
-    def __init__(self, sio: socketio.AsyncServer) -> None:
-        super().__init__(sio)
-        self.tally: TallyBroadcaster | None = None
-
-    async def volatile(self, update: VolatileOut) -> None:
-        if update.type == "poll_dirty":
-            # to every worker's broadcaster (TallyBroadcaster registered the handler)
-            await self.sio.manager.signal("poll_dirty", int(update.data["poll_id"]))
-            return
-        await super().volatile(update)
 
 
 class PollTimer:

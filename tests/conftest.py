@@ -30,7 +30,8 @@ import uvicorn
 
 from meetings.config import Settings
 from meetings.demo import seed_rehearsal
-from meetings.services.context import Services, create_services
+from meetings.services.assembly import create_services
+from meetings.services.context import Services
 from meetings.storage.migrate import upgrade
 from realtime.asgi import create_asgi_app
 from realtime.client import QuorumClient, login

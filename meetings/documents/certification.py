@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+from fontTools.varLib import instancer  # type: ignore[import-untyped]
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from pypdf import PdfReader, PdfWriter
@@ -120,8 +122,6 @@ def _static_serif(weight: int, italic: bool) -> str:
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
     target = Path(tempfile.gettempdir()) / f"quorum-serif-{weight}-{int(italic)}-{digest}.ttf"
     if not target.is_file():
-        from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
-        from fontTools.varLib import instancer  # type: ignore[import-untyped]
 
         font = instancer.instantiateVariableFont(
             TTFont(str(source)), {"wght": weight, "wdth": 100}, optimize=False

@@ -35,6 +35,7 @@ from meetings.documents.ingest import (
     PdfRejected,
     PdfTooComplex,
     TooManyPages,
+    inspect_pdf,
 )
 
 __all__ = ["ParseLimits", "inspect_isolated"]
@@ -105,8 +106,6 @@ def _limit_self(limits: ParseLimits) -> None:
 
 def _child(conn: Connection, source: bytes | str, limits: ParseLimits) -> None:
     """The checking process: limit itself, read the file, answer once on `conn`."""
-    from meetings.documents.ingest import inspect_pdf
-
     answer: tuple[str, Any]
     try:
         _limit_self(limits)

@@ -1,8 +1,8 @@
 """The service container and the caller (docs/ARCHITECTURE.md, "The command path, step by step").
 
-`Services` is built once by the app factory and kept in lifespan state. `Actor` is who is
-calling: built from a token by `services.accounts.auth.actor_for_token`, for HTTP and Socket.IO
-alike.
+`Services` is built once by `services.assembly.create_services` and kept in lifespan state.
+`Actor` is who is calling: built from a token by `services.accounts.auth.actor_for_token`, for
+HTTP and Socket.IO alike.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import Any, TypeVar
 from meetings.config import Settings
 from meetings.domain.errors import DomainError, Forbidden
 from meetings.domain.model import STAFF_ROLES, VOTING_ROLES, Role
-from meetings.services.ports import EventPublisher, NullPublisher
+from meetings.storage.after_commit import AfterCommit
 from meetings.storage.blobs import BlobStore
 from meetings.storage.db import Database
+from meetings.storage.ports import EventPublisher, NullPublisher
 from meetings.storage.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -82,9 +83,11 @@ class Services:
     publisher: EventPublisher = field(default_factory=NullPublisher)
     subsystems: dict[str, object] = field(default_factory=dict)
     """Per-app objects a subsystem creates in its start hook (e.g. the signing pool)."""
+    after_commit: AfterCommit = field(default_factory=AfterCommit)
+    """What follows a commit, registered by the composition root (`services.assembly`)."""
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.db, self.publisher)
+        return UnitOfWork(self.db, self.publisher, self.after_commit)
 
     def shared(self, name: str, kind: type[T], make: Callable[[], T]) -> T:
         """This app's `name` object (a gate, a pool), made on first use."""
@@ -94,15 +97,6 @@ class Services:
         made = make()
         self.subsystems[name] = made
         return made
-
-
-def create_services(settings: Settings, publisher: EventPublisher | None = None) -> Services:
-    return Services(
-        settings=settings,
-        db=Database(settings.resolved_database_url),
-        blobs=BlobStore(settings.blob_dir),
-        publisher=publisher or NullPublisher(),
-    )
 
 
 def settle(future: asyncio.Future[Any], outcome: Any) -> None:

@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+# the other subsystems' tables live beside this module; importing them here registers them
+# with the metadata that Alembic and the tests compare against
+from meetings.storage import tables_annotations, tables_archive, tables_voting  # noqa: F401
+from meetings.storage.clock import utcnow as utcnow  # re-exported: rows and their times together
 
 
 def as_utc(at: datetime | None) -> datetime | None:
@@ -274,8 +275,3 @@ class PresenceVersion(SQLModel, table=True):
     __tablename__ = "presence_versions"
     meeting_id: int = Field(primary_key=True)
     version: int = 0
-
-
-# the other subsystems' tables live beside this module; importing them here registers them
-# with the metadata that Alembic and the tests compare against
-from meetings.storage import tables_annotations, tables_archive, tables_voting  # noqa: E402, F401

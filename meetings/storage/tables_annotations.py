@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
-from meetings.storage.tables import utcnow
+from meetings.storage.clock import utcnow
 
 
 class AnnotationRow(SQLModel, table=True):

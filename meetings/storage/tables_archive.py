@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from meetings.storage.tables import utcnow
+from meetings.storage.clock import utcnow
 
 
 class Resolution(SQLModel, table=True):

@@ -2,7 +2,8 @@
 
 A service opens a `UnitOfWork`, changes rows, records events with `emit` (the meeting's next
 `seq`, stored in the same transaction) and audit entries with `audit` (hash-chained), then
-calls `commit`. Only after the commit succeeds are the events handed to the publisher.
+calls `commit`. Only after the commit succeeds are the events handed to the publisher and the
+signals (`signal`) to their after-commit handlers.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from meetings.domain.events import (
     VolatileOut,
     iso,
 )
-from meetings.services.ports import EventPublisher
+from meetings.storage.after_commit import AfterCommit
 from meetings.storage.db import Database
+from meetings.storage.ports import EventPublisher
 from meetings.storage.tables import (
     AuditEntry,
     AuditHead,
@@ -73,9 +75,13 @@ def audit_payload(entry: AuditEntry) -> dict[str, Any]:
 
 
 class UnitOfWork:
-    def __init__(self, db: Database, publisher: EventPublisher) -> None:
+    def __init__(self, db: Database, publisher: EventPublisher, after_commit: AfterCommit) -> None:
         self._db = db
         self._publisher = publisher
+        self._after_commit = after_commit
+        self.signals: list[object] = []
+        self.committed = False
+        """A commit succeeded: what follows it (publishing, handlers) cannot undo it."""
         self.meeting_events: list[MeetingEventOut] = []
         self.user_events: list[UserEventOut] = []
         self.volatile: list[VolatileOut] = []
@@ -160,7 +166,12 @@ class UnitOfWork:
         self.session.add(entry)
         return entry
 
-    async def commit(self) -> None:
+    def signal(self, signal: object) -> None:
+        """Hand `signal` (`domain.signals`) to its after-commit handlers once committed."""
+        self.signals.append(signal)
+
+    async def commit(self) -> dict[str, Any]:
+        """Commit, publish, run the after-commit handlers; what they report for the answer."""
         key = pending_key.get()
         if key is not None and not key.stored:
             self.session.add(CommandResult(user_id=key.user_id, key=key.key, command=key.command))
@@ -171,6 +182,12 @@ class UnitOfWork:
             if key is not None:
                 key.stored = False
             raise
+        self.committed = True
+        await self._publish()
+        signals, self.signals = self.signals, []
+        return await self._after_commit.run(signals) if signals else {}
+
+    async def _publish(self) -> None:
         meeting_events, user_events, volatile = self.meeting_events, self.user_events, self.volatile
         self.meeting_events, self.user_events, self.volatile = [], [], []
         if not (meeting_events or user_events or volatile):

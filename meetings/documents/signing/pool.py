@@ -15,7 +15,9 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
 from meetings.documents.signing.api import (
     QuorumSigner,
@@ -24,9 +26,16 @@ from meetings.documents.signing.api import (
     StampText,
     create_signer,
 )
+from meetings.documents.signing.sign import (
+    create_timestamper,
+    create_validation_context,
+    sign_pdf_bytes,
+    stamp_font_path,
+)
+from meetings.documents.signing.validate import CertSource, VerificationReport, verify_pdf_bytes
 
-if TYPE_CHECKING:
-    from meetings.documents.signing.validate import CertSource, VerificationReport
+WARM_UP_S = 60.0
+"""How long `warm_up` waits for every worker to have started."""
 
 
 @dataclass
@@ -66,14 +75,6 @@ async def _sign(
     field_name: str,
     stamp: StampText | None,
 ) -> bytes:
-    from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
-
-    from meetings.documents.signing.sign import (
-        create_timestamper,
-        create_validation_context,
-        sign_pdf_bytes,
-    )
-
     signer = state.signers.get(settings.signer)
     if signer is None:
         signer = state.signers[settings.signer] = create_signer(settings.signer)
@@ -121,8 +122,6 @@ def verify_in_worker(
     allow_fetching: bool,
 ) -> VerificationReport:
     """`verify_pdf_bytes` inside a worker process (also callable directly, without a pool)."""
-    from meetings.documents.signing.validate import verify_pdf_bytes
-
     return _worker().loop.run_until_complete(
         verify_pdf_bytes(pdf, trust_roots, extra_certs=extra_certs, allow_fetching=allow_fetching)
     )
@@ -134,7 +133,6 @@ def _warm(settings: SigningSettings) -> int:
     if signer is None:
         signer = state.signers[settings.signer] = create_signer(settings.signer)
     signer.pyhanko_signer  # noqa: B018 - loads the key
-    from meetings.documents.signing.sign import stamp_font_path
 
     stamp_font_path()
     return os.getpid()
@@ -152,18 +150,23 @@ class SigningPool:
         )
 
     async def warm_up(self, settings: SigningSettings) -> set[int]:
-        """Start every worker and load the key there; returns the worker process ids."""
+        """Start every worker and load the key there; returns the worker process ids.
+
+        A worker that is still starting (importing pyHanko) misses a round that the started
+        ones finish in milliseconds, so rounds repeat until every worker has answered, for at
+        most `WARM_UP_S` seconds."""
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + WARM_UP_S
         pids: set[int] = set()
-        for _ in range(4):
+        while True:
             jobs = [
                 loop.run_in_executor(self._executor, _warm, settings)
                 for _ in range(self.max_workers * 2)
             ]
             pids.update(await asyncio.gather(*jobs))
-            if len(pids) >= self.max_workers:
-                break
-        return pids
+            if len(pids) >= self.max_workers or loop.time() > deadline:
+                return pids
+            await asyncio.sleep(0.05)
 
     async def sign(
         self,

@@ -20,12 +20,16 @@ import json
 from dataclasses import dataclass
 from io import BytesIO
 
+import pkcs11
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+from pkcs11.util.ec import encode_ecdsa_signature
 from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
@@ -256,10 +260,6 @@ def sign_digest_pkcs11(
     RSA keys sign the DER DigestInfo with CKM_RSA_PKCS (PKCS#1 v1.5); EC keys sign the digest with
     CKM_ECDSA and the result is DER-encoded. Returns the raw signature value for the server.
     """
-    import pkcs11
-    from pkcs11 import KeyType, Mechanism, ObjectClass
-    from pkcs11.util.ec import encode_ecdsa_signature
-
     try:
         token = pkcs11.lib(config.module_path).get_token(token_label=config.token_label)
         with token.open(user_pin=config.pin) as session:
@@ -286,10 +286,6 @@ def sign_digest_pkcs11(
 
 def read_certificate_pkcs11(config: Pkcs11Config) -> bytes:
     """The signer's certificate (PEM) stored on the token next to the key."""
-    import pkcs11
-    from cryptography.hazmat.primitives.serialization import Encoding
-    from pkcs11 import Attribute, ObjectClass
-
     try:
         token = pkcs11.lib(config.module_path).get_token(token_label=config.token_label)
         with token.open(user_pin=config.pin) as session:

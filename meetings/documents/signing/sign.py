@@ -28,6 +28,7 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
+from pyhanko.sign.validation import async_add_validation_info  # type: ignore[attr-defined]
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
@@ -269,8 +270,6 @@ async def add_archive_timestamp(
                 reader, validation_context, in_place=False, default_md_algorithm=MD_ALGORITHM
             )
         else:
-            from pyhanko.sign.validation import async_add_validation_info  # type: ignore[attr-defined]
-
             # record revocation data of every signature first, so the time-stamp covers it
             data = pdf
             for index in range(len(reader.embedded_signatures)):

@@ -9,13 +9,12 @@ Thin: each handler parses the request and calls one service function. The public
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-import anyio
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from meetings.domain.errors import InvalidInput
 from meetings.http.api import Api, Call
+from meetings.http.pdf_files import pdf_response
 from meetings.http.routes import public_verify
 from meetings.http.uploads import pdf_body
 from meetings.services.archive import check as archive_check
@@ -24,8 +23,8 @@ from meetings.services.archive import records as archive
 from meetings.services.archive.records import ArchiveOptions
 from meetings.services.archive.resolutions import DraftUpdate
 from meetings.services.archive.signing_keys import start_signing, stop_signing
-from meetings.services.archive.signing_sessions import Kind, RemoteSignature, StartSession
-from meetings.services.context import Services
+from meetings.services.archive.signing_sessions import RemoteSignature, StartSession
+from meetings.services.archive.targets import Kind
 
 
 def _flag(call: Call, name: str) -> bool | None:
@@ -37,24 +36,6 @@ def _flag(call: Call, name: str) -> bool | None:
     if raw.lower() in ("0", "false", "no"):
         return False
     raise InvalidInput(f"query parameter {name!r} is true or false", code="bad_query")
-
-
-async def pdf_response(
-    services: Services, sha256: str, filename: str, *, public: bool = False
-) -> Response:
-    """A stored PDF: immutable (its name is its hash); shared caches may keep only public ones."""
-    path = services.blobs.path(sha256)
-    stat = await anyio.to_thread.run_sync(path.stat)
-    response = FileResponse(path, media_type="application/pdf", stat_result=stat)
-    response.headers.update(
-        {
-            "etag": f'"{sha256}"',
-            "cache-control": f"{'public' if public else 'private'}, max-age=31536000, immutable",
-            "content-disposition": f"inline; filename=\"document.pdf\"; filename*=UTF-8''"
-            f"{quote(filename)}",
-        }
-    )
-    return response
 
 
 # -- resolutions --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, Response
 from meetings.domain.text import fold
 from meetings.http.api import Api, Call
 from meetings.http.errors import error_response
+from meetings.http.pdf_files import pdf_response
 from meetings.http.uploads import check_pdf_type, spooled_body
 from meetings.services.archive import records as archive
 from meetings.services.context import Services
@@ -170,8 +171,6 @@ async def list_public(call: Call) -> dict[str, Any]:
 
 
 async def public_file(call: Call) -> Response:
-    from meetings.http.routes.archive import pdf_response
-
     record = await archive.public_record(call.services, call.int_param("record_id"))
     stem = re.sub(r"[^a-z0-9-]+", "-", fold(record.number or record.title)).strip("-")[:60]
     return await pdf_response(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from meetings.domain.errors import Conflict, InvalidInput
 from meetings.http.api import Api, Call
 from meetings.services.voting import ballot_box, polls
 from meetings.services.voting.commands import CancelPoll, CastBallot, CreatePoll
@@ -20,8 +21,6 @@ async def get_poll(call: Call) -> dict[str, Any]:
 async def results(call: Call) -> dict[str, Any]:
     poll = await polls.get_poll(call.services, call.me, call.int_param("poll_id"))
     if "result" not in poll:
-        from meetings.domain.errors import Conflict
-
         raise Conflict("the result is not published yet", code="not_published")
     return {k: poll[k] for k in ("id", "status", "result", "votes") if k in poll}
 
@@ -53,8 +52,6 @@ async def publish(call: Call) -> dict[str, Any]:
 async def cancel(call: Call) -> dict[str, Any]:
     body: CancelPoll = call.body
     if body.poll_id != call.int_param("poll_id"):
-        from meetings.domain.errors import InvalidInput
-
         raise InvalidInput("poll_id differs from the path", code="validation")
     return await polls.cancel_poll(call.services, call.me, body)
 
@@ -62,8 +59,6 @@ async def cancel(call: Call) -> dict[str, Any]:
 async def cast(call: Call) -> dict[str, Any]:
     body: CastBallot = call.body
     if body.poll_id != call.int_param("poll_id"):
-        from meetings.domain.errors import InvalidInput
-
         raise InvalidInput("poll_id differs from the path", code="validation")
     return await ballot_box.cast(call.services, call.me, body)
 

@@ -17,20 +17,25 @@ from typing import Any
 import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from meetings.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated, Unavailable
-from meetings.domain.events import VolatileOut
 from meetings.domain.model import Role
+from meetings.domain.signals import AccessChanged
 from meetings.services.accounts import login_guard
 from meetings.services.context import Actor, Services
-from meetings.storage.tables import AuthToken, LoginAttempt, Membership, User, pk, utcnow
+from meetings.storage.tables import (
+    AuditEntry,
+    AuthToken,
+    LoginAttempt,
+    Membership,
+    User,
+    pk,
+    utcnow,
+)
 from meetings.storage.uow import UnitOfWork
 
-ACCESS_CHANGED = "access_changed"
-"""What a commit announces when a user's tokens or roles changed: every worker re-authorises
-that user's live sockets (realtime/access.py)."""
 ACCESS_ACTIONS = (
     "user.passwd",
     "user.deactivate",
@@ -139,9 +144,33 @@ async def login(
 def announce_access_change(uow: UnitOfWork, user_id: int, token_id: int | None = None) -> None:
     """After commit, every worker re-authorises the user's sockets (only those of `token_id`
     when given): ended tokens are disconnected, changed roles apply at once."""
-    uow.volatile.append(
-        VolatileOut(0, ACCESS_CHANGED, {"user_id": user_id, "token_id": token_id}, room="workers")
-    )
+    uow.signal(AccessChanged(user_id, token_id))  # handler: realtime/access.py
+
+
+async def newest_audit_entry(services: Services) -> int:
+    """The id of the audit log's newest entry (0 when empty): where to read changes from."""
+    async with services.db.reading() as session:
+        return int(await session.scalar(select(func.max(col(AuditEntry.id)))) or 0)
+
+
+async def access_changes(services: Services, after: int, upto: int) -> set[int]:
+    """The users whose tokens or roles audit entries `after` < id <= `upto` changed (also
+    those made by another process, which sends no signal)."""
+    async with services.db.reading() as session:
+        rows = await session.execute(
+            select(col(AuditEntry.target), col(AuditEntry.data)).where(
+                col(AuditEntry.id) > after,
+                col(AuditEntry.id) <= upto,
+                col(AuditEntry.action).in_(ACCESS_ACTIONS),
+            )
+        )
+        users = set()
+        for target, data in rows.all():
+            if isinstance(data, dict) and isinstance(data.get("user_id"), int):
+                users.add(int(data["user_id"]))
+            elif str(target).startswith("user:") and str(target)[5:].isdigit():
+                users.add(int(str(target)[5:]))
+        return users
 
 
 async def logout(services: Services, actor: Actor) -> None:

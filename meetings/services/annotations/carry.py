@@ -1,7 +1,8 @@
 """Carrying annotations to a new document version after upload (docs/features/annotations.md,
 "Carried to new versions").
 
-`carry_forward` runs after the new version is committed: it reads the previous version's live
+`carry_forward` runs after the new version is committed (`carry_after_upload`, an
+after-commit handler of `VersionStored`): it reads the previous version's live
 annotations, places them on the new version in a worker thread (`meetings.documents.reanchor`)
 and stores the results as new annotations of the new version, with ids derived from the old
 ones (uuid5), so running it again adds nothing twice. The old version keeps its annotations.
@@ -21,13 +22,10 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from meetings.documents.reanchor import Carried, Placement, carry
+from meetings.domain.signals import VersionStored
 from meetings.services.annotations.events import AnnotationsCarried
-from meetings.services.annotations.sync import (
-    annotation_data,
-    annotation_public,
-    next_seq,
-    to_domain,
-)
+from meetings.services.annotations.sync import next_seq
+from meetings.services.annotations.views import annotation_data, annotation_public, to_domain
 from meetings.services.annotations.writer import data_size
 from meetings.services.context import Services
 from meetings.storage.tables import DocumentPage, DocumentVersion, pk
@@ -167,11 +165,20 @@ async def _store(
     return {"carried": len(rows), **counts}
 
 
-async def carry_after_upload(services: Services, new_version_id: int) -> dict[str, Any]:
-    """`carry_forward` for the upload path: the version is committed already, so a failure
-    here is logged and reported in the upload's answer, never turned into a failed upload."""
+async def carry_after_upload(services: Services, stored: VersionStored) -> dict[str, Any] | None:
+    """After-commit handler (registered in `services.assembly`): a new version of a document
+    gets the previous version's annotations; the summary is the upload's `annotations`. The
+    version is committed already, so a failure here is logged and reported in the answer,
+    never turned into a failed upload."""
+    if stored.number == 1:
+        return None  # a new document: nothing to carry
     try:
-        return await carry_forward(services, new_version_id)
+        return {"annotations": await carry_forward(services, stored.version_id)}
     except Exception:
-        log.exception("carrying annotations to document version %s failed", new_version_id)
-        return {"carried": 0, "error": "carrying annotations failed; see the server log"}
+        log.exception("carrying annotations to document version %s failed", stored.version_id)
+        return {
+            "annotations": {
+                "carried": 0,
+                "error": "carrying annotations failed; see the server log",
+            }
+        }

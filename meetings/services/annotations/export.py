@@ -17,15 +17,16 @@ from sqlmodel import col
 
 from meetings.documents.annotations_pdf import export_annotated_pdf
 from meetings.domain.annotations import to_web_annotation_collection
-from meetings.services.annotations.sync import readable_version, to_domain
+from meetings.services.annotations.views import to_domain
 from meetings.services.context import Actor, Services
 from meetings.services.documents import library as documents
+from meetings.services.documents.access import readable_version
 from meetings.storage.tables_annotations import AnnotationRow
 
 
 async def _mine(services: Services, actor: Actor, version_id: int) -> tuple[Any, ...]:
     async with services.db.reading() as session:
-        _meeting, doc, version = await readable_version(session, actor, version_id)
+        _meeting, doc, version = await readable_version(session, actor, version_id=version_id)
         rows = list(
             (
                 await session.execute(

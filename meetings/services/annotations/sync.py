@@ -16,7 +16,6 @@ a cursor above the last one it saw (`annotation.sync`).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
@@ -26,19 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from meetings.domain.annotations import (
-    Annotation,
-    AnnotationKind,
-    TextQuote,
     validate_annotation,
 )
 from meetings.domain.errors import Forbidden, NotFound
-from meetings.domain.events import iso
 from meetings.services import commands as c
 from meetings.services.annotations.events import (
     AnnotationChanged,
-    AnnotationShared,
     AnnotationUnshared,
 )
+from meetings.services.annotations.views import annotation_data, annotation_public, meeting_body
 from meetings.services.annotations.writer import (
     Change,
     VersionInfo,
@@ -47,11 +42,9 @@ from meetings.services.annotations.writer import (
     unknown_version,
 )
 from meetings.services.context import Actor, Services
-from meetings.services.documents.library import NAMED, may_read
-from meetings.services.loading import get_meeting
+from meetings.services.documents.access import readable_version
 from meetings.storage.tables import (
     Document,
-    DocumentAccess,
     DocumentVersion,
     Meeting,
     pk,
@@ -93,87 +86,6 @@ class SyncAnnotations(c.Command):
     limit: Annotated[int, Field(ge=1, le=SYNC_LIMIT)] = SYNC_LIMIT
 
 
-def annotation_data(a: Annotation) -> dict[str, Any]:
-    return {
-        "color": a.color,
-        "opacity": a.opacity,
-        "quads": [list(q) for q in a.quads],
-        "strokes": [[list(p) for p in s] for s in a.strokes],
-        "rect": list(a.rect) if a.rect is not None else None,
-        "text": a.text,
-        "anchor": asdict(a.anchor) if a.anchor is not None else None,
-    }
-
-
-def annotation_public(row: AnnotationRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "user_id": row.user_id,
-        "document_id": row.document_id,
-        "document_version_id": row.version_id,
-        "kind": row.kind,
-        "page": row.page,
-        **row.data,
-        "shared": row.shared,
-        "version": row.version,
-        "deleted": row.deleted,
-        "status": row.status,
-        "carried_from": row.carried_from,
-        "cursor": row.seq,
-        "created_at": iso(row.created_at),
-        "updated_at": iso(row.updated_at),
-    }
-
-
-def to_domain(row: AnnotationRow) -> Annotation:
-    """A stored row as the domain model (export); geometry was validated when stored."""
-    d = row.data
-    anchor = d.get("anchor")
-    return Annotation(
-        id=row.id,
-        document_version_id=str(row.version_id),
-        kind=AnnotationKind(row.kind),
-        page=row.page,
-        color=d.get("color") or "#ffd400",
-        opacity=float(d.get("opacity") or 1.0),
-        quads=tuple(tuple(q) for q in d.get("quads") or ()),
-        strokes=tuple(tuple(tuple(p) for p in s) for s in d.get("strokes") or ()),
-        rect=tuple(d["rect"]) if d.get("rect") else None,
-        text=d.get("text") or "",
-        anchor=TextQuote(**anchor) if anchor else None,
-        shared=row.shared,
-        version=row.version,
-        deleted=row.deleted,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-async def readable_version(
-    session: AsyncSession, actor: Actor, version_id: int
-) -> tuple[Meeting, Document, DocumentVersion]:
-    """The version, its document and meeting, if the caller may read the document."""
-    version = await session.get(DocumentVersion, version_id)
-    doc = await session.get(Document, version.document_id) if version is not None else None
-    if version is None or doc is None or doc.deleted_at is not None:
-        raise NotFound(f"no document version {version_id}", code="unknown_document_version")
-    try:
-        meeting = await get_meeting(session, actor, doc.meeting_id)
-    except NotFound:
-        raise NotFound(
-            f"no document version {version_id}", code="unknown_document_version"
-        ) from None
-    allowed: list[int] = []
-    if doc.visibility in NAMED:
-        rows = await session.execute(
-            select(col(DocumentAccess.user_id)).where(col(DocumentAccess.document_id) == doc.id)
-        )
-        allowed = list(rows.scalars())
-    if not may_read(actor, meeting, doc, allowed):
-        raise NotFound(f"no document version {version_id}", code="unknown_document_version")
-    return meeting, doc, version
-
-
 async def next_seq(session: AsyncSession, user_id: int, count: int = 1) -> int:
     """Take `count` cursors of the user (row-locked until commit); the last one taken."""
     bind = session.get_bind()
@@ -206,12 +118,6 @@ async def _owned(session: AsyncSession, actor: Actor, annotation_id: str) -> Ann
             code="not_owner",
         )
     return row
-
-
-def meeting_body(doc: Document, row: AnnotationRow, public: dict[str, Any]) -> AnnotationShared:
-    if doc.visibility in NAMED:  # only those who may read it refetch
-        return AnnotationShared(annotation_id=row.id, document_id=pk(doc), restricted=True)
-    return AnnotationShared(annotation_id=row.id, document_id=pk(doc), annotation=public)
 
 
 async def _announce(
@@ -327,7 +233,7 @@ async def changes_since(
 async def for_version(services: Services, actor: Actor, version_id: int) -> dict[str, Any]:
     """The caller's live annotations on a version, and those others shared with the meeting."""
     async with services.db.reading() as session:
-        await readable_version(session, actor, version_id)
+        await readable_version(session, actor, version_id=version_id)
         rows = (
             await session.execute(
                 select(AnnotationRow)

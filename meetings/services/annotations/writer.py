@@ -31,8 +31,9 @@ from sqlmodel import col
 from meetings.domain.annotations import Annotation
 from meetings.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from meetings.services.annotations.events import AnnotationChanged, AnnotationUnshared
+from meetings.services.annotations.views import annotation_public, meeting_body
 from meetings.services.context import Actor, Services, settle
-from meetings.services.documents.library import NAMED, may_read
+from meetings.services.documents.access import NAMED, may_read
 from meetings.services.loading import may_see_meeting
 from meetings.storage.tables import CommandResult, Document, DocumentAccess, Meeting, pk, utcnow
 from meetings.storage.tables_annotations import AnnotationCursor, AnnotationRow
@@ -165,8 +166,6 @@ class AnnotationWriter:
                     change.future.set_exception(exc)
 
     async def _apply(self, batch: list[Change]) -> list[tuple[Change, Outcome]]:
-        from meetings.services.annotations.sync import annotation_public
-
         async with self.services.uow() as uow:
             b = await _Batch.load(uow, batch, Quota.of(self.services))
             answers: dict[int, Outcome | _Later] = {}
@@ -218,8 +217,6 @@ class _Later:
 
 
 def _resolve(answers: dict[int, Outcome | _Later], change: Change) -> Outcome:
-    from meetings.services.annotations.sync import annotation_public
-
     answer = answers[id(change)]
     if not isinstance(answer, _Later):
         return answer
@@ -310,8 +307,6 @@ class _Batch:
 
     def apply(self, change: Change) -> AnnotationRow | dict[str, Any] | _Later:
         """Check and apply one change; the row changed, or an answer without a change."""
-        from meetings.services.annotations.sync import annotation_public
-
         actor, a, info = change.actor, change.annotation, change.info
         if change.key is not None and (actor.user_id, change.key) in self.keys:
             first = self.keys[(actor.user_id, change.key)]
@@ -437,8 +432,6 @@ async def _announce(
     public: dict[str, Any],
     was_shared: bool,
 ) -> None:
-    from meetings.services.annotations.sync import meeting_body
-
     uow.notify_user(
         change.actor.user_id,
         AnnotationChanged(annotation=public, cursor=public["cursor"]),

@@ -26,9 +26,9 @@ from meetings.documents.certification import (
     render_minutes_pdf,
 )
 from meetings.domain.errors import NotFound
-from meetings.domain.events import iso
 from meetings.services.archive.events import MinutesGenerated
 from meetings.services.archive.resolutions import OPTION_LABELS, VN, local_date
+from meetings.services.archive.targets import load_target, minutes_public
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_meeting
 from meetings.storage.tables import (
@@ -44,21 +44,6 @@ from meetings.storage.tables import (
 from meetings.storage.tables_archive import MinutesDoc
 from meetings.storage.tables_voting import Poll, PollVote
 from meetings.storage.uow import GENESIS_HASH
-
-
-def minutes_public(m: MinutesDoc) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "meeting_id": m.meeting_id,
-        "council_id": m.council_id,
-        "status": m.status,
-        "generated_sha256": m.generated_sha256,
-        "signed_sha256": m.signed_sha256,
-        "audit_head_hash": m.audit_head_hash,
-        "signatures": m.signatures,
-        "created_at": iso(m.created_at),
-        "signed_at": iso(m.signed_at),
-    }
 
 
 def _choice_label(choice: Any) -> str:
@@ -222,8 +207,6 @@ async def generate_minutes(
 
 
 async def show_minutes(services: Services, actor: Actor, minutes_id: int) -> dict[str, Any]:
-    from meetings.services.archive.signing_sessions import load_target
-
     async with services.db.reading() as session:
         target, _meeting = await load_target(session, actor, "minutes", minutes_id)
         assert isinstance(target, MinutesDoc)

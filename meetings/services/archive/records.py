@@ -24,12 +24,8 @@ from meetings.domain.text import fold
 from meetings.services.archive.events import ARCHIVED, ArchivePublished
 from meetings.services.archive.resolutions import local_date
 from meetings.services.archive.signing_keys import runtime
-from meetings.services.archive.signing_sessions import (
-    Kind,
-    load_target,
-    signatures_summary,
-    target_public,
-)
+from meetings.services.archive.signing_sessions import signatures_summary
+from meetings.services.archive.targets import Kind, load_target, target_public
 from meetings.services.context import Actor, Services
 from meetings.storage.tables import Council, utcnow
 from meetings.storage.tables_archive import ArchiveRecord, MinutesDoc, Resolution

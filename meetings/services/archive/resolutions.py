@@ -27,13 +27,13 @@ from meetings.documents.certification import (
 )
 from meetings.documents.ingest import safe_filename
 from meetings.domain.errors import Conflict, InvalidInput, NotFound
-from meetings.domain.events import iso
 from meetings.services import commands as c
 from meetings.services.archive.events import (
     ResolutionChanged,
     ResolutionDrafted,
     ResolutionGenerated,
 )
+from meetings.services.archive.targets import resolution_public
 from meetings.services.context import Actor, Services
 from meetings.services.documents.pdf_checks import inspect_upload
 from meetings.services.loading import get_in_meeting, get_item, get_meeting
@@ -60,28 +60,6 @@ class DraftUpdate(BaseModel):
     poll_id: c.Id | None = None
     agenda_item_id: c.Id | None = None
     public: bool | None = None
-
-
-def resolution_public(r: Resolution) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "council_id": r.council_id,
-        "meeting_id": r.meeting_id,
-        "agenda_item_id": r.agenda_item_id,
-        "poll_id": r.poll_id,
-        "title": r.title,
-        "status": r.status,
-        "number": r.number,
-        "label": f"Nghị quyết số {r.number}" if r.number else "",
-        "draft_sha256": r.draft_sha256,
-        "generated_sha256": r.generated_sha256,
-        "signed_sha256": r.signed_sha256,
-        "signatures": r.signatures,
-        "public": r.public,
-        "created_at": iso(r.created_at),
-        "generated_at": iso(r.generated_at),
-        "signed_at": iso(r.signed_at),
-    }
 
 
 def local_date(at: dt.datetime | None) -> dt.date:

@@ -17,7 +17,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 from cryptography import x509
@@ -39,10 +39,14 @@ from meetings.documents.signing.api import (
     create_signer,
 )
 from meetings.documents.signing.pool import SigningPool
+from meetings.documents.signing.sign import (
+    add_archive_timestamp,
+    create_timestamper,
+    create_validation_context,
+    sign_pdf_bytes,
+)
+from meetings.documents.signing.validate import VerificationReport, verify_pdf_bytes
 from meetings.services.context import Services
-
-if TYPE_CHECKING:
-    from meetings.documents.signing.validate import VerificationReport
 
 log = logging.getLogger(__name__)
 
@@ -270,12 +274,6 @@ class SigningRuntime:
     async def _sign_here(
         self, pdf: bytes, settings: SigningSettings, field_name: str, stamp: StampText
     ) -> bytes:
-        from meetings.documents.signing.sign import (
-            create_timestamper,
-            create_validation_context,
-            sign_pdf_bytes,
-        )
-
         signer = self._signers.get(settings.signer)
         if signer is None:
             signer = self._signers[settings.signer] = create_signer(settings.signer)
@@ -300,7 +298,6 @@ class SigningRuntime:
         roots, extra = self.keys.trust_roots, self.keys.extra_certs
         if self.pool is not None:
             return await self.pool.verify(pdf, roots, extra, allow_fetching=allow_fetching)
-        from meetings.documents.signing.validate import verify_pdf_bytes
 
         async def work() -> VerificationReport:
             return await verify_pdf_bytes(
@@ -325,12 +322,6 @@ class SigningRuntime:
         tsa_url, trust = self.keys.tsa_url, self.keys.trust
 
         async def work() -> bytes:
-            from meetings.documents.signing.sign import (
-                add_archive_timestamp,
-                create_timestamper,
-                create_validation_context,
-            )
-
             vc = create_validation_context(trust)
             try:
                 return await add_archive_timestamp(pdf, create_timestamper(tsa_url), vc)

@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from pydantic import BaseModel, ConfigDict, StringConstraints
@@ -25,6 +25,7 @@ from sqlmodel import col
 
 from meetings.documents.signing.api import SignatureLevel, SigningFailed, StampText
 from meetings.documents.signing.remote import RemoteSigningState, complete_remote, prepare_remote
+from meetings.documents.signing.sign import create_timestamper, create_validation_context
 from meetings.domain.errors import Conflict, InvalidInput, NotFound
 from meetings.domain.events import iso
 from meetings.services.archive.events import SIGNED
@@ -34,13 +35,11 @@ from meetings.services.archive.signing_keys import (
     require_chair_key,
     runtime,
 )
+from meetings.services.archive.targets import Kind, Target, load_target, target_public
 from meetings.services.context import Actor, Services
-from meetings.services.loading import get_meeting
-from meetings.storage.tables import Council, Meeting, Membership, utcnow
-from meetings.storage.tables_archive import MinutesDoc, Resolution, SigningSession
+from meetings.storage.tables import Council, Membership, utcnow
+from meetings.storage.tables_archive import SigningSession
 
-Kind = Literal["resolution", "minutes"]
-Target = Resolution | MinutesDoc
 SESSION_MINUTES = 30
 DEFAULT_TITLE = "Chủ tọa phiên họp"
 T = TypeVar("T")
@@ -61,36 +60,6 @@ class RemoteSignature(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     signature_b64: Annotated[str, StringConstraints(min_length=1, max_length=200000)]
     certificate_pem: Pem | None = None
-
-
-def target_public(kind: Kind, target: Target) -> dict[str, Any]:
-    from meetings.services.archive.minutes import minutes_public
-    from meetings.services.archive.resolutions import resolution_public
-
-    if isinstance(target, Resolution):
-        return resolution_public(target)
-    return minutes_public(target)
-
-
-async def load_target(
-    session: AsyncSession, actor: Actor | None, kind: Kind, target_id: int, *, lock: bool = False
-) -> tuple[Target, Meeting]:
-    """A resolution or minutes the caller may see (`actor` None: the local CLI)."""
-    target: Target | None
-    if kind == "resolution":
-        target = await session.get(Resolution, target_id, with_for_update=lock)
-    else:
-        target = await session.get(MinutesDoc, target_id, with_for_update=lock)
-    if target is None:
-        raise NotFound(f"no {kind} {target_id}")
-    if actor is None:
-        meeting = await session.get(Meeting, target.meeting_id)
-        assert meeting is not None
-        return target, meeting
-    try:
-        return target, await get_meeting(session, actor, target.meeting_id)
-    except NotFound:
-        raise NotFound(f"no {kind} {target_id}") from None
 
 
 def _ready(kind: Kind, target: Target) -> str:
@@ -283,8 +252,6 @@ async def complete_session(
     cert = cmd.certificate_pem.encode() if cmd.certificate_pem else None
 
     async def complete() -> bytes:
-        from meetings.documents.signing.sign import create_timestamper, create_validation_context
-
         ts = create_timestamper(keys.tsa_url) if keys.tsa_url else None
         vc = create_validation_context(keys.trust) if state.level.needs_validation_context else None
         try:

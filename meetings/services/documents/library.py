@@ -24,9 +24,11 @@ from meetings.documents.watermark import watermark_pdf
 from meetings.domain.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from meetings.domain.events import iso
 from meetings.domain.model import EDITABLE_MEETING, Visibility
+from meetings.domain.signals import VersionStored
 from meetings.domain.text import fold
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
+from meetings.services.documents.access import NAMED, may_read, named_readers, readable_version
 from meetings.services.documents.events import (
     DocumentAdded,
     DocumentEvent,
@@ -47,8 +49,6 @@ from meetings.storage.tables import (
     utcnow,
 )
 from meetings.storage.uow import UnitOfWork
-
-NAMED = (Visibility.restricted, Visibility.confidential)
 
 
 def version_public(v: DocumentVersion) -> dict[str, Any]:
@@ -82,21 +82,6 @@ def document_public(
     if allowed is not None:
         out["allowed_user_ids"] = allowed
     return out
-
-
-async def _allowed(session: AsyncSession, document_id: int) -> list[int]:
-    rows = await session.execute(
-        select(col(DocumentAccess.user_id)).where(col(DocumentAccess.document_id) == document_id)
-    )
-    return sorted(rows.scalars())
-
-
-def may_read(actor: Actor, meeting: Meeting, doc: Document, allowed: list[int]) -> bool:
-    if actor.is_staff(meeting.council_id):
-        return True
-    if doc.visibility in NAMED:
-        return actor.user_id in allowed
-    return True  # public and members: any member who may see the meeting
 
 
 def event_body(kind: type[DocumentEvent], doc: Document, public: dict[str, Any]) -> DocumentEvent:
@@ -140,7 +125,7 @@ async def documents_of(
     out = []
     staff = actor.is_staff(meeting.council_id)
     for d in docs:
-        allowed = await _allowed(session, pk(d)) if d.visibility in NAMED else []
+        allowed = await named_readers(session, pk(d)) if d.visibility in NAMED else []
         if may_read(actor, meeting, d, allowed):
             out.append(
                 document_public(
@@ -203,19 +188,17 @@ async def check_new_version(services: Services, actor: Actor, document_id: int) 
 
 
 @asynccontextmanager
-async def _stored(services: Services, upload: Upload) -> AsyncIterator[str]:
+async def _stored(services: Services, uow: UnitOfWork, upload: Upload) -> AsyncIterator[str]:
     """Write the blob (after every check passed, before the rows naming it are committed);
-    if the transaction then fails, a blob this upload created is removed again."""
+    if the transaction then fails, a blob this upload created is removed again (once `uow`
+    has committed, a failure after it leaves the blob its rows name)."""
     sha256, created = await anyio.to_thread.run_sync(services.blobs.put_new, upload.source)
     try:
         yield sha256
     except BaseException:
-        if created:
+        if created and not uow.committed:
             await anyio.to_thread.run_sync(services.blobs.discard, sha256)
         raise
-    from meetings.services.documents.page_images import prerender_soon  # (imports this module)
-
-    prerender_soon(services, sha256)  # page 1's image ready before the first viewer asks
 
 
 async def _add_version(
@@ -250,6 +233,8 @@ async def _add_version(
         uow.session.add(
             DocumentPage(version_id=pk(version), page_no=page_no, text=text, folded=fold(text))
         )
+    # once committed: page 1 rendered, annotations carried (handlers: services.assembly)
+    uow.signal(VersionStored(pk(doc), pk(version), version.number, sha256))
     return version
 
 
@@ -288,7 +273,7 @@ async def upload_document(
         uow.session.add(doc)
         await uow.session.flush()
         allowed = await _set_access(uow, meeting, doc, allowed_user_ids or [])
-        async with _stored(services, upload) as sha256:
+        async with _stored(services, uow, upload) as sha256:
             version = await _add_version(uow, actor, doc, info, sha256, upload, "")
             out = document_public(doc, [version], allowed if doc.visibility in NAMED else None)
             await uow.emit(meeting_id, event_body(DocumentAdded, doc, out))
@@ -349,9 +334,9 @@ async def upload_version(
     info = await _inspect(services, upload)
     async with services.uow() as uow:
         meeting, doc = await _staff_document(uow.session, actor, document_id)
-        async with _stored(services, upload) as sha256:
+        async with _stored(services, uow, upload) as sha256:
             version = await _add_version(uow, actor, doc, info, sha256, upload, note)
-            allowed = await _allowed(uow.session, document_id)
+            allowed = await named_readers(uow.session, document_id)
             versions = list(
                 (
                     await uow.session.execute(
@@ -369,11 +354,7 @@ async def upload_version(
                 f"document:{document_id}",
                 {"sha256": sha256, "number": version.number},
             )
-            await uow.commit()
-    # annotations of the previous version follow it (imported here: it imports this module)
-    from meetings.services.annotations.carry import carry_after_upload
-
-    out["annotations"] = await carry_after_upload(services, pk(version))
+            out |= await uow.commit()  # `annotations`: carried from the previous version
     return out
 
 
@@ -391,7 +372,7 @@ async def update_document(
         if "allowed_user_ids" in changes:
             allowed = await _set_access(uow, meeting, doc, changes["allowed_user_ids"])
         else:
-            allowed = await _allowed(uow.session, document_id)
+            allowed = await named_readers(uow.session, document_id)
         versions = list(
             (
                 await uow.session.execute(
@@ -429,36 +410,13 @@ class Download:
     personal: bool  # confidential: watermarked for this user, never cached by proxies
 
 
-async def readable_version(
-    session: AsyncSession, actor: Actor, document_id: int, version_number: int | None
-) -> tuple[Document, DocumentVersion]:
-    """A document and one of its versions (the newest by default), if the caller may read it.
-
-    What the caller may not read does not exist: `not_found`, as for an unknown id.
-    """
-    doc = await session.get(Document, document_id)
-    if doc is None or doc.deleted_at is not None:
-        raise NotFound(f"no document {document_id}")
-    meeting = await get_meeting(session, actor, doc.meeting_id)
-    allowed = await _allowed(session, document_id) if doc.visibility in NAMED else []
-    if not may_read(actor, meeting, doc, allowed):
-        raise NotFound(f"no document {document_id}")
-    query = select(DocumentVersion).where(col(DocumentVersion.document_id) == document_id)
-    if version_number is not None:
-        query = query.where(col(DocumentVersion.number) == version_number)
-    version = (
-        await session.execute(query.order_by(col(DocumentVersion.number).desc()).limit(1))
-    ).scalar_one_or_none()
-    if version is None:
-        raise NotFound(f"no version {version_number} of document {document_id}")
-    return doc, version
-
-
 async def open_version(
     services: Services, actor: Actor, document_id: int, version_number: int | None = None
 ) -> Download:
     async with services.db.reading() as session:
-        doc, version = await readable_version(session, actor, document_id, version_number)
+        _meeting, doc, version = await readable_version(
+            session, actor, document_id=document_id, number=version_number
+        )
     if doc.visibility != Visibility.confidential:
         return Download(None, version.sha256, version.filename, version.size, False)
     stamp = [actor.name, f"MẬT / CONFIDENTIAL · {actor.username}", iso(utcnow()) or ""]

@@ -4,9 +4,9 @@
 `page_image` checks that the caller may read the document exactly as a download does, then
 answers from a file cache keyed by the PDF's sha256, page and width (rendered once in a worker
 thread, concurrent requests for the same image wait for one render). Page 1 at the default
-width is rendered when a version is stored (`prerender_soon`), so the first delegate to open
-a new document does not wait for it. Confidential documents are watermarked per user: their
-page is cut out, stamped and rendered for each request, and never cached.
+width is rendered when a version is stored (`prerender_soon`, after its commit), so the first
+delegate to open a new document does not wait for it. Confidential documents are watermarked
+per user: their page is cut out, stamped and rendered for each request, and never cached.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from meetings.documents.watermark import watermark_pdf
 from meetings.domain.errors import InvalidInput, NotFound
 from meetings.domain.events import iso
 from meetings.domain.model import Visibility
+from meetings.domain.signals import VersionStored
 from meetings.services.context import Actor, Services
-from meetings.services.documents.library import readable_version
+from meetings.services.documents.access import readable_version
 from meetings.storage.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,10 @@ async def cached_image(services: Services, sha256: str, page: int, width: int) -
         del running[path]
 
 
-def prerender_soon(services: Services, sha256: str) -> None:
-    """Render page 1 at the default width in the background (after an upload committed)."""
+async def prerender_soon(services: Services, stored: VersionStored) -> None:
+    """After-commit handler (registered in `services.assembly`): render a stored version's
+    page 1 at the default width in the background, ready before the first viewer asks."""
+    sha256 = stored.sha256
     tasks = services.subsystems.setdefault("page_image_tasks", set())
     assert isinstance(tasks, set)
 
@@ -123,7 +126,9 @@ async def page_image(
     if width not in WIDTHS:
         raise InvalidInput(f"width is one of {list(WIDTHS)}", code="bad_width")
     async with services.db.reading() as session:
-        doc, version = await readable_version(session, actor, document_id, version_number)
+        _meeting, doc, version = await readable_version(
+            session, actor, document_id=document_id, number=version_number
+        )
     if not 0 <= page < version.page_count:
         raise NotFound(
             f"page {page} is not in this version (pages 0..{version.page_count - 1})",

@@ -7,13 +7,7 @@ this package emit them (`uow.emit(meeting_id, MeetingUpdated(...))`).
 from __future__ import annotations
 
 from meetings.domain.events import EventData, MeetingEventData, Payload, UserEventData
-
-
-class QuorumData(Payload):
-    present: int
-    total: int
-    needed: int
-    met: bool
+from meetings.services.quorum import QuorumData
 
 
 class QuorumRuleData(Payload):

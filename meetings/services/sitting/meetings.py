@@ -14,7 +14,6 @@ from sqlmodel import col
 
 from meetings.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from meetings.domain.events import iso
-from meetings.domain.majority import QuorumRule, quorum_status
 from meetings.domain.model import (
     EDITABLE_MEETING,
     VOTING_ROLES,
@@ -26,6 +25,7 @@ from meetings.domain.voting import PollStatus
 from meetings.services import commands as c
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_council, get_meeting, may_see_meeting
+from meetings.services.quorum import quorum_of
 from meetings.services.sitting.events import (
     AttendanceChanged,
     Invitation,
@@ -76,27 +76,6 @@ def participant_public(p: Participant, user: User) -> dict[str, Any]:
         "checked_in_at": iso(p.checked_in_at),
         "recorded_how": p.recorded_how,
     }
-
-
-def meeting_rule(m: Meeting) -> QuorumRule:
-    return QuorumRule.of(m.quorum_num, m.quorum_den, strict=m.quorum_strict)
-
-
-async def quorum_of(session: AsyncSession, meeting: Meeting) -> dict[str, Any]:
-    rows = (
-        (
-            await session.execute(
-                select(col(Participant.attendance)).where(
-                    col(Participant.meeting_id) == meeting.id, col(Participant.voting)
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
-    present = sum(1 for a in rows if a == Attendance.present)
-    status = quorum_status(present, len(rows), meeting_rule(meeting))
-    return {"present": present, "total": len(rows), "needed": status.needed, "met": status.met}
 
 
 async def list_meetings(services: Services, actor: Actor) -> list[dict[str, Any]]:

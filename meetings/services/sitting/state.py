@@ -26,17 +26,18 @@ from sqlmodel import col
 
 from meetings.domain.errors import DomainError, NotFound
 from meetings.domain.events import MeetingEventOut, iso
-from meetings.domain.model import MeetingStatus, Role, Visibility
+from meetings.domain.model import MeetingStatus, Role
 from meetings.services.context import Actor, Services
+from meetings.services.documents.access import documents_for
 from meetings.services.documents.library import documents_of
 from meetings.services.loading import get_meeting, may_see_meeting
+from meetings.services.quorum import quorum_of
 from meetings.services.sitting.agenda import agenda_of
-from meetings.services.sitting.meetings import meeting_public, participants_of, quorum_of
+from meetings.services.sitting.meetings import meeting_public, participants_of
 from meetings.services.sitting.speakers import speakers_of
 from meetings.services.voting.polls import MeetingPolls, read_polls
 from meetings.storage.tables import Meeting, MeetingEvent, utcnow
 
-NAMED = (Visibility.restricted.value, Visibility.confidential.value)
 DOCUMENT_EVENTS = frozenset({"document_added", "document_version_added", "document_updated"})
 # sees every document with its access list; only used to build the shared part
 _STAFF_VIEW = Actor(user_id=0, username="", name="", is_admin=True)
@@ -104,18 +105,6 @@ def roster_for(actor: Actor, meeting: Meeting, shared: dict[str, Any]) -> dict[s
     if actor.is_staff(meeting.council_id) or actor.role_in(meeting.council_id) == Role.display:
         return {"participants": shared["participants"]}
     return {"me": shared["by_user"].get(actor.user_id)}
-
-
-def documents_for(actor: Actor, meeting: Meeting, staff_view: list[dict[str, Any]]) -> list[Any]:
-    """The staff view of the documents filtered for one caller (as `documents.may_read`)."""
-    if actor.is_staff(meeting.council_id):
-        return staff_view
-    out = []
-    for doc in staff_view:
-        if doc["visibility"] in NAMED and actor.user_id not in doc.get("allowed_user_ids", ()):
-            continue
-        out.append({k: v for k, v in doc.items() if k != "allowed_user_ids"})
-    return out
 
 
 async def _snapshot(

@@ -43,13 +43,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from meetings.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from meetings.domain.events import VolatileOut
 from meetings.domain.model import Attendance, MeetingStatus
+from meetings.domain.signals import BallotsCounted
 from meetings.domain.voting import PollSpec, check_can_cast, spec_from_dict, validate_choice
 from meetings.services.context import Actor, Services, settle
 from meetings.services.idempotency import remembered
 from meetings.services.loading import may_see_meeting
 from meetings.services.voting.commands import CastBallot
+from meetings.services.voting.polls import close_due
 from meetings.storage.tables import CommandResult, Meeting, Participant, utcnow
 from meetings.storage.tables_voting import Poll, PollBallot, PollParticipation, PollVote
 from meetings.storage.uow import UnitOfWork
@@ -175,11 +176,8 @@ class BallotBox:
                 except DomainError as exc:
                     outcomes.append((cast, exc))
             await _insert(uow, b)
-            for poll_id in b.dirty:
-                poll = b.polls[poll_id]
-                uow.volatile.append(
-                    VolatileOut(poll.meeting_id, "poll_dirty", {"poll_id": poll_id})
-                )
+            if b.dirty:
+                uow.signal(BallotsCounted(tuple(b.dirty)))  # live progress (realtime/tally.py)
             await uow.commit()
             # answered at once: closing the session costs another round trip (the pool's reset
             # of the connection), which a busy event loop makes as slow as a query
@@ -187,8 +185,6 @@ class BallotBox:
                 if not isinstance(outcome, _Replay):
                     settle(cast.future, outcome)
         if b.expired:
-            from meetings.services.voting.polls import close_due
-
             asyncio.get_running_loop().create_task(close_due(self.services))
         return outcomes
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from meetings.domain.events import EventData, MeetingEventData, Payload
-from meetings.services.sitting.events import QuorumData
+from meetings.services.quorum import QuorumData
 
 
 class PollData(Payload):

@@ -35,7 +35,7 @@ from meetings.domain.voting import (
 )
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_in_meeting, get_item, get_meeting
-from meetings.services.sitting.meetings import meeting_rule, quorum_of
+from meetings.services.quorum import meeting_rule, quorum_of
 from meetings.services.voting import ballot_scrub
 from meetings.services.voting.commands import CancelPoll, CreatePoll, spec_of
 from meetings.services.voting.events import (

@@ -29,7 +29,8 @@ from meetings.services.archive.signing_keys import (
     load_keys,
     runtime,
 )
-from meetings.services.archive.signing_sessions import Kind, StartSession
+from meetings.services.archive.signing_sessions import StartSession
+from meetings.services.archive.targets import Kind
 from meetings.storage.tables_archive import MinutesDoc, Resolution
 from tests.integration.voting.authz_probes import new_poll, sitting
 from tests.support.authz import Key, Probe, ProbeFactory

@@ -119,7 +119,7 @@ async def mint_tokens(
 
     from meetings.config import Settings
     from meetings.services.accounts.auth import new_token, token_digest
-    from meetings.services.context import create_services
+    from meetings.services.assembly import create_services
     from meetings.storage.tables import AuthToken, User, utcnow
 
     services = create_services(Settings(data_dir=data_dir, database_url=database_url).prepare())
