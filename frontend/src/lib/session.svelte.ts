@@ -5,10 +5,12 @@
  *
  * A session that ends while the app is open (expired, signed out elsewhere, revoked by a
  * password change) is noticed by the next API call's 401 or by the realtime connection; both
- * lead to `/login?expired=1&next=…`, where the login page says why.
+ * lead to `/login?expired=1&next=…`, where the login page says why. Each of these ends wipes the
+ * offline briefcase before anything else (docs/SECURITY.md, "The offline briefcase").
  */
 import { goto } from '$app/navigation';
 import { api, ApiError, readCookie, setCsrfToken, setUnauthorizedHandler } from '$lib/api';
+import { wipeBriefcase } from '$lib/offline/wipe';
 
 export type Role = 'secretary' | 'chair' | 'delegate' | 'display';
 
@@ -55,6 +57,7 @@ class Session {
     } catch (error) {
       this.user = null;
       if (error instanceof ApiError && error.status === 401) {
+        await wipeQuietly(); // the session ended while the device was away (docs/SECURITY.md)
         this.status = 'signed-out';
       } else {
         this.status = 'unreachable';
@@ -85,6 +88,7 @@ class Session {
       // already gone or server unreachable: the page forgets the user either way
     }
     this.leaving = true; // to /login itself, not /login?next=…
+    await wipeQuietly();
     this.forget();
     this.status = 'signed-out';
     try {
@@ -94,11 +98,15 @@ class Session {
     }
   }
 
-  /** The session ended under us: back to the login page, which says so, then here again. */
+  /** The session ended under us: the briefcase is wiped, then back to the login page, which
+   *  says so, then here again. */
   expire(): void {
     this.forget();
-    this.status = 'signed-out';
-    this.toLogin(true);
+    this.status = 'loading';
+    void wipeQuietly().then(() => {
+      this.status = 'signed-out';
+      this.toLogin(true);
+    });
   }
 
   /** To `/login?next=<here>` (once, however many callers notice at the same time). */
@@ -127,6 +135,15 @@ class Session {
     this.user = null;
     this.loading = null;
     setCsrfToken(null);
+  }
+}
+
+/** Wipe the offline briefcase; a browser without storage has nothing to wipe. */
+async function wipeQuietly(): Promise<void> {
+  try {
+    await wipeBriefcase();
+  } catch {
+    // no IndexedDB or Cache API here (private mode, tests): nothing was kept
   }
 }
 

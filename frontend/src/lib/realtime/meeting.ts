@@ -254,6 +254,18 @@ export class MeetingSync {
     }
   }
 
+  /**
+   * Show a state kept offline (the briefcase's snapshot, docs/WEBAPP.md "Offline briefcase")
+   * until the server answers: only before the first snapshot, never `synced`. Its `seq` makes
+   * the next join ask for the events since, as after any drop.
+   */
+  seed(state: SittingState, at: Date): void {
+    if (this.state || this.destroyed) return;
+    this.state = state;
+    this.dataAt = at;
+    this.changed();
+  }
+
   // --- joining and resyncing -------------------------------------------------------------------
 
   private onConnect(): void {

@@ -18,6 +18,8 @@ import {
   type ConnectionOptions,
 } from '$lib/realtime/connection';
 import { MeetingSync, type CommandResult, type MeetingSyncOptions } from '$lib/realtime/meeting';
+import { fromSnapshot } from '$lib/realtime/reducer';
+import { wipeBriefcase } from '$lib/offline/wipe';
 import type {
   AckError,
   CommandOptions,
@@ -27,6 +29,7 @@ import type {
   Presence,
   Progress,
   SittingState,
+  WireSnapshot,
 } from '$lib/realtime/types';
 
 export type { CommandResult } from '$lib/realtime/meeting';
@@ -37,6 +40,16 @@ export interface SittingOptions extends MeetingSyncOptions {
   connectionOptions?: ConnectionOptions;
   /** called once when the server refuses the session; default: back to the login page */
   onUnauthenticated?: (() => void) | null;
+  /** the meeting as kept offline, shown while the socket is down before any join answered;
+   *  default: GET /api/meetings/{id}/snapshot, which the service worker answers from the
+   *  briefcase when the meeting was downloaded (null: none) */
+  offlineSnapshot?: ((meetingId: number) => Promise<OfflineSnapshot | null>) | null;
+}
+
+export interface OfflineSnapshot {
+  snapshot: WireSnapshot;
+  /** when the server gave it */
+  at: Date;
 }
 
 export class Sitting {
@@ -57,6 +70,7 @@ export class Sitting {
   private readonly shared: boolean;
   private readonly off: () => void;
   private unauthenticatedSent = false;
+  private seedAsked = false;
 
   constructor(meetingId: number, options: SittingOptions = {}) {
     this.meetingId = meetingId;
@@ -71,8 +85,16 @@ export class Sitting {
     });
     const onUnauthenticated =
       options.onUnauthenticated === undefined ? backToLogin : options.onUnauthenticated;
+    const offlineSnapshot =
+      options.offlineSnapshot === undefined ? fetchOfflineSnapshot : options.offlineSnapshot;
     this.off = this.sync.subscribe(() => {
       this.copy();
+      if (this.connection === 'offline' && !this.state && offlineSnapshot && !this.seedAsked) {
+        this.seedAsked = true;
+        void offlineSnapshot(meetingId).then((kept) => {
+          if (kept) this.sync.seed(fromSnapshot(kept.snapshot), kept.at);
+        });
+      }
       if (this.connection === 'unauthenticated' && !this.unauthenticatedSent) {
         this.unauthenticatedSent = true;
         onUnauthenticated?.();
@@ -115,8 +137,27 @@ export function createSitting(meetingId: number, options: SittingOptions = {}): 
   return new Sitting(meetingId, options);
 }
 
+/** The session ended under the socket: wipe the briefcase first (docs/SECURITY.md). */
 function backToLogin(): void {
-  if (typeof window !== 'undefined') window.location.assign('/login?expired=1');
+  if (typeof window === 'undefined') return;
+  void wipeBriefcase()
+    .catch(() => {})
+    .finally(() => window.location.assign('/login?expired=1'));
+}
+
+async function fetchOfflineSnapshot(meetingId: number): Promise<OfflineSnapshot | null> {
+  try {
+    const response = await fetch(`/api/meetings/${meetingId}/snapshot`, {
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json' },
+    });
+    if (!response.ok) return null;
+    const date = Date.parse(response.headers.get('date') ?? '');
+    const at = new Date(Number.isNaN(date) ? Date.now() : date);
+    return { snapshot: (await response.json()) as WireSnapshot, at };
+  } catch {
+    return null;
+  }
 }
 
 async function getJson<T>(path: string): Promise<T | null> {
