@@ -32,7 +32,7 @@ from meetings.domain.events import iso
 from meetings.domain.model import Visibility
 from meetings.services.context import Actor, Services
 from meetings.services.documents.library import readable_version
-from meetings.storage.tables import utcnow
+from meetings.storage.tables import DocumentVersion, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,15 @@ def prerender_soon(services: Services, sha256: str) -> None:
     task.add_done_callback(tasks.discard)
 
 
+def check_page(version: DocumentVersion, page: int) -> None:
+    """A page number past the version's pages is `page_out_of_range`, not a render error."""
+    if not 0 <= page < version.page_count:
+        raise NotFound(
+            f"page {page} is not in this version (pages 0..{version.page_count - 1})",
+            code="page_out_of_range",
+        )
+
+
 async def page_image(
     services: Services,
     actor: Actor,
@@ -124,11 +133,7 @@ async def page_image(
         raise InvalidInput(f"width is one of {list(WIDTHS)}", code="bad_width")
     async with services.db.reading() as session:
         doc, version = await readable_version(session, actor, document_id, version_number)
-    if not 0 <= page < version.page_count:
-        raise NotFound(
-            f"page {page} is not in this version (pages 0..{version.page_count - 1})",
-            code="page_out_of_range",
-        )
+    check_page(version, page)
     if doc.visibility == Visibility.confidential:
         stamp = [actor.name, f"MẬT / CONFIDENTIAL · {actor.username}", iso(utcnow()) or ""]
         sha256 = version.sha256
