@@ -13,13 +13,14 @@
  *    comes from the briefcase (src/lib/offline/), if the meeting was downloaded: its JSON, its
  *    page images (any width held for that page when the asked one is not) and its PDFs, with
  *    Range requests answered from the stored file. A confidential page past its expiry is
- *    deleted instead of shown.
+ *    deleted instead of shown. A JSON answer the briefcase holds is replaced by each newer one
+ *    the network gives, so what is shown offline is what was last seen online.
  */
 import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { createPartialResponse } from 'workbox-range-requests';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
-import { BRIEFCASE_CACHE, expired, parsePageImage } from '$lib/offline/urls';
+import { BRIEFCASE_CACHE, EXPIRES_HEADER, expired, parsePageImage } from '$lib/offline/urls';
 
 declare let self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: string; revision: string | null }> };
 
@@ -47,6 +48,7 @@ registerRoute(
 async function networkThenBriefcase(request: Request): Promise<Response> {
   try {
     const response = await fetchWithTimeout(request);
+    if (response.ok) void refreshStored(request, response.clone());
     if (response.status < 500) return response;
     return (await fromBriefcase(request)) ?? response;
   } catch (error) {
@@ -54,6 +56,21 @@ async function networkThenBriefcase(request: Request): Promise<Response> {
     if (stored) return stored;
     throw error;
   }
+}
+
+/** A JSON answer the briefcase holds (meeting data, annotations) is kept as the network gave
+ *  it last, with the expiry it was stored with: offline, the views show what they last saw. */
+async function refreshStored(request: Request, response: Response): Promise<void> {
+  if (!response.headers.get('content-type')?.includes('application/json')) return;
+  const cache = await caches.open(BRIEFCASE_CACHE);
+  const url = new URL(request.url);
+  const key = url.pathname + url.search;
+  const stored = await cache.match(key, { ignoreVary: true });
+  if (!stored) return;
+  const headers = new Headers(response.headers);
+  const until = stored.headers.get(EXPIRES_HEADER);
+  if (until !== null) headers.set(EXPIRES_HEADER, until);
+  await cache.put(key, new Response(await response.blob(), { status: response.status, headers }));
 }
 
 async function fetchWithTimeout(request: Request): Promise<Response> {

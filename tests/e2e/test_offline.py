@@ -1,13 +1,16 @@
 """The offline briefcase in a real browser (docs/WEBAPP.md, "Offline briefcase").
 
-A delegate downloads the meeting, the browser context goes offline (`context.set_offline`), the
-page is reloaded: the app shell comes from the service worker's precache, the sitting from the
-briefcase's snapshot, and the page images from the briefcase's cache. Each test has a server of
-its own (`fresh_webapp`).
+A delegate downloads the meeting, the browser context goes offline (`context.set_offline`, and
+the service worker's own network through the DevTools protocol), the page is reloaded: the app
+shell comes from the service worker's precache, the sitting from the briefcase's snapshot, and
+the page images from the briefcase's cache. Annotations made offline wait in IndexedDB with
+their idempotency keys, survive a reload, and reach the server once each when the network is
+back: the test reads the database. Each test has a server of its own (`fresh_webapp`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -16,7 +19,11 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, CDPSession, Page, expect
 
+from sqlmodel import col, select
+
 from meetings.documents.generate import generate_agenda_document, vietnamese_paragraphs
+from meetings.storage.tables import CommandResult
+from meetings.storage.tables_annotations import AnnotationRow
 from tests.e2e.conftest import WebApp, format_violations
 
 pytestmark = pytest.mark.browser
@@ -136,3 +143,121 @@ async def user_id(app: WebApp, username: str) -> int:
     status, me, _ = await app.http("GET", "/api/auth/me", token=await app.token(username))
     assert status == 200, me
     return int(me["id"])
+
+
+async def tool(page: Page, name: str) -> None:
+    button = page.locator(f'[data-testid="annotation-toolbar"] [data-tool="{name}"]')
+    await button.click()
+    await expect(button).to_have_attribute("aria-pressed", "true")
+
+
+async def pen(page: Page, x: float, y: float) -> None:
+    """A short pen stroke at (x, y) on the screen, through the DevTools protocol (a pen with
+    pressure: the protocol's touch events cannot be pens)."""
+    cdp = await page.context.new_cdp_session(page)
+    common = {"pointerType": "pen", "button": "left"}
+    steps = [(x + i, y + i * 5, 0.3 + i * 0.05) for i in range(10)]
+    for n, (px, py, force) in enumerate(steps):
+        kind = "mousePressed" if n == 0 else "mouseMoved"
+        await cdp.send("Input.dispatchMouseEvent", {"type": kind, "x": px, "y": py, "force": force,
+                                                    "buttons": 1, "clickCount": 1, **common})
+    await cdp.send("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": px, "y": py,
+                                                "force": 0, "buttons": 0, "clickCount": 1,
+                                                **common})
+    await cdp.detach()
+
+
+async def stored(app: WebApp, version_id: int) -> list[AnnotationRow]:
+    async def read(services: Any) -> list[AnnotationRow]:
+        async with services.db.reading() as session:
+            rows = await session.execute(
+                select(AnnotationRow).where(col(AnnotationRow.version_id) == version_id))
+            return list(rows.scalars().all())
+
+    return await app.in_server(read)
+
+
+async def settled(app: WebApp, version_id: int, count: int) -> list[AnnotationRow]:
+    """The version's stored annotations once there are `count` (or after 20 s)."""
+    for _ in range(100):
+        rows = await stored(app, version_id)
+        if len(rows) >= count:
+            return rows
+        await asyncio.sleep(0.2)
+    return await stored(app, version_id)
+
+
+async def upsert_keys(app: WebApp) -> list[str]:
+    async def read(services: Any) -> list[str]:
+        async with services.db.reading() as session:
+            rows = await session.execute(select(CommandResult.key).where(
+                col(CommandResult.command) == "annotation.upsert"))
+            return [str(k) for k in rows.scalars().all()]
+
+    return await app.in_server(read)
+
+
+async def test_annotations_made_offline_reach_the_server_once(fresh_webapp: WebApp, new_page,
+                                                               browser: Browser, shot) -> None:
+    app = fresh_webapp
+    doc = await upload(app, "Tờ trình đầu tư công", pages=2)
+    version_id = doc["current_version"]["id"]
+    page = await new_page(DELEGATE, app=app, path=f"/m/{app.meeting_id}")
+    await download(page)
+    await page.goto(f"/m/{app.meeting_id}?doc={doc['id']}")
+    layer = page.locator('[data-testid="ink-layer"][data-page="1"]')
+    await expect(layer).to_be_attached()
+    strokes = page.locator('[data-kind="ink"]')
+
+    async def box() -> dict[str, float]:
+        found = await layer.bounding_box()
+        assert found is not None
+        return found
+
+    # online: one stroke, stored at once
+    await tool(page, "pen")
+    b = await box()
+    await pen(page, b["x"] + 30, b["y"] + 100)
+    await expect(strokes).to_have_count(1)
+    assert len(await settled(app, version_id, 1)) == 1
+
+    # offline: a stroke and a note, kept on the tablet
+    network = Network(browser, page)
+    await network.offline(True)
+    await pen(page, b["x"] + 30, b["y"] + 250)
+    await expect(strokes).to_have_count(2)
+    await tool(page, "note")
+    await page.mouse.click(b["x"] + b["width"] / 2, b["y"] + 160)
+    await page.get_by_test_id("note-text").fill("Hỏi lại nguồn vốn khi có mạng")
+    await page.get_by_test_id("note-save").click()
+    await expect(page.locator('[data-kind="note"]')).to_have_count(1)
+    assert len(await stored(app, version_id)) == 1
+
+    # reloaded while offline: the reader comes back with all three, and takes one more
+    await page.reload()
+    await expect(layer).to_be_attached(timeout=20_000)
+    await expect(strokes).to_have_count(2)
+    await expect(page.locator('[data-kind="note"]')).to_have_count(1)
+    await tool(page, "pen")
+    b = await box()
+    await pen(page, b["x"] + 30, b["y"] + 400)
+    await expect(strokes).to_have_count(3)
+    await shot(page, "offline-annotated-vi")
+    assert len(await stored(app, version_id)) == 1
+
+    # back online: everything reaches the server, each once
+    await network.offline(False)
+    rows = await settled(app, version_id, 4)
+    assert sorted(r.kind for r in rows) == ["ink", "ink", "ink", "note"]
+    assert all(r.version == 1 and not r.deleted for r in rows), [(r.kind, r.version) for r in rows]
+    assert next(r for r in rows if r.kind == "note").data["text"] == "Hỏi lại nguồn vốn khi có mạng"
+    keys = await upsert_keys(app)
+    assert len(keys) == len(set(keys)) == 4
+    await page.wait_for_timeout(1_000)  # anything sent twice would show now
+    again = await stored(app, version_id)
+    assert [(r.id, r.version) for r in again] == [(r.id, r.version) for r in rows]
+    pending = await page.evaluate("""() => new Promise((ok) => {
+        const r = indexedDB.open('quorum-briefcase');
+        r.onsuccess = () => { const q = r.result.transaction('pending').objectStore('pending').count();
+                              q.onsuccess = () => ok(q.result); }; })""")
+    assert pending == 0

@@ -115,6 +115,36 @@ describe('annotation store', () => {
     expect(await pending.list()).toEqual([]);
   });
 
+  it('after a reload while offline the kept changes are shown, then sent once each', async () => {
+    const server = new FakeAnnotationServer();
+    const first = await device(server);
+    const kept = await device(server); // its PendingStore stands for IndexedDB across the reload
+    const edited = ink();
+    await first.store.save(edited);
+    await settle(first.store, kept.store);
+    kept.transport.online = false;
+    const drawn = ink(newId(), 200);
+    await kept.store.save(drawn);
+    await kept.store.save({ ...edited, color: '#0000ff' });
+    kept.store.stop();
+
+    // the page is reloaded, still offline: a new store over the same pending changes
+    const transport = server.device(1);
+    transport.online = false;
+    const store = new AnnotationStore({
+      userId: 1, documentId: 7, versionId: VERSION, transport, api: server.api(1), pending: kept.pending,
+    });
+    await store.start();
+    expect(store.shown.get(drawn.id)).toMatchObject({ strokes: drawn.strokes, mine: true });
+    expect(store.shown.get(edited.id)).toMatchObject({ color: '#0000ff' });
+
+    transport.reconnect();
+    await settle(store);
+    expect(server.rows.get(drawn.id)?.version).toBe(1);
+    expect(server.rows.get(edited.id)).toMatchObject({ version: 2, color: '#0000ff' });
+    expect(await kept.pending.list()).toEqual([]);
+  });
+
   it('the same user sees a stroke of another device as soon as it is stored', async () => {
     const server = new FakeAnnotationServer();
     const one = await device(server);

@@ -133,19 +133,47 @@ export class AnnotationStore {
     return a.user_id === this.opts.userId;
   }
 
+  /** This version's annotations as the server last gave them (acknowledged or received), in
+   *  the shape of its listing: what the offline briefcase keeps, so that a reload without a
+   *  network shows them, with the pending changes on top. */
+  serverCopy(): { annotations: Annotation[]; cursor: number } {
+    const annotations = [...this.known.values()].filter(
+      (a) => !a.deleted && a.document_version_id === this.opts.versionId,
+    );
+    return { annotations: annotations.map((a) => ({ ...a, mine: this.mine(a) })), cursor: this.cursor };
+  }
+
   async reload(): Promise<void> {
     const [listing, orphans] = await Promise.all([
       this.opts.api.list(this.opts.versionId),
       this.opts.api.orphaned(this.opts.documentId),
     ]);
-    const waiting = new Set((await this.pending.list()).map((p) => p.annotationId));
+    const pending = await this.pending.list();
+    const waiting = new Set(pending.map((p) => p.annotationId));
     for (const a of listing.annotations) {
       this.remember(a);
       if (!waiting.has(a.id)) this.shown.set(a.id, a);
     }
+    // changes kept from before a reload (an IndexedDB PendingStore): shown as made
+    for (const p of pending) this.showPending(p);
     this.cursor = Math.max(this.cursor, listing.cursor);
     this.orphans = orphans;
     this.changed();
+  }
+
+  private showPending(p: PendingChange): void {
+    if (p.op === 'delete') {
+      this.shown.delete(p.annotationId);
+      return;
+    }
+    const { base_version: _, ...draft } = p.payload;
+    const known = this.known.get(p.annotationId);
+    this.shown.set(p.annotationId, {
+      ...(known ?? placeholder(this.opts)),
+      ...(draft as Partial<Annotation>),
+      user_id: this.opts.userId,
+      mine: true,
+    });
   }
 
   // --- the user's changes ----------------------------------------------------------------------

@@ -13,13 +13,13 @@ function server(options: { skewMs?: number; status?: number } = {}) {
   const asked: string[] = [];
   let version = 1;
   const documents = () => [
-    { id: 1, title: 'Budget', visibility: 'members', offline_expires_at: null, current_version: { number: version, page_count: 3 } },
+    { id: 1, title: 'Budget', visibility: 'members', offline_expires_at: null, current_version: { id: 10 + version, number: version, page_count: 3 } },
     {
       id: 2,
       title: 'Annex',
       visibility: 'confidential',
       offline_expires_at: new Date(SERVER_NOW + 12 * HOUR).toISOString(),
-      current_version: { number: 1, page_count: 2 },
+      current_version: { id: 20, number: 1, page_count: 2 },
     },
     { id: 3, title: 'Restricted', visibility: 'restricted', offline_expires_at: null, current_version: null },
   ];
@@ -76,8 +76,14 @@ describe('the briefcase', () => {
         '/api/meetings/5/documents',
         '/api/documents/1/file?version=1',
         '/api/documents/2/file?version=1',
+        '/api/document-versions/11/annotations',
+        '/api/document-versions/20/annotations',
+        '/api/annotations/orphaned?document_id=1',
+        '/api/annotations/orphaned?document_id=2',
         ...[0, 1, 2].map((p) => `/api/documents/1/pages/${p}/image?version=1&width=1200`),
+        ...[0, 1, 2].map((p) => `/api/documents/1/pages/${p}/words?version=1`),
         ...[0, 1].map((p) => `/api/documents/2/pages/${p}/image?version=1&width=1200`),
+        ...[0, 1].map((p) => `/api/documents/2/pages/${p}/words?version=1`),
       ].sort(),
     );
     expect((await held(5, env(s.fetch)))!.documents.map((d) => d.pagesHeld)).toEqual([3, 2]);
@@ -93,6 +99,8 @@ describe('the briefcase', () => {
     await sync(5, () => {}, env(s.fetch));
     const binaries = s.asked.filter((u) => u.startsWith('/api/documents/'));
     expect(binaries).toEqual(['/api/documents/1/pages/1/image?version=1&width=1200']);
+    // the annotations change: they are fetched each time
+    expect(s.asked).toContain('/api/document-versions/11/annotations');
   });
 
   it('keeps a new version and drops the old one', async () => {
@@ -117,7 +125,8 @@ describe('the briefcase', () => {
     clock = annex.expiresAt! - 1;
     expect(await sweepExpired(env(s.fetch))).toBe(0);
     clock = annex.expiresAt!;
-    expect(await sweepExpired(env(s.fetch))).toBe(3); // two pages and the PDF
+    // two pages, their words, the PDF, the annotations and the orphans
+    expect(await sweepExpired(env(s.fetch))).toBe(7);
     const after = (await held(5, env(s.fetch)))!;
     expect(after.documents.map((d) => d.pagesHeld)).toEqual([3, 0]);
     expect(await cache.match('/api/documents/1/pages/0/image?version=1&width=1200')).toBeDefined();

@@ -14,10 +14,12 @@ import {
   BRIEFCASE_CACHE,
   EXPIRES_HEADER,
   OFFLINE_WIDTHS,
+  annotationUrls,
   documentFileUrl,
   expired,
   meetingDataUrls,
   pageImageUrl,
+  pageWordsUrl,
 } from './urls';
 
 export type { BriefcaseDocument, BriefcaseMeeting } from './db';
@@ -48,7 +50,7 @@ interface ListedDocument {
   title: string;
   visibility: string;
   offline_expires_at?: string | null;
-  current_version: { number: number; page_count: number | null } | null;
+  current_version: { id: number; number: number; page_count: number | null } | null;
 }
 
 const PARALLEL = 4;
@@ -100,7 +102,7 @@ export async function held(meetingId: number, env: BriefcaseEnv = browserEnv()):
     let pages = 0;
     for (let page = 0; page < d.pageCount; page += 1) {
       let all = true;
-      for (const url of pageWidths(d, page)) all = all && (await usable(cache, url, env.now()));
+      for (const url of onePage(d, page)) all = all && (await usable(cache, url, env.now()));
       if (all) pages += 1;
     }
     documents.push({ ...d, pagesHeld: pages });
@@ -185,6 +187,7 @@ function briefcaseDocument(d: ListedDocument, skew: number, previous: BriefcaseM
       id: d.id,
       title: d.title,
       version: version.number,
+      versionId: version.id,
       pageCount: version.page_count,
       pagesHeld: 0,
       confidential: d.visibility === 'confidential',
@@ -194,16 +197,20 @@ function briefcaseDocument(d: ListedDocument, skew: number, previous: BriefcaseM
   ];
 }
 
-function pageWidths(d: BriefcaseDocument, page: number): string[] {
-  return OFFLINE_WIDTHS.map((width) => pageImageUrl(d.id, d.version, page, width));
+/** A page's images and its words (for selecting text offline). */
+function onePage(d: BriefcaseDocument, page: number): string[] {
+  return [
+    ...OFFLINE_WIDTHS.map((width) => pageImageUrl(d.id, d.version, page, width)),
+    pageWordsUrl(d.id, d.version, page),
+  ];
 }
 
 function pageUrls(d: BriefcaseDocument): string[] {
-  return Array.from({ length: d.pageCount }, (_, page) => pageWidths(d, page)).flat();
+  return Array.from({ length: d.pageCount }, (_, page) => onePage(d, page)).flat();
 }
 
 function documentUrls(d: BriefcaseDocument): string[] {
-  return [...pageUrls(d), documentFileUrl(d.id, d.version)];
+  return [...pageUrls(d), documentFileUrl(d.id, d.version), ...annotationUrls(d.id, d.versionId)];
 }
 
 async function usable(cache: Cache, url: string, now: number): Promise<boolean> {
@@ -232,10 +239,12 @@ async function fetchMissing(
   env: BriefcaseEnv,
   onProgress: (p: SyncProgress) => void,
 ): Promise<void> {
-  // one job per page (its widths) and one per PDF; progress counts pages
+  // one job per page (its images and words), one per PDF, one for the annotations (fetched
+  // again each time: they change); progress counts pages
   const jobs = record.documents.flatMap((d) => [
-    ...Array.from({ length: d.pageCount }, (_, page) => ({ d, urls: pageWidths(d, page), page: true })),
-    { d, urls: [documentFileUrl(d.id, d.version)], page: false },
+    ...Array.from({ length: d.pageCount }, (_, page) => ({ d, urls: onePage(d, page), page: true, fresh: false })),
+    { d, urls: [documentFileUrl(d.id, d.version)], page: false, fresh: false },
+    { d, urls: annotationUrls(d.id, d.versionId), page: false, fresh: true },
   ]);
   const total = jobs.filter((j) => j.page).length;
   let done = 0;
@@ -245,7 +254,7 @@ async function fetchMissing(
   const worker = async () => {
     for (let job = jobs[next++]; job; job = jobs[next++]) {
       for (const url of job.urls) {
-        if (!(await usable(cache, url, env.now()))) await store(url, job.d, cache, env);
+        if (job.fresh || !(await usable(cache, url, env.now()))) await store(url, job.d, cache, env);
       }
       if (job.page) {
         done += 1;

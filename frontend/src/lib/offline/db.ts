@@ -8,6 +8,7 @@
  * wipes all of it (`wipe.ts`).
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { PendingChange } from '$lib/annotations/pending';
 
 export const DB_NAME = 'quorum-briefcase';
 
@@ -15,7 +16,9 @@ export const DB_NAME = 'quorum-briefcase';
 export interface BriefcaseDocument {
   id: number;
   title: string;
+  /** the version's number (page URLs) and id (its annotations) */
   version: number;
+  versionId: number;
   pageCount: number;
   pagesHeld: number;
   confidential: boolean;
@@ -33,17 +36,14 @@ export interface BriefcaseMeeting {
   urls: string[];
 }
 
-export interface PendingRecord {
-  key: string;
-  /** the command to send again (`annotation.upsert`, `annotation.delete`) */
-  command: string;
-  payload: Record<string, unknown>;
-  createdAt: number;
+/** A change not yet acknowledged (src/lib/annotations/pending.ts), with its document version. */
+export interface PendingRecord extends PendingChange {
+  versionId: number;
 }
 
 interface Schema extends DBSchema {
   meetings: { key: number; value: BriefcaseMeeting };
-  pending: { key: string; value: PendingRecord; indexes: { createdAt: number } };
+  pending: { key: string; value: PendingRecord; indexes: { versionId: number } };
 }
 
 let opening: Promise<IDBPDatabase<Schema>> | null = null;
@@ -53,7 +53,7 @@ export function database(): Promise<IDBPDatabase<Schema>> {
   opening ??= openDB<Schema>(DB_NAME, 1, {
     upgrade(db) {
       db.createObjectStore('meetings', { keyPath: 'meetingId' });
-      db.createObjectStore('pending', { keyPath: 'key' }).createIndex('createdAt', 'createdAt');
+      db.createObjectStore('pending', { keyPath: 'key' }).createIndex('versionId', 'versionId');
     },
     blocking() {
       // another tab deletes or upgrades the database: let it

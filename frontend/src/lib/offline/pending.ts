@@ -1,22 +1,26 @@
 /**
  * Changes the server has not acknowledged yet, kept in IndexedDB so that they outlive a reload
- * while offline (docs/WEBAPP.md, "Offline briefcase"). Keyed by the change's idempotency key:
- * putting the same key twice keeps one record, and replaying a record sends its key again, so
- * the server applies each change once however often it is sent (docs/PROTOCOL.md).
+ * while offline (docs/WEBAPP.md, "Offline briefcase"): the annotation store's `PendingStore`
+ * (src/lib/annotations/pending.ts) for one document version. Keyed by the change's idempotency
+ * key: putting the same key again replaces the record, and a replay sends the key it was made
+ * with, so the server applies each change once however often it is sent (docs/PROTOCOL.md).
  */
-import { database, type PendingRecord } from './db';
+import type { PendingChange, PendingStore } from '$lib/annotations/pending';
+import { database } from './db';
 
-export type { PendingRecord } from './db';
+export class IndexedDbPendingStore implements PendingStore {
+  constructor(private readonly versionId: number) {}
 
-/** Changes not yet acknowledged; the annotation store's `PendingStore`, backed by IndexedDB. */
-export class IndexedDbPendingStore {
-  async put(record: PendingRecord): Promise<void> {
-    await (await database()).put('pending', record);
+  async put(change: PendingChange): Promise<void> {
+    await (await database()).put('pending', { ...change, versionId: this.versionId });
   }
 
-  /** Oldest first: the order in which they were made, which is the order to replay them. */
-  async list(): Promise<PendingRecord[]> {
-    return (await database()).getAllFromIndex('pending', 'createdAt');
+  /** This version's changes, oldest first: the order in which they are sent. */
+  async list(): Promise<PendingChange[]> {
+    const records = await (await database()).getAllFromIndex('pending', 'versionId', this.versionId);
+    return records
+      .sort((a, b) => a.queuedAt - b.queuedAt)
+      .map(({ versionId: _, ...change }) => change);
   }
 
   async remove(key: string): Promise<void> {

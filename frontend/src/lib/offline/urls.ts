@@ -25,6 +25,20 @@ export function pageImageUrl(documentId: number, version: number, page: number, 
   return `/api/documents/${documentId}/pages/${page}/image?version=${version}&width=${width}`;
 }
 
+export function pageWordsUrl(documentId: number, version: number, page: number): string {
+  return `/api/documents/${documentId}/pages/${page}/words?version=${version}`;
+}
+
+/** The annotations the layer shows over a version, and the document's orphans: refreshed at
+ *  each sync (and by the service worker whenever the network answers them). */
+export function annotationUrls(documentId: number, versionId: number): string[] {
+  return [annotationListUrl(versionId), `/api/annotations/orphaned?document_id=${documentId}`];
+}
+
+export function annotationListUrl(versionId: number): string {
+  return `/api/document-versions/${versionId}/annotations`;
+}
+
 export function documentFileUrl(documentId: number, version: number): string {
   return `/api/documents/${documentId}/file?version=${version}`;
 }
