@@ -21,7 +21,7 @@ export default defineConfig({
       injectRegister: false,
       kit: { adapterFallback: 'index.html', spa: true },
       injectManifest: {
-        globPatterns: ['client/**/*.{js,css,woff2,svg,png,webmanifest}'],
+        globPatterns: ['client/**/*.{js,mjs,css,woff2,svg,png,webmanifest}'],
       },
       manifest: {
         name: 'Quorum',

@@ -261,3 +261,59 @@ async def test_annotations_made_offline_reach_the_server_once(fresh_webapp: WebA
         r.onsuccess = () => { const q = r.result.transaction('pending').objectStore('pending').count();
                               q.onsuccess = () => ok(q.result); }; })""")
     assert pending == 0
+
+
+async def briefcase_left(page: Page) -> dict[str, Any]:
+    """What the briefcase still holds on the device: its cache, meetings and pending changes."""
+    return dict(await page.evaluate("""async () => {
+        const cache = await caches.has('quorum-briefcase-v1');
+        const db = await new Promise((ok) => { const r = indexedDB.open('quorum-briefcase');
+                                               r.onsuccess = () => ok(r.result); });
+        const count = (store) => new Promise((ok) => {
+            const q = db.transaction(store).objectStore(store).count();
+            q.onsuccess = () => ok(q.result); });
+        const out = { cache, meetings: await count('meetings'), pending: await count('pending') };
+        db.close();
+        return out; }"""))
+
+
+async def session_token(page: Page) -> str:
+    return next(c["value"] for c in await page.context.cookies() if c["name"] == "quorum_session")
+
+
+async def test_the_end_of_the_session_wipes_the_briefcase(fresh_webapp: WebApp, new_page,
+                                                          browser: Browser) -> None:
+    app = fresh_webapp
+    doc = await upload(app, "Phụ lục mật", pages=1, query="&visibility=confidential"
+                       f"&allowed_user_ids={await user_id(app, DELEGATE)}")
+    page = await new_page(DELEGATE, app=app, path=f"/m/{app.meeting_id}")
+    await download(page)
+    # a change made offline is kept too, until the wipe
+    await page.goto(f"/m/{app.meeting_id}?doc={doc['id']}")
+    await tool(page, "pen")
+    network = Network(browser, page)
+    await network.offline(True)
+    layer = page.locator('[data-testid="ink-layer"][data-page="1"]')
+    b = await layer.bounding_box()
+    assert b is not None
+    await pen(page, b["x"] + 30, b["y"] + 100)
+    await expect(page.locator('[data-kind="ink"]')).to_have_count(1)
+    assert await briefcase_left(page) == {"cache": True, "meetings": 1, "pending": 1}
+
+    # revoked while the tablet is away (signed out on another device): offline it still opens
+    status, _, _ = await app.http("POST", "/api/auth/logout", token=await session_token(page))
+    assert status == 200
+    await page.reload()
+    await expect(layer).to_be_attached(timeout=20_000)
+    # the first contact wipes it, then asks for a login
+    await network.offline(False)
+    await page.wait_for_url(re.compile(r"/login\?expired=1"), timeout=20_000)
+    assert await briefcase_left(page) == {"cache": False, "meetings": 0, "pending": 0}
+    assert await stored(app, doc["current_version"]["id"]) == []
+
+    # a logout on the device itself wipes it at once
+    other = await new_page("delegate002", app=app, path=f"/m/{app.meeting_id}")
+    await download(other)
+    await other.get_by_role("button", name="Đăng xuất").click()
+    await other.wait_for_url(re.compile(r"/login$"))
+    assert await briefcase_left(other) == {"cache": False, "meetings": 0, "pending": 0}

@@ -82,13 +82,14 @@ class Session {
 
   /** Log out here (the token is revoked on the server) and go to the login page. */
   async logout(): Promise<void> {
+    // the briefcase goes first: once the server ends the session, the socket hears of it
+    await wipeQuietly();
     try {
       await api.post('/api/auth/logout', undefined, { expect401: true });
     } catch {
       // already gone or server unreachable: the page forgets the user either way
     }
     this.leaving = true; // to /login itself, not /login?next=…
-    await wipeQuietly();
     this.forget();
     this.status = 'signed-out';
     try {
