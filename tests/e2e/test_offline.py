@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, CDPSession, Page, expect
-
 from sqlmodel import col, select
 
 from meetings.documents.generate import generate_agenda_document, vietnamese_paragraphs
@@ -125,9 +124,10 @@ async def test_downloaded_meeting_opens_offline_after_a_reload(fresh_webapp: Web
     assert await image_loads(page, first)
     # a width that was not downloaded is answered with the one that was
     assert await image_loads(page, first.replace("1200", "800"))
-    assert await image_loads(page, f"/api/documents/{annex['id']}/pages/1/image?version=1&width=1200")
-    listed = await page.evaluate("(id) => fetch(`/api/meetings/${id}/documents`).then((r) => r.json())",
-                                 app.meeting_id)
+    annex_page = f"/api/documents/{annex['id']}/pages/1/image?version=1&width=1200"
+    assert await image_loads(page, annex_page)
+    listed = await page.evaluate(
+        "(id) => fetch(`/api/meetings/${id}/documents`).then((r) => r.json())", app.meeting_id)
     assert [d["title"] for d in listed] == ["Dự toán ngân sách", "Phụ lục mật"]
     assert not await image_loads(page, late_page)
     await shot(page, "offline-reloaded-vi")
@@ -256,11 +256,7 @@ async def test_annotations_made_offline_reach_the_server_once(fresh_webapp: WebA
     await page.wait_for_timeout(1_000)  # anything sent twice would show now
     again = await stored(app, version_id)
     assert [(r.id, r.version) for r in again] == [(r.id, r.version) for r in rows]
-    pending = await page.evaluate("""() => new Promise((ok) => {
-        const r = indexedDB.open('quorum-briefcase');
-        r.onsuccess = () => { const q = r.result.transaction('pending').objectStore('pending').count();
-                              q.onsuccess = () => ok(q.result); }; })""")
-    assert pending == 0
+    assert (await briefcase_left(page))["pending"] == 0
 
 
 async def briefcase_left(page: Page) -> dict[str, Any]:

@@ -10,7 +10,7 @@
  */
 import { goto } from '$app/navigation';
 import { api, ApiError, readCookie, setCsrfToken, setUnauthorizedHandler } from '$lib/api';
-import { wipeBriefcase } from '$lib/offline/wipe';
+import { wipeBriefcase, wipeIfNotOwner } from '$lib/offline/wipe';
 
 export type Role = 'secretary' | 'chair' | 'delegate' | 'display';
 
@@ -52,7 +52,9 @@ class Session {
   private async fetchMe(): Promise<void> {
     this.status = 'loading';
     try {
-      this.user = await api.get<User>('/api/auth/me', { expect401: true });
+      const user = await api.get<User>('/api/auth/me', { expect401: true });
+      await wipeQuietly(user.id);
+      this.user = user;
       this.status = 'signed-in';
     } catch (error) {
       this.user = null;
@@ -74,6 +76,7 @@ class Session {
       { expect401: true },
     );
     setCsrfToken(answer.csrf_token);
+    await wipeQuietly(answer.user.id);
     this.user = answer.user;
     this.status = 'signed-in';
     this.loading = Promise.resolve();
@@ -82,6 +85,7 @@ class Session {
 
   /** Log out here (the token is revoked on the server) and go to the login page. */
   async logout(): Promise<void> {
+    this.leaving = true; // to /login itself, not /login?next=… nor ?expired=1
     // the briefcase goes first: once the server ends the session, the socket hears of it
     await wipeQuietly();
     try {
@@ -89,7 +93,6 @@ class Session {
     } catch {
       // already gone or server unreachable: the page forgets the user either way
     }
-    this.leaving = true; // to /login itself, not /login?next=…
     this.forget();
     this.status = 'signed-out';
     try {
@@ -120,6 +123,11 @@ class Session {
     });
   }
 
+  /** A logout of this page is under way: the end of the session it causes is no news. */
+  get signingOut(): boolean {
+    return this.leaving;
+  }
+
   /** A first visit has no CSRF cookie; a session that ended under the page still has it. */
   hadSession(): boolean {
     return readCookie('quorum_csrf') !== null;
@@ -139,10 +147,11 @@ class Session {
   }
 }
 
-/** Wipe the offline briefcase; a browser without storage has nothing to wipe. */
-async function wipeQuietly(): Promise<void> {
+/** Wipe the offline briefcase (with `keepFor`: unless it is that user's); a browser without
+ *  storage has nothing to wipe. */
+async function wipeQuietly(keepFor?: number): Promise<void> {
   try {
-    await wipeBriefcase();
+    await (keepFor === undefined ? wipeBriefcase() : wipeIfNotOwner(keepFor));
   } catch {
     // no IndexedDB or Cache API here (private mode, tests): nothing was kept
   }

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { PendingChange } from '$lib/annotations/pending';
 import { closeDatabase, database } from './db';
 import { IndexedDbPendingStore } from './pending';
-import { wipeBriefcase } from './wipe';
+import { wipeBriefcase, wipeIfNotOwner } from './wipe';
 
 function change(key: string, queuedAt: number, annotationId = 'a1'): PendingChange {
   return { key, op: 'upsert', annotationId, payload: { id: annotationId, base_version: 0 }, queuedAt };
@@ -40,5 +40,18 @@ describe('the IndexedDB PendingStore', () => {
     await new IndexedDbPendingStore(11).put(change('k1', 1));
     await wipeBriefcase();
     expect(await new IndexedDbPendingStore(11).list()).toEqual([]);
+  });
+});
+
+describe('another user', () => {
+  it('finds the briefcase of the previous one wiped', async () => {
+    const db = await database();
+    await db.put('meetings', { meetingId: 5, title: '', userId: 7, downloadedAt: 0, documents: [], urls: [] });
+    await new IndexedDbPendingStore(11).put(change('k1', 1));
+    await wipeIfNotOwner(7);
+    expect(await db.count('meetings')).toBe(1);
+    await wipeIfNotOwner(8);
+    expect(await db.count('meetings')).toBe(0);
+    expect(await db.count('pending')).toBe(0);
   });
 });

@@ -8,7 +8,7 @@ export const BRIEFCASE_CACHE = 'quorum-briefcase-v1';
 /** Header set on a stored response: local time (ms) after which it must not be shown. */
 export const EXPIRES_HEADER = 'x-quorum-offline-expires';
 
-/** The widths of page images kept offline: the reader's default one (docs/WEBAPP.md, "Reader"). */
+/** The widths of page images kept offline: the reader's default one (src/lib/reader/zoom.ts). */
 export const OFFLINE_WIDTHS = [1200] as const;
 
 /** The JSON the views of a meeting read, which must answer offline too. */

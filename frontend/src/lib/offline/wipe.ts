@@ -4,6 +4,7 @@
  * password change, a revoked session — found at the device's next contact (a 401 over HTTP,
  * `session_ended` or a refused handshake over Socket.IO). The pages, the meeting data and the
  * changes not yet sent all go: the server would refuse those changes without a session anyway.
+ * A briefcase found under another user's login goes too: its own session is over.
  */
 import { database } from './db';
 import { BRIEFCASE_CACHE } from './urls';
@@ -24,4 +25,11 @@ async function run(): Promise<void> {
   const db = await database();
   const tx = db.transaction(['meetings', 'pending'], 'readwrite');
   await Promise.all([tx.objectStore('meetings').clear(), tx.objectStore('pending').clear(), tx.done]);
+}
+
+/** Wipe the briefcase if it was downloaded by someone other than `userId`. */
+export async function wipeIfNotOwner(userId: number): Promise<void> {
+  if (typeof indexedDB === 'undefined') return;
+  const owners = (await (await database()).getAll('meetings')).map((record) => record.userId);
+  if (owners.some((owner) => owner !== userId)) await wipeBriefcase();
 }

@@ -20,6 +20,7 @@ import {
 import { MeetingSync, type CommandResult, type MeetingSyncOptions } from '$lib/realtime/meeting';
 import { fromSnapshot } from '$lib/realtime/reducer';
 import { wipeBriefcase } from '$lib/offline/wipe';
+import { session } from '$lib/session.svelte';
 import type {
   AckError,
   CommandOptions,
@@ -139,7 +140,7 @@ export function createSitting(meetingId: number, options: SittingOptions = {}): 
 
 /** The session ended under the socket: wipe the briefcase first (docs/SECURITY.md). */
 function backToLogin(): void {
-  if (typeof window === 'undefined') return;
+  if (typeof window === 'undefined' || session.signingOut) return;
   void wipeBriefcase()
     .catch(() => {})
     .finally(() => window.location.assign('/login?expired=1'));
