@@ -1,7 +1,7 @@
 // Where each page of a document sits in the reader's scrolling column, and which pages are
 // mounted for a scroll position (docs/WEBAPP.md, "Reader"). Only the pages in view and one on
-// each side are in the DOM: a 500-page document never holds 500 images (iPad canvas and
-// image memory, /work notes "Traps of tablet browsers").
+// each side are in the DOM: a 500-page document never holds 500 decoded images, which is
+// what makes iPad Safari drop pages or the tab itself.
 
 /** A page's size in PDF points, as the server stores it (`page_sizes`: [width, height]). */
 export type PageSize = readonly [number, number];

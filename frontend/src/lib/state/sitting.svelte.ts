@@ -47,6 +47,8 @@ export class Sitting {
   presence = $state.raw<Presence | null>(null);
   progress = $state.raw<Record<number, Progress>>({});
   voters = $state.raw<Record<number, number[]>>({});
+  /** staff: live reading counts per document (`reading_opened` updates) */
+  reading = $state.raw<Record<number, number>>({});
   serverOffsetMs = $state.raw(0);
   /** why the meeting could not be joined (`not_found`, `forbidden`), else null */
   error = $state.raw<AckError | null>(null);
@@ -105,6 +107,7 @@ export class Sitting {
     this.presence = s.presence;
     this.progress = s.progress;
     this.voters = s.voters;
+    this.reading = s.reading;
     this.serverOffsetMs = s.serverOffsetMs;
     this.error = s.error;
   }
