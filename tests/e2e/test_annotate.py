@@ -205,6 +205,7 @@ async def test_pen_highlight_note_on_two_tablets_then_a_new_version(
     if new_version is not None:
         carried = next(a for a in await mine(app, new_version) if a["kind"] == "highlight")
         assert carried["page"] > 0 and carried["status"] == "anchored"
-    violations = await axe_over(one, axe, "#annotations-panel", '[data-testid="annotation-toolbar"]')
+    violations = await axe_over(
+        one, axe, "#annotations-panel", '[data-testid="annotation-toolbar"]')
     assert violations == [], format_violations(violations)
     await shot(one, "annotate-panel-landscape-vi")
