@@ -201,11 +201,51 @@ async def test_pen_highlight_note_on_two_tablets_then_a_new_version(
     await expect(moved.get_by_test_id("annotation-changed")).to_be_visible()
     orphans = panel.get_by_test_id("annotations-orphans")
     await expect(orphans).to_contain_text("Hoa Sen")
-    new_version = body["current_version"]["id"] if "current_version" in body else None
-    if new_version is not None:
-        carried = next(a for a in await mine(app, new_version) if a["kind"] == "highlight")
-        assert carried["page"] > 0 and carried["status"] == "anchored"
+    carried = next(a for a in await mine(app, body["current_version"]["id"])
+                   if a["kind"] == "highlight")
+    assert carried["page"] > 0 and carried["status"] == "anchored"
     violations = await axe_over(
         one, axe, "#annotations-panel", '[data-testid="annotation-toolbar"]')
     assert violations == [], format_violations(violations)
     await shot(one, "annotate-panel-landscape-vi")
+    # "go to page" reopens the reader at the highlight's new page
+    to = carried["page"] + 1
+    await moved.get_by_role("button", name=f"Đến trang {to}").click()
+    await expect(one.get_by_test_id("reader-page")).to_contain_text(f"Trang {to}/")
+
+
+async def test_panel_in_english_both_orientations(fresh_webapp: WebApp, new_page, axe,
+                                                  shot) -> None:
+    """The list with a highlight and a shared note, in English, 1280×800 and 800×1280."""
+    app = fresh_webapp
+    old_pdf, _ = versions()
+    doc = await upload(app, old_pdf)
+    version_id = doc["current_version"]["id"]
+    page_words = await words(app, doc["id"], 0, 1)
+    first, last = find(page_words, SENTENCE)
+    token = await app.token(DELEGATE)
+    quads = [[w[1], w[4], w[3], w[4], w[1], w[2], w[3], w[2]]
+             for w in page_words[first:last + 1]]
+    base = {"document_version_id": version_id, "page": 0, "color": "#ffd400"}
+    for body in (
+        {**base, "id": "0b8a0f7e-4a7e-4a59-9d59-5f3a4f0c2b11", "kind": "highlight",
+         "opacity": 0.4, "quads": quads, "anchor": {"exact": SENTENCE}},
+        {**base, "id": "0b8a0f7e-4a7e-4a59-9d59-5f3a4f0c2b12", "kind": "note",
+         "rect": [60, 500, 78, 518], "text": "Ask the district", "shared": True},
+    ):
+        status, answer, _ = await app.http("POST", "/api/annotations", token=token, json=body)
+        assert status == 200, answer
+    for size, name in (((1280, 800), "landscape"), ((800, 1280), "portrait")):
+        page = await new_page(DELEGATE, viewport=size, locale="en", app=app,
+                              path=f"/m/{app.meeting_id}?doc={doc['id']}")
+        await page.get_by_test_id("annotation-panel-toggle").click()
+        panel = page.get_by_test_id("annotations-panel")
+        await expect(panel.locator("li[data-kind]")).to_have_count(2)
+        await expect(panel).to_contain_text("Shared with the meeting")
+        await expect(panel).to_contain_text(SENTENCE)
+        await expect(page.get_by_role("button", name="Note: Ask the district")).to_be_visible()
+        violations = await axe_over(
+            page, axe, "#annotations-panel", '[data-testid="annotation-toolbar"]')
+        assert violations == [], format_violations(violations)
+        await shot(page, f"annotate-panel-{name}-en")
+        assert new_page.errors(page) == []

@@ -236,3 +236,16 @@ describe('after a new version', () => {
     expect(store.orphans.map((a) => a.id)).toEqual([orphan.id]);
   });
 });
+
+describe('reconnecting', () => {
+  it("reads the list again: a member's annotation shared while this device was down appears", async () => {
+    const server = new FakeAnnotationServer();
+    const { store, transport } = await device(server, 1);
+    transport.online = false;
+    const theirs = { ...ink(), user_id: 2, document_id: 7, version: 1, deleted: false, shared: true, status: 'anchored' as const, carried_from: null, cursor: 1, created_at: '', updated_at: '' };
+    server.rows.set(theirs.id, theirs);
+    transport.reconnect();
+    await settle(store);
+    expect(store.shown.get(theirs.id)?.mine).toBe(false);
+  });
+});

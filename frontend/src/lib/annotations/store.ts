@@ -141,9 +141,15 @@ export class AnnotationStore {
       this.opts.api.orphaned(this.opts.documentId),
     ]);
     const waiting = new Set((await this.pending.list()).map((p) => p.annotationId));
+    const listed = new Set(listing.annotations.map((a) => a.id));
+    for (const id of [...this.shown.keys()]) {
+      if (!listed.has(id) && !waiting.has(id)) this.shown.delete(id); // deleted or unshared
+    }
     for (const a of listing.annotations) {
       this.remember(a);
-      if (!waiting.has(a.id) && a.status !== 'orphaned') this.shown.set(a.id, a);
+      if (!waiting.has(a.id) && a.status !== 'orphaned') {
+        this.shown.set(a.id, { ...a, mine: this.mine(a) });
+      }
     }
     this.cursor = Math.max(this.cursor, listing.cursor);
     // this version's orphans: kept at their old place, which is no longer theirs; listed apart
@@ -330,7 +336,11 @@ export class AnnotationStore {
 
   // --- what others did -------------------------------------------------------------------------
 
+  /** Back online: others' shared annotations may have changed meanwhile (meeting events missed
+   *  while down are replayed to the sitting, not here), so the list is read again; then my
+   *  own changes since the cursor, then what is pending. */
   private async reconnected(): Promise<void> {
+    await this.reload().catch(() => {});
     await this.catchUp();
     await this.flush();
   }
