@@ -253,3 +253,29 @@ describe('annotation store', () => {
     expect(notices).toContainEqual({ kind: 'refused', id: a.id, code: 'quota_exceeded' });
   });
 });
+
+describe('after a new version', () => {
+  it('lists the orphans of this version apart and does not draw them', async () => {
+    const server = new FakeAnnotationServer();
+    const placed = { ...ink(), user_id: 1, document_id: 7, version: 1, deleted: false, status: 'anchored' as const, carried_from: 'a', cursor: 1, created_at: '', updated_at: '' };
+    const orphan = { ...placed, id: newId(), status: 'orphaned' as const, carried_from: 'b' };
+    const older = { ...orphan, id: newId(), document_version_id: VERSION - 1 };
+    for (const a of [placed, orphan, older]) server.rows.set(a.id, a);
+    const { store } = await device(server);
+    expect(store.list().map((a) => a.id)).toEqual([placed.id]);
+    expect(store.orphans.map((a) => a.id)).toEqual([orphan.id]);
+  });
+});
+
+describe('reconnecting', () => {
+  it("reads the list again: a member's annotation shared while this device was down appears", async () => {
+    const server = new FakeAnnotationServer();
+    const { store, transport } = await device(server, 1);
+    transport.online = false;
+    const theirs = { ...ink(), user_id: 2, document_id: 7, version: 1, deleted: false, shared: true, status: 'anchored' as const, carried_from: null, cursor: 1, created_at: '', updated_at: '' };
+    server.rows.set(theirs.id, theirs);
+    transport.reconnect();
+    await settle(store);
+    expect(store.shown.get(theirs.id)?.mine).toBe(false);
+  });
+});

@@ -13,12 +13,14 @@
  *   notice); otherwise the stored annotation is shown and the device's version is kept as a
  *   conflict until the user chooses: keep mine (re-sent with `base_version` = the stored
  *   version, the explicit last-writer-wins of the contract) or keep the other.
+ * - Orphans (carried to this version but not placed) are not drawn: they are listed apart with
+ *   their quote, until the delegate places one again (any upsert anchors it).
  * - Undo and redo go through the same path (`History`); what the server deleted cannot come
  *   back, so an undone erase makes the annotation again under a new id.
  */
 import { History, type Change } from '$lib/ink/history';
 import { MemoryPendingStore, type PendingChange, type PendingStore } from './pending';
-import { draftOf, newId, type Annotation, type AnnotationDraft } from './types';
+import { draftOf, emptyDraft, newId, type Annotation, type AnnotationDraft } from './types';
 
 export type AckLike =
   | ({ ok: true } & Record<string, unknown>)
@@ -150,14 +152,21 @@ export class AnnotationStore {
     ]);
     const pending = await this.pending.list();
     const waiting = new Set(pending.map((p) => p.annotationId));
+    const listed = new Set(listing.annotations.map((a) => a.id));
+    for (const id of [...this.shown.keys()]) {
+      if (!listed.has(id) && !waiting.has(id)) this.shown.delete(id); // deleted or unshared
+    }
     for (const a of listing.annotations) {
       this.remember(a);
-      if (!waiting.has(a.id)) this.shown.set(a.id, a);
+      if (!waiting.has(a.id) && a.status !== 'orphaned') {
+        this.shown.set(a.id, { ...a, mine: this.mine(a) });
+      }
     }
     // changes kept from before a reload (an IndexedDB PendingStore): shown as made
     for (const p of pending) this.showPending(p);
     this.cursor = Math.max(this.cursor, listing.cursor);
-    this.orphans = orphans;
+    // this version's orphans: kept at their old place, which is no longer theirs; listed apart
+    this.orphans = orphans.filter((a) => a.document_version_id === this.opts.versionId);
     this.changed();
   }
 
@@ -355,7 +364,11 @@ export class AnnotationStore {
 
   // --- what others did -------------------------------------------------------------------------
 
+  /** Back online: others' shared annotations may have changed meanwhile (meeting events missed
+   *  while down are replayed to the sitting, not here), so the list is read again; then my
+   *  own changes since the cursor, then what is pending. */
   private async reconnected(): Promise<void> {
+    await this.reload().catch(() => {});
     await this.catchUp();
     await this.flush();
   }
@@ -426,9 +439,9 @@ export class AnnotationStore {
     this.remember(a);
     // a change of mine is on its way: its answer decides (stale_version if this one came between)
     if ((await this.pending.list()).some((p) => p.annotationId === a.id)) return;
-    if (a.deleted) {
+    if (a.deleted || a.status === 'orphaned') {
       this.shown.delete(a.id);
-      this.history.forget(a.id);
+      if (a.deleted) this.history.forget(a.id);
     } else {
       this.shown.set(a.id, { ...a, mine: this.mine(a) });
     }
@@ -459,19 +472,8 @@ function top(a: Annotation): number {
 
 function placeholder(opts: StoreOptions): Annotation {
   return {
-    id: '',
-    document_version_id: opts.versionId,
+    ...emptyDraft(opts.versionId, 'ink', 0),
     document_id: opts.documentId,
-    kind: 'ink',
-    page: 0,
-    color: '#000000',
-    opacity: 1,
-    quads: [],
-    strokes: [],
-    rect: null,
-    text: '',
-    anchor: null,
-    shared: false,
     user_id: opts.userId,
     version: 0,
     deleted: false,

@@ -63,6 +63,24 @@ export function draftOf(a: AnnotationDraft): AnnotationDraft {
   return out as unknown as AnnotationDraft;
 }
 
+/** A new annotation's content: a fresh id, no geometry yet, private. */
+export function emptyDraft(versionId: number, kind: AnnotationKind, page: number): AnnotationDraft {
+  return {
+    id: newId(),
+    document_version_id: versionId,
+    kind,
+    page,
+    color: '#ffd400',
+    opacity: 1,
+    quads: [],
+    strokes: [],
+    rect: null,
+    text: '',
+    anchor: null,
+    shared: false,
+  };
+}
+
 /** A random UUID (v4): annotation ids must be UUIDs, and `crypto.randomUUID` exists only in
  *  secure contexts (a hall network may serve plain HTTP). */
 export function newId(): string {
