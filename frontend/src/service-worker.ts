@@ -62,11 +62,12 @@ async function networkThenBriefcase(request: Request): Promise<Response> {
  *  it last, with the expiry it was stored with: offline, the views show what they last saw. */
 async function refreshStored(request: Request, response: Response): Promise<void> {
   if (!response.headers.get('content-type')?.includes('application/json')) return;
-  const cache = await caches.open(BRIEFCASE_CACHE);
   const url = new URL(request.url);
   const key = url.pathname + url.search;
-  const stored = await cache.match(key, { ignoreVary: true });
+  // (caches.match with a name does not make the cache, which a wipe may just have deleted)
+  const stored = await caches.match(key, { cacheName: BRIEFCASE_CACHE, ignoreVary: true });
   if (!stored) return;
+  const cache = await caches.open(BRIEFCASE_CACHE);
   const headers = new Headers(response.headers);
   const until = stored.headers.get(EXPIRES_HEADER);
   if (until !== null) headers.set(EXPIRES_HEADER, until);

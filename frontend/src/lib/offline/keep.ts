@@ -27,10 +27,11 @@ export function keepAnnotations(store: AnnotationStore, versionId: number): () =
 
 async function writeListing(versionId: number, listing: unknown): Promise<void> {
   if (typeof caches === 'undefined') return;
-  const cache = await caches.open(BRIEFCASE_CACHE);
   const url = annotationListUrl(versionId);
-  const stored = await cache.match(url);
+  // (caches.match with a name does not make the cache, which a wipe may just have deleted)
+  const stored = await caches.match(url, { cacheName: BRIEFCASE_CACHE });
   if (!stored) return;
+  const cache = await caches.open(BRIEFCASE_CACHE);
   // the stored headers carry a confidential document's expiry
   await cache.put(url, new Response(JSON.stringify(listing), { headers: stored.headers }));
 }
