@@ -258,6 +258,19 @@ async def test_annotations_made_offline_reach_the_server_once(fresh_webapp: WebA
     assert [(r.id, r.version) for r in again] == [(r.id, r.version) for r in rows]
     assert (await briefcase_left(page))["pending"] == 0
 
+    # offline again: a stroke, then the reader is closed before the network comes back; the
+    # sitting view sends it (no reader is open to do so)
+    await network.offline(True)
+    await pen(page, b["x"] + 60, b["y"] + 500)
+    await expect(strokes).to_have_count(4)
+    await page.get_by_test_id("reader-close").click()
+    await expect(layer).to_have_count(0)
+    await network.offline(False)
+    rows = await settled(app, version_id, 5)
+    assert sorted(r.kind for r in rows) == ["ink", "ink", "ink", "ink", "note"]
+    assert all(r.version == 1 for r in rows)
+    assert (await briefcase_left(page))["pending"] == 0
+
 
 async def briefcase_left(page: Page) -> dict[str, Any]:
     """What the briefcase still holds on the device: responses in its cache, meetings, pending
