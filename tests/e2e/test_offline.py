@@ -330,3 +330,27 @@ async def test_the_end_of_the_session_wipes_the_briefcase(fresh_webapp: WebApp, 
     await other.get_by_role("button", name="Đăng xuất").click()
     await other.wait_for_url(re.compile(r"/login$"))
     assert await briefcase_left(other) == {"cache": 0, "meetings": 0, "pending": 0}
+
+
+@pytest.mark.parametrize(("locale", "size", "words"), [
+    ("en", (800, 1280), ("Take it offline", "Download this meeting", "all 2 pages")),
+    ("vi", (800, 1280), ("Mang theo khi mất mạng", "Tải phiên họp về máy", "đủ 2 trang")),
+])
+async def test_the_briefcase_card_in_both_languages(fresh_webapp: WebApp, new_page, axe, shot,
+                                                     locale: str, size: tuple[int, int],
+                                                     words: tuple[str, str, str]) -> None:
+    app = fresh_webapp
+    await upload(app, "Báo cáo", pages=2)
+    page = await new_page(DELEGATE, viewport=size, locale=locale, app=app,
+                          path=f"/m/{app.meeting_id}")
+    card = page.get_by_test_id("briefcase")
+    await expect(card.get_by_role("heading", name=words[0])).to_be_visible()
+    await page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=20_000)
+    await card.get_by_role("button", name=words[1]).click()
+    await expect(page.get_by_test_id("briefcase-complete")).to_be_visible(timeout=60_000)
+    await expect(card).to_contain_text(words[2])
+    violations = await axe(page)
+    assert not violations, format_violations(violations)
+    await card.scroll_into_view_if_needed()
+    await shot(page, f"offline-card-{locale}-portrait")
+    assert not new_page.errors(page)
