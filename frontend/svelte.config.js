@@ -11,6 +11,8 @@ const config = {
     paths: { relative: false },
     output: { bundleStrategy: 'split' },
     version: { pollInterval: 0 },
+    // registered by the layout once signed in (docs/WEBAPP.md, "Offline briefcase")
+    serviceWorker: { register: false },
   },
 };
 

@@ -101,6 +101,12 @@ class Settings(BaseSettings):
         default=20000, description="Most annotations per user in all."
     )
     annotation_total_mb: float = Field(default=50.0, description="Most MB of annotations per user.")
+    offline_hours: float = Field(
+        default=12.0,
+        gt=0,
+        description="Hours a confidential document downloaded to a tablet's briefcase stays "
+        "readable there without contact with the server.",
+    )
     resync_limit: int = Field(default=500, description="Most events replayed on reconnect.")
     allowed_origins: str = Field(
         default="",

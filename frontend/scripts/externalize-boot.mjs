@@ -14,4 +14,13 @@ const [whole, body] = inline[0];
 const name = `boot-${createHash('sha256').update(body).digest('hex').slice(0, 12)}.js`;
 writeFileSync(new URL(`../dist/_app/immutable/${name}`, import.meta.url), body);
 writeFileSync(indexPath, html.replace(whole, `<script src="/_app/immutable/${name}"></script>`));
+
+// The service worker precaches the app shell: it must hold this file too (src/service-worker.ts).
+const swPath = new URL('../dist/service-worker.js', import.meta.url);
+const sw = readFileSync(swPath, 'utf8');
+if (!sw.includes('__QUORUM_BOOT__')) {
+  console.error('externalize-boot: dist/service-worker.js does not name __QUORUM_BOOT__');
+  process.exit(1);
+}
+writeFileSync(swPath, sw.replaceAll('__QUORUM_BOOT__', `/_app/immutable/${name}`));
 console.log(`externalize-boot: start-up script moved to /_app/immutable/${name}`);

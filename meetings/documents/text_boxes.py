@@ -19,7 +19,10 @@ import pypdfium2.raw as pdfium_c
 
 from meetings.domain.annotations import Quad
 
-__all__ = ["PageText", "TextLocator"]
+__all__ = ["PageText", "TextLocator", "Word"]
+
+Word = tuple[str, float, float, float, float]
+"""A word and its box: text, left, bottom, right, top (displayed-page points)."""
 
 
 def _key(text: str) -> tuple[str, list[int]]:
@@ -100,6 +103,35 @@ class PageText:
             )
             for a, b, c, d in lines
         )
+
+    def words(self) -> list[Word]:
+        """The page's words in reading order: runs of characters between spaces, cut where the
+        text jumps to another line. What a client needs to select text over a page image."""
+        out: list[Word] = []
+        chars: list[str] = []
+        box: list[float] = []
+        for char, (x0, y0, x1, y1) in zip(self.text, self.boxes, strict=False):
+            blank = char.isspace() or char in "\ufffe\u00ad\u200b" or x1 <= x0 or y1 <= y0
+            same_line = bool(box) and box[1] <= (y0 + y1) / 2 <= box[3] and x0 >= box[0] - 1
+            if chars and (blank or not same_line):
+                out.append(_word(chars, box))
+                chars, box = [], []
+            if blank:
+                continue
+            chars.append(char)
+            box = (
+                [x0, y0, x1, y1]
+                if not box
+                else [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)]
+            )
+        if chars:
+            out.append(_word(chars, box))
+        return out
+
+
+def _word(chars: list[str], box: list[float]) -> Word:
+    text = unicodedata.normalize("NFC", "".join(chars))
+    return (text, round(box[0], 2), round(box[1], 2), round(box[2], 2), round(box[3], 2))
 
 
 class TextLocator:

@@ -190,6 +190,19 @@ class DocumentAccess(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", index=True)
 
 
+class DocumentRead(SQLModel, table=True):
+    """That a user opened a document (reading progress, docs/WEBAPP.md "Reader"): when first
+    and last, never which pages."""
+
+    __tablename__ = "document_reads"
+    __table_args__ = (UniqueConstraint("document_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    first_opened_at: datetime = Field(default_factory=utcnow)
+    last_opened_at: datetime = Field(default_factory=utcnow)
+
+
 class MeetingEvent(SQLModel, table=True):
     __tablename__ = "meeting_events"
     __table_args__ = (UniqueConstraint("meeting_id", "seq"),)

@@ -208,7 +208,7 @@ async def test_follow_the_chair(fresh_webapp: WebApp, new_page) -> None:
     back = page.get_by_test_id("back-to-chair")
     await expect(back).to_have_text(re.compile("Chủ tọa đang ở mục 4 — quay lại"))
     await expect(shown).to_contain_text("Khai mạc")
-    # the item's documents arrive live, as plain links to the current version's file
+    # the item's documents arrive live, each a link opening the reader in this page
     await expect(shown).to_contain_text("Mục này không có tài liệu.")
     pdf = generate_agenda_document("Tờ trình khai mạc", vietnamese_paragraphs(3, seed=2))
     status, doc, _ = await app.http(
@@ -217,9 +217,8 @@ async def test_follow_the_chair(fresh_webapp: WebApp, new_page) -> None:
         data=pdf, headers={"content-type": "application/pdf"})
     assert status == 201, doc
     link = shown.get_by_role("link", name=re.compile("Tờ trình khai mạc"))
-    await expect(link).to_have_attribute("href", f"/api/documents/{doc['id']}/file")
-    response = await page.request.get(await link.get_attribute("href") or "")
-    assert response.ok and (await response.body()).startswith(b"%PDF")
+    await expect(link).to_have_attribute("href", f"/m/{app.meeting_id}?doc={doc['id']}")
+    await expect(shown.get_by_text("Chưa mở")).to_be_visible()
     await back.click()
     await expect(shown).to_contain_text("Bế mạc")
     await expect(page.get_by_role("switch", name="Theo chủ tọa")).to_have_attribute(

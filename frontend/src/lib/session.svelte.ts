@@ -5,10 +5,12 @@
  *
  * A session that ends while the app is open (expired, signed out elsewhere, revoked by a
  * password change) is noticed by the next API call's 401 or by the realtime connection; both
- * lead to `/login?expired=1&next=…`, where the login page says why.
+ * lead to `/login?expired=1&next=…`, where the login page says why. Each of these ends wipes the
+ * offline briefcase before anything else (docs/SECURITY.md, "The offline briefcase").
  */
 import { goto } from '$app/navigation';
 import { api, ApiError, readCookie, setCsrfToken, setUnauthorizedHandler } from '$lib/api';
+import { wipeBriefcase, wipeIfNotOwner } from '$lib/offline/wipe';
 
 export type Role = 'secretary' | 'chair' | 'delegate' | 'display';
 
@@ -50,11 +52,14 @@ class Session {
   private async fetchMe(): Promise<void> {
     this.status = 'loading';
     try {
-      this.user = await api.get<User>('/api/auth/me', { expect401: true });
+      const user = await api.get<User>('/api/auth/me', { expect401: true });
+      await wipeQuietly(user.id);
+      this.user = user;
       this.status = 'signed-in';
     } catch (error) {
       this.user = null;
       if (error instanceof ApiError && error.status === 401) {
+        await wipeQuietly(); // the session ended while the device was away (docs/SECURITY.md)
         this.status = 'signed-out';
       } else {
         this.status = 'unreachable';
@@ -71,6 +76,7 @@ class Session {
       { expect401: true },
     );
     setCsrfToken(answer.csrf_token);
+    await wipeQuietly(answer.user.id);
     this.user = answer.user;
     this.status = 'signed-in';
     this.loading = Promise.resolve();
@@ -79,12 +85,14 @@ class Session {
 
   /** Log out here (the token is revoked on the server) and go to the login page. */
   async logout(): Promise<void> {
+    this.leaving = true; // to /login itself, not /login?next=… nor ?expired=1
+    // the briefcase goes first: once the server ends the session, the socket hears of it
+    await wipeQuietly();
     try {
       await api.post('/api/auth/logout', undefined, { expect401: true });
     } catch {
       // already gone or server unreachable: the page forgets the user either way
     }
-    this.leaving = true; // to /login itself, not /login?next=…
     this.forget();
     this.status = 'signed-out';
     try {
@@ -94,11 +102,15 @@ class Session {
     }
   }
 
-  /** The session ended under us: back to the login page, which says so, then here again. */
+  /** The session ended under us: the briefcase is wiped, then back to the login page, which
+   *  says so, then here again. */
   expire(): void {
     this.forget();
-    this.status = 'signed-out';
-    this.toLogin(true);
+    this.status = 'loading';
+    void wipeQuietly().then(() => {
+      this.status = 'signed-out';
+      this.toLogin(true);
+    });
   }
 
   /** To `/login?next=<here>` (once, however many callers notice at the same time). */
@@ -109,6 +121,11 @@ class Session {
     void goto(loginUrl({ expired, next: here() }), { replaceState: true }).finally(() => {
       this.leaving = false;
     });
+  }
+
+  /** A logout of this page is under way: the end of the session it causes is no news. */
+  get signingOut(): boolean {
+    return this.leaving;
   }
 
   /** A first visit has no CSRF cookie; a session that ended under the page still has it. */
@@ -127,6 +144,16 @@ class Session {
     this.user = null;
     this.loading = null;
     setCsrfToken(null);
+  }
+}
+
+/** Wipe the offline briefcase (with `keepFor`: unless it is that user's); a browser without
+ *  storage has nothing to wipe. */
+async function wipeQuietly(keepFor?: number): Promise<void> {
+  try {
+    await (keepFor === undefined ? wipeBriefcase() : wipeIfNotOwner(keepFor));
+  } catch {
+    // no IndexedDB or Cache API here (private mode, tests): nothing was kept
   }
 }
 

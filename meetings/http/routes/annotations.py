@@ -79,7 +79,12 @@ async def search_meeting(call: Call) -> dict[str, Any]:
     if q is None:
         raise InvalidInput("the query parameter q is required", code="bad_query")
     return await search.search_meeting(
-        call.services, call.me, call.int_param("meeting_id"), q, call.query_int("limit") or 50
+        call.services,
+        call.me,
+        call.int_param("meeting_id"),
+        q,
+        call.query_int("limit") or 50,
+        call.query_int("document_id"),
     )
 
 
@@ -140,8 +145,9 @@ ROUTES: list[Api] = [
         "GET",
         "/api/meetings/{meeting_id:int}/search",
         search_meeting,
-        "Search the meeting's documents (with or without Vietnamese diacritics)",
+        "Search the meeting's documents (with or without Vietnamese diacritics); "
+        "?document_id= searches one of them",
         tag="annotations",
-        query=("q", "limit"),
+        query=("q", "limit", "document_id"),
     ),
 ]

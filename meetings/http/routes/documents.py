@@ -23,6 +23,7 @@ from meetings.http.routes import page_images
 from meetings.http.uploads import pdf_body
 from meetings.services import commands as c
 from meetings.services.documents import library as documents
+from meetings.services.documents import reading
 
 
 def _visibility(call: Call) -> Visibility:
@@ -128,6 +129,18 @@ async def download(call: Call) -> Response:
     return response
 
 
+async def record_opened(call: Call) -> dict[str, Any]:
+    return await reading.record_opened(call.services, call.me, call.int_param("document_id"))
+
+
+async def my_reading(call: Call) -> dict[str, Any]:
+    return await reading.my_reading(call.services, call.me, call.int_param("meeting_id"))
+
+
+async def reading_totals(call: Call) -> dict[str, Any]:
+    return await reading.reading_totals(call.services, call.me, call.int_param("meeting_id"))
+
+
 D = "/api/documents/{document_id:int}"
 ROUTES = [
     Api(
@@ -174,6 +187,27 @@ ROUTES = [
         "The PDF (?version=N); Range, ETag, caching",
         tag="documents",
         query=("version",),
+    ),
+    Api(
+        "POST",
+        D + "/opened",
+        record_opened,
+        "Record that the caller opened the document (reading progress; idempotent)",
+        tag="documents",
+    ),
+    Api(
+        "GET",
+        "/api/meetings/{meeting_id:int}/reading",
+        my_reading,
+        "The caller's reading checklist: the meeting's documents they have opened",
+        tag="documents",
+    ),
+    Api(
+        "GET",
+        "/api/meetings/{meeting_id:int}/reading/totals",
+        reading_totals,
+        "Per document, how many participants opened it (secretariat, chair); never who",
+        tag="documents",
     ),
     *page_images.ROUTES,
 ]

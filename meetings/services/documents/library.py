@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -138,9 +139,25 @@ async def documents_of(
 
 
 async def list_documents(services: Services, actor: Actor, meeting_id: int) -> list[dict[str, Any]]:
+    """The meeting's documents the caller may read, each confidential one with the time until
+    which a tablet may keep it offline (docs/SECURITY.md, "The offline briefcase")."""
     async with services.db.reading() as session:
         meeting = await get_meeting(session, actor, meeting_id)
-        return await documents_of(session, actor, meeting)
+        docs = await documents_of(session, actor, meeting)
+    return with_offline_expiry(docs, services.settings.offline_hours, utcnow())
+
+
+def with_offline_expiry(
+    docs: list[dict[str, Any]], hours: float, now: datetime
+) -> list[dict[str, Any]]:
+    """`offline_expires_at` is `now` + QUORUM_OFFLINE_HOURS for confidential documents and null
+    for the others: each contact with the server renews the delay, since it has just confirmed
+    that the caller may still read them."""
+    until = iso(now + timedelta(hours=hours))
+    return [
+        {**d, "offline_expires_at": until if d["visibility"] == Visibility.confidential else None}
+        for d in docs
+    ]
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from meetings.domain.model import Visibility
 from meetings.domain.signals import VersionStored
 from meetings.services.context import Actor, Services
 from meetings.services.documents.access import readable_version
-from meetings.storage.tables import utcnow
+from meetings.storage.tables import DocumentVersion, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,15 @@ async def prerender_soon(services: Services, stored: VersionStored) -> None:
     task.add_done_callback(tasks.discard)
 
 
+def check_page(version: DocumentVersion, page: int) -> None:
+    """A page number past the version's pages is `page_out_of_range`, not a render error."""
+    if not 0 <= page < version.page_count:
+        raise NotFound(
+            f"page {page} is not in this version (pages 0..{version.page_count - 1})",
+            code="page_out_of_range",
+        )
+
+
 async def page_image(
     services: Services,
     actor: Actor,
@@ -129,11 +138,7 @@ async def page_image(
         _meeting, doc, version = await readable_version(
             session, actor, document_id=document_id, number=version_number
         )
-    if not 0 <= page < version.page_count:
-        raise NotFound(
-            f"page {page} is not in this version (pages 0..{version.page_count - 1})",
-            code="page_out_of_range",
-        )
+    check_page(version, page)
     if doc.visibility == Visibility.confidential:
         stamp = [actor.name, f"MẬT / CONFIDENTIAL · {actor.username}", iso(utcnow()) or ""]
         sha256 = version.sha256

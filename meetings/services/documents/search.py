@@ -66,14 +66,25 @@ def tsquery(words: list[str]) -> str:
 
 
 async def search_meeting(
-    services: Services, actor: Actor, meeting_id: int, query: str, limit: int = 50
+    services: Services,
+    actor: Actor,
+    meeting_id: int,
+    query: str,
+    limit: int = 50,
+    document_id: int | None = None,
 ) -> dict[str, Any]:
+    """Pages of the meeting's readable documents matching `query`; with `document_id`, of
+    that document only (the reader's "search in this document")."""
     words = _words(query)
     limit = max(1, min(limit, MAX_RESULTS))
     async with services.db.reading() as session:
         meeting = await get_meeting(session, actor, meeting_id)
         docs = await documents_of(session, actor, meeting)
-        current = {d["current_version"]["id"]: d for d in docs if d["current_version"]}
+        current = {
+            d["current_version"]["id"]: d
+            for d in docs
+            if d["current_version"] and document_id in (None, d["id"])
+        }
         if not current:
             return {"query": query, "results": []}
         if services.db.sqlite:

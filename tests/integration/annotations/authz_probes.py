@@ -123,6 +123,14 @@ async def search(w: World, role: str) -> Probe:
     return Probe(f"/api/meetings/{w.meeting_id}/search?q=probe")
 
 
+def page_words(visibility: Visibility) -> ProbeFactory:
+    async def probe(w: World, role: str) -> Probe:
+        document_id = await w.shared_document(visibility)
+        return Probe(f"/api/documents/{document_id}/pages/0/words")
+
+    return probe
+
+
 def page_image(visibility: Visibility) -> ProbeFactory:
     async def probe(w: World, role: str) -> Probe:
         document_id = await w.shared_document(visibility)
@@ -144,6 +152,10 @@ PROBES: dict[Key, ProbeFactory] = {
     ("GET", "/api/meetings/{meeting_id}/search", ""): search,
     ("GET", "/api/documents/{document_id}/pages/{page}/image", ""): page_image(Visibility.members),
     ("GET", "/api/documents/{document_id}/pages/{page}/image", "confidential"): page_image(
+        Visibility.confidential
+    ),
+    ("GET", "/api/documents/{document_id}/pages/{page}/words", ""): page_words(Visibility.members),
+    ("GET", "/api/documents/{document_id}/pages/{page}/words", "confidential"): page_words(
         Visibility.confidential
     ),
 }

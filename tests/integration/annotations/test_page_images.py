@@ -8,8 +8,9 @@ import io
 
 from PIL import Image
 
+from meetings.documents.text_boxes import TextLocator
 from tests.conftest import Running
-from tests.integration.annotations.conftest import agenda_pdf, upload
+from tests.integration.annotations.conftest import PARAGRAPHS, agenda_pdf, upload
 
 
 def _png(body: object) -> Image.Image:
@@ -58,3 +59,46 @@ async def test_confidential_page_image_is_personal(server: Running) -> None:
     status, body, headers = await server.http("GET", url, token=await server.token("secretary"))
     assert status == 200 and headers["cache-control"] == "private, no-store"
     assert "etag" not in headers and _png(body).width == 1200
+
+
+async def test_page_words_are_where_pdfium_finds_the_quote(server: Running) -> None:
+    doc = await upload(server, agenda_pdf())
+    delegate = await server.token("delegate001")
+    url = f"/api/documents/{doc['id']}/pages/0/words?version=1"
+    status, body, _ = await server.http("GET", url, token=delegate)
+    assert status == 200, body
+    words = body["words"]
+    w_pt, h_pt = doc["current_version"]["page_sizes"][0]
+    assert len(words) > 50
+    assert all(0 <= w[1] < w[3] <= w_pt and 0 <= w[2] < w[4] <= h_pt for w in words)
+    assert all(" " not in w[0] and w[0] for w in words)
+    # the page's words, joined, hold the first paragraph as pdfium reads it
+    text = " ".join(w[0] for w in words)
+    first = " ".join(PARAGRAPHS[0].split()[:6])
+    assert first in text
+    quote = " ".join(first.split()[:3])
+    with TextLocator(await _file(server, doc["id"])) as locator:
+        quads = locator.locate(0, quote)
+    assert quads is not None
+    start = text.index(quote)
+    index = text[:start].count(" ")
+    first_word = words[index]
+    ul_x, ul_y = quads[0][0], quads[0][1]
+    assert abs(first_word[1] - ul_x) < 0.6 and abs(first_word[4] - ul_y) < 0.6
+    for path, code in (
+        (f"/api/documents/{doc['id']}/pages/999/words", "page_out_of_range"),
+        (f"/api/documents/{doc['id']}/pages/0/words?version=9", "not_found"),
+    ):
+        status, body, _ = await server.http("GET", path, token=delegate)
+        assert status == 404 and body["error"]["code"] == code, (path, body)
+    status, _, _ = await server.http("GET", url)
+    assert status == 401
+
+
+async def _file(server: Running, document_id: int) -> bytes:
+    status, body, _ = await server.http(
+        "GET", f"/api/documents/{document_id}/file?version=1", token=await server.token("secretary")
+    )
+    assert status == 200
+    assert isinstance(body, bytes)
+    return body

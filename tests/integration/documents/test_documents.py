@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 from pypdf import PdfReader
 
@@ -146,6 +148,25 @@ async def test_confidential_download_is_watermarked_for_the_reader(world: World)
     assert "delegate001" not in PdfReader(io.BytesIO(chair_copy)).pages[0].extract_text()
     # the stored blob is the original, untouched
     assert world.services.blobs.read(doc["current_version"]["sha256"]) == original
+
+
+async def test_confidential_documents_carry_their_offline_expiry(world: World) -> None:
+    """The briefcase (docs/WEBAPP.md) drops a confidential paper QUORUM_OFFLINE_HOURS after the
+    last list it came in; the others never expire offline."""
+    delegate = world.user_ids["delegate"]
+    world.services.settings.offline_hours = 2
+    secret = await _upload(
+        world, f"?title=Annex&visibility=confidential&allowed_user_ids={delegate}", text_pdf("x")
+    )
+    public = await _upload(world, "?title=Budget", text_pdf("y"))
+    _, listed, headers = await world.http(
+        "delegate", "GET", f"/api/meetings/{world.meeting_id}/documents"
+    )
+    by_id = {d["id"]: d for d in listed}
+    served = parsedate_to_datetime(headers["date"])
+    until = datetime.fromisoformat(by_id[secret["id"]]["offline_expires_at"])
+    assert abs((until - served).total_seconds() - 2 * 3600) < 5
+    assert by_id[public["id"]]["offline_expires_at"] is None
 
 
 async def test_withdrawn_documents_are_gone(world: World) -> None:

@@ -150,6 +150,14 @@ def download(visibility: Visibility) -> ProbeFactory:
     return probe
 
 
+def opened(visibility: Visibility) -> ProbeFactory:
+    async def probe(w: World, role: str) -> Probe:
+        document_id = await w.shared_document(visibility)
+        return Probe(f"/api/documents/{document_id}/opened")
+
+    return probe
+
+
 def fixed(path: str, expect_json: bool = True) -> ProbeFactory:
     async def probe(w: World, role: str) -> Probe:
         return Probe(path, expect_json=expect_json)
@@ -200,6 +208,10 @@ PROBES: dict[Key, ProbeFactory] = {
     ("GET", D + "/file", "public"): download(Visibility.public),
     ("GET", D + "/file", "restricted"): download(Visibility.restricted),
     ("GET", D + "/file", "confidential"): download(Visibility.confidential),
+    ("POST", D + "/opened", ""): opened(Visibility.members),
+    ("POST", D + "/opened", "confidential"): opened(Visibility.confidential),
+    ("GET", M + "/reading", ""): under_meeting("/reading"),
+    ("GET", M + "/reading/totals", ""): under_meeting("/reading/totals"),
 }
 
 

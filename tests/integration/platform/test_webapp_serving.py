@@ -2,11 +2,13 @@
 
 Over the real frontend/dist that `make test` builds before pytest: pages fall back to
 index.html under the CSP, hashed files are cached for good, unknown API paths stay JSON, every
-file the bundles name exists, and the first load stays within the JavaScript budget.
+file the bundles name exists, the service worker precaches the app shell and nothing else, and
+the first load stays within the JavaScript budget.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -83,6 +85,40 @@ async def test_hashed_files_are_cached_for_good(server: Running) -> None:
     assert status == 200 and "immutable" not in headers.get("cache-control", "")
     status, _, headers = await server.http("GET", "/_app/immutable/chunks/no-such-file.js")
     assert status == 404 and "immutable" not in headers.get("cache-control", "")
+
+
+def precached() -> list[str]:
+    """The URLs the built service worker precaches (docs/WEBAPP.md, "Offline briefcase")."""
+    worker = (DIST / "service-worker.js").read_text("utf-8")
+    urls = ["/" + u for u in re.findall(r'"url":"([^"]+)"', worker)]
+    urls += re.findall(r'"(/_app/immutable/boot-[0-9a-f]+\.js)"', worker)
+    return urls
+
+
+@SQLITE
+async def test_the_service_worker_precaches_the_shell_only(server: Running) -> None:
+    status, body, headers = await server.http("GET", "/service-worker.js")
+    assert status == 200
+    assert "javascript" in headers["content-type"]
+    assert headers["cache-control"] == "no-cache"  # a new build must reach the tablets
+    assert "service-worker-allowed" not in headers  # its scope is its own folder, /
+    urls = precached()
+    html = (DIST / "index.html").read_text("utf-8")
+    boot = re.search(r'src="(/_app/immutable/boot-[0-9a-f]+\.js)"', html)
+    assert boot and boot[1] in urls, "the start-up script moved out of index.html is not precached"
+    assert "/index.html" in urls and any("/entry/start." in u for u in urls)
+    assert any(u.endswith(".woff2") for u in urls) and any("pdf.worker" in u for u in urls)
+    assert not [u for u in urls if u.startswith("/api/")], "documents are never precached"
+    for url in urls:
+        status, _, _ = await server.http("GET", url)
+        assert status == 200, url
+    status, body, headers = await server.http("GET", "/manifest.webmanifest")
+    assert status == 200 and headers["content-type"].startswith("application/manifest+json")
+    manifest = json.loads(body)
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    for icon in manifest["icons"]:
+        status, _, headers = await server.http("GET", icon["src"])
+        assert status == 200 and headers["content-type"] == "image/png", icon
 
 
 @SQLITE

@@ -180,7 +180,9 @@ describe('MeetingSync: joining and following', () => {
     server.update('poll_voters', { poll_id: 3, user_ids: [1, 2] });
     server.update('presence', { version: 2, users: { '11': 1 }, online: 1, devices: 1 });
     server.update('presence', { version: 1, users: {}, online: 0, devices: 0 }); // older: ignored
+    server.update('reading_opened', { document_id: 8, opened_by: 5 });
     expect(sync.state).toBe(state);
+    expect(sync.reading).toEqual({ 8: 5 });
     expect(sync.progress).toEqual({ 3: { voted: 4, present: 10, members: 12 } });
     expect(sync.voters).toEqual({ 3: [1, 2] });
     expect(sync.presence?.version).toBe(2);

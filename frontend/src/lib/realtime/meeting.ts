@@ -89,6 +89,8 @@ export interface SyncSnapshot {
   presence: Presence | null;
   progress: Record<number, Progress>;
   voters: Record<number, number[]>;
+  /** staff: per document, how many participants have opened it, as the live updates said */
+  reading: Record<number, number>;
   serverOffsetMs: number;
   /** why the meeting could not be joined (`not_found`, `forbidden`), else null */
   error: AckFail['error'] | null;
@@ -105,6 +107,7 @@ export class MeetingSync {
   presence: Presence | null = null;
   progress: Record<number, Progress> = {};
   voters: Record<number, number[]> = {};
+  reading: Record<number, number> = {};
   error: AckFail['error'] | null = null;
   /** events received ahead of `seq + 1`, by seq */
   readonly pending = new Map<number, MeetingEvent>();
@@ -175,6 +178,7 @@ export class MeetingSync {
       presence: this.presence,
       progress: this.progress,
       voters: this.voters,
+      reading: this.reading,
       serverOffsetMs: this.connection.serverOffsetMs,
       error: this.error,
     };
@@ -252,6 +256,18 @@ export class MeetingSync {
     } else if (name.startsWith('poll.') && ack.poll && typeof ack.poll === 'object') {
       this.setState(applyPoll(this.state, ack.poll as Poll));
     }
+  }
+
+  /**
+   * Show a state kept offline (the briefcase's snapshot, docs/WEBAPP.md "Offline briefcase")
+   * until the server answers: only before the first snapshot, never `synced`. Its `seq` makes
+   * the next join ask for the events since, as after any drop.
+   */
+  seed(state: SittingState, at: Date): void {
+    if (this.state || this.destroyed) return;
+    this.state = state;
+    this.dataAt = at;
+    this.changed();
   }
 
   // --- joining and resyncing -------------------------------------------------------------------
@@ -442,6 +458,8 @@ export class MeetingSync {
       this.progress = { ...this.progress, [Number(poll_id)]: progress as Progress };
     } else if (update.type === 'poll_voters') {
       this.voters = { ...this.voters, [Number(data.poll_id)]: data.user_ids as number[] };
+    } else if (update.type === 'reading_opened') {
+      this.reading = { ...this.reading, [Number(data.document_id)]: Number(data.opened_by) };
     } else {
       return;
     }

@@ -18,6 +18,9 @@ import {
   type ConnectionOptions,
 } from '$lib/realtime/connection';
 import { MeetingSync, type CommandResult, type MeetingSyncOptions } from '$lib/realtime/meeting';
+import { fromSnapshot } from '$lib/realtime/reducer';
+import { wipeBriefcase } from '$lib/offline/wipe';
+import { session } from '$lib/session.svelte';
 import type {
   AckError,
   CommandOptions,
@@ -27,6 +30,7 @@ import type {
   Presence,
   Progress,
   SittingState,
+  WireSnapshot,
 } from '$lib/realtime/types';
 
 export type { CommandResult } from '$lib/realtime/meeting';
@@ -37,6 +41,16 @@ export interface SittingOptions extends MeetingSyncOptions {
   connectionOptions?: ConnectionOptions;
   /** called once when the server refuses the session; default: back to the login page */
   onUnauthenticated?: (() => void) | null;
+  /** the meeting as kept offline, shown while the socket is down before any join answered;
+   *  default: GET /api/meetings/{id}/snapshot, which the service worker answers from the
+   *  briefcase when the meeting was downloaded (null: none) */
+  offlineSnapshot?: ((meetingId: number) => Promise<OfflineSnapshot | null>) | null;
+}
+
+export interface OfflineSnapshot {
+  snapshot: WireSnapshot;
+  /** when the server gave it */
+  at: Date;
 }
 
 export class Sitting {
@@ -47,6 +61,8 @@ export class Sitting {
   presence = $state.raw<Presence | null>(null);
   progress = $state.raw<Record<number, Progress>>({});
   voters = $state.raw<Record<number, number[]>>({});
+  /** staff: live reading counts per document (`reading_opened` updates) */
+  reading = $state.raw<Record<number, number>>({});
   serverOffsetMs = $state.raw(0);
   /** why the meeting could not be joined (`not_found`, `forbidden`), else null */
   error = $state.raw<AckError | null>(null);
@@ -57,6 +73,7 @@ export class Sitting {
   private readonly shared: boolean;
   private readonly off: () => void;
   private unauthenticatedSent = false;
+  private seedAsked = false;
 
   constructor(meetingId: number, options: SittingOptions = {}) {
     this.meetingId = meetingId;
@@ -71,8 +88,16 @@ export class Sitting {
     });
     const onUnauthenticated =
       options.onUnauthenticated === undefined ? backToLogin : options.onUnauthenticated;
+    const offlineSnapshot =
+      options.offlineSnapshot === undefined ? fetchOfflineSnapshot : options.offlineSnapshot;
     this.off = this.sync.subscribe(() => {
       this.copy();
+      if (this.connection === 'offline' && !this.state && offlineSnapshot && !this.seedAsked) {
+        this.seedAsked = true;
+        void offlineSnapshot(meetingId).then((kept) => {
+          if (kept) this.sync.seed(fromSnapshot(kept.snapshot), kept.at);
+        });
+      }
       if (this.connection === 'unauthenticated' && !this.unauthenticatedSent) {
         this.unauthenticatedSent = true;
         onUnauthenticated?.();
@@ -105,6 +130,7 @@ export class Sitting {
     this.presence = s.presence;
     this.progress = s.progress;
     this.voters = s.voters;
+    this.reading = s.reading;
     this.serverOffsetMs = s.serverOffsetMs;
     this.error = s.error;
   }
@@ -115,8 +141,27 @@ export function createSitting(meetingId: number, options: SittingOptions = {}): 
   return new Sitting(meetingId, options);
 }
 
+/** The session ended under the socket: wipe the briefcase first (docs/SECURITY.md). */
 function backToLogin(): void {
-  if (typeof window !== 'undefined') window.location.assign('/login?expired=1');
+  if (typeof window === 'undefined' || session.signingOut) return;
+  void wipeBriefcase()
+    .catch(() => {})
+    .finally(() => window.location.assign('/login?expired=1'));
+}
+
+async function fetchOfflineSnapshot(meetingId: number): Promise<OfflineSnapshot | null> {
+  try {
+    const response = await fetch(`/api/meetings/${meetingId}/snapshot`, {
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json' },
+    });
+    if (!response.ok) return null;
+    const date = Date.parse(response.headers.get('date') ?? '');
+    const at = new Date(Number.isNaN(date) ? Date.now() : date);
+    return { snapshot: (await response.json()) as WireSnapshot, at };
+  } catch {
+    return null;
+  }
 }
 
 async function getJson<T>(path: string): Promise<T | null> {

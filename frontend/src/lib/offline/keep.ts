@@ -1,0 +1,37 @@
+/**
+ * Keeps a downloaded version's annotations current in the briefcase (docs/WEBAPP.md, "Offline
+ * briefcase"): the listing stored at the download is replaced, a moment after each change, by
+ * what the annotation store last heard from the server, so a reload without a network shows
+ * the strokes acknowledged since. Versions that were not downloaded are left alone.
+ */
+import type { AnnotationStore } from '$lib/annotations/store';
+import { BRIEFCASE_CACHE, annotationListUrl } from './urls';
+
+const DELAY_MS = 500;
+
+/** Follow `store`; returns the function that stops following it. */
+export function keepAnnotations(store: AnnotationStore, versionId: number): () => void {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const off = store.subscribe(() => {
+    if (timer !== null) return;
+    timer = setTimeout(() => {
+      timer = null;
+      void writeListing(versionId, store.serverCopy()).catch(() => {});
+    }, DELAY_MS);
+  });
+  return () => {
+    off();
+    if (timer !== null) clearTimeout(timer);
+  };
+}
+
+async function writeListing(versionId: number, listing: unknown): Promise<void> {
+  if (typeof caches === 'undefined') return;
+  const url = annotationListUrl(versionId);
+  // (caches.match with a name does not make the cache, which a wipe may just have deleted)
+  const stored = await caches.match(url, { cacheName: BRIEFCASE_CACHE });
+  if (!stored) return;
+  const cache = await caches.open(BRIEFCASE_CACHE);
+  // the stored headers carry a confidential document's expiry
+  await cache.put(url, new Response(JSON.stringify(listing), { headers: stored.headers }));
+}
