@@ -26,6 +26,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench_vote_storm", ["--delegates", "500"]),
     ("bench_scaleout", []),
     ("bench_webapp", []),
+    ("bench_reader", []),
 ]
 
 
