@@ -1,5 +1,5 @@
-"""A page's words and their boxes, for selecting text over a page image (docs/ANNOTATIONS.md,
-"Fast delivery").
+"""A page's words and their boxes, for selecting text over a page image
+(docs/features/annotations.md, "Fast delivery").
 
 The reader shows the server's page images, not pdf.js, so the browser has no text layer of its
 own. Highlight, underline and strike need the text's place in PDF points: pdfium's character

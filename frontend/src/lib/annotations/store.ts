@@ -1,5 +1,5 @@
 /**
- * One document version's annotations on this device (docs/ANNOTATIONS.md, "Sync"), as plain
+ * One document version's annotations on this device (docs/features/annotations.md, "Sync"), as plain
  * TypeScript the Svelte layer only reads.
  *
  * - Shows the caller's annotations and those shared with the meeting; applies the user room's

@@ -1,5 +1,5 @@
 /**
- * The wire shape of an annotation (docs/ANNOTATIONS.md, "Model"): geometry in PDF points on
+ * The wire shape of an annotation (docs/features/annotations.md, "Model"): geometry in PDF points on
  * the page as displayed, pages 0-based.
  */
 import type { Quad, Rect } from '$lib/ink/coords';

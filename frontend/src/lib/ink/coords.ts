@@ -1,5 +1,5 @@
 /**
- * CSS pixels on a page ↔ PDF points (docs/ANNOTATIONS.md, "Model").
+ * CSS pixels on a page ↔ PDF points (docs/features/annotations.md, "Model").
  *
  * Annotations are stored in PDF points on the page as displayed: origin at the bottom-left of
  * the crop box, y up. A page on screen is a box of `cssWidth × cssHeight` pixels, origin at its

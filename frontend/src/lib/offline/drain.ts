@@ -7,7 +7,7 @@
  * reader's annotation store sends its own version's changes (and settles their conflicts).
  *
  * A `stale_version` refusal is left in place: the change is kept until that document's store
- * shows the conflict and the user chooses (docs/ANNOTATIONS.md), never dropped silently.
+ * shows the conflict and the user chooses (docs/features/annotations.md), never dropped silently.
  */
 import { database, type PendingRecord } from './db';
 

@@ -1,5 +1,5 @@
 /**
- * A stand-in for the server's annotation sync (docs/ANNOTATIONS.md, "Sync") for unit tests of
+ * A stand-in for the server's annotation sync (docs/features/annotations.md, "Sync") for unit tests of
  * the store: versions, `base_version` and `stale_version`, replays answered with the stored
  * annotation, idempotency keys, tombstones, one change counter per user, user events to the
  * user's other devices. The real server is exercised by the browser tests.
