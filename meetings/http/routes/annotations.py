@@ -1,6 +1,5 @@
 """HTTP routes of the annotations subsystem and meeting search (docs/features/annotations.md,
-"Sync",
-"Export", "Search").
+"Sync", "Export", "Search").
 
 Listing, changes since a cursor, orphaned annotations, the two exports, and search. Changes
 themselves go over Socket.IO (`annotation.upsert` / `annotation.delete`), or the POST/DELETE

@@ -1,6 +1,5 @@
 """HTTP routes of resolutions, minutes, signing and the archive (docs/features/archive.md,
-"Resolutions",
-"Minutes", "Signing", "Archive").
+"Resolutions", "Minutes", "Signing", "Archive").
 
 Thin: each handler parses the request and calls one service function. The public routes
 (`/api/public/...`, `/verify`) are in `public_verify.py` and need no login.

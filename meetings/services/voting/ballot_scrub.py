@@ -1,6 +1,5 @@
 """Secret ballots when a poll ends (docs/features/voting.md, "Secrecy"): rewritten at the close,
-deleted
-at a cancel, then the old images of the rows scrubbed from the storage.
+deleted at a cancel, then the old images of the rows scrubbed from the storage.
 
 Both ends run in the poll's own transaction (`rewrite`, `discard`); `scrub` runs after its
 commit. Every way a secret poll ends goes through here, so none leaves a ballot linkable to the

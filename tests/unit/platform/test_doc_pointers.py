@@ -1,11 +1,10 @@
 """Every pointer to the docs names a doc and headings that exist (issue #15, "Docs you can trust").
 
 A pointer is a Markdown file named in code (docstrings, comments, strings) or in the docs, maybe
-followed by quoted section names: `docs/features/voting.md, "Secrecy"`, or several after one file,
-or a
-Markdown link with an anchor. A section exists when a heading of that file, at any level, has
-exactly that text; an anchor, when one of its headings has that GitHub slug. Docs may live in
-folders under docs/, so paths are read as written, never shortened to a file name.
+followed by quoted section names: `docs/features/voting.md, "Secrecy"`, or several after one
+file, or a Markdown link with an anchor. A section exists when a heading of that file, at any
+level, has exactly that text; an anchor, when one of its headings has that GitHub slug. Docs may
+live in folders under docs/, so paths are read as written, never shortened to a file name.
 
 Where a named file is looked for: a Markdown link from its own folder (as a renderer does); any
 other mention from the folder of the doc that says it, then the repository root, then docs/.
