@@ -9,17 +9,33 @@ single page out of a document so that a per-user watermark is stamped on that pa
 from __future__ import annotations
 
 import io
+import threading
 
 import pypdfium2 as pdfium
+from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 WIDTHS = (400, 800, 1200, 1600)
 """Pixel widths offered (few, so that rendered images are shared and cached)."""
 DEFAULT_WIDTH = 1200
 
+_PDFIUM = threading.Lock()
+"""pdfium may not be called from two threads at once, even on different documents: page
+images are rendered in worker threads, and two at a time failed with "Failed to load page"
+(a reader scrolling a 500-page document asks for several pages together)."""
+
 
 def render_page_png(data: bytes, page: int, width: int = DEFAULT_WIDTH) -> bytes:
     """Page `page` (0-based) of the PDF `data` as a PNG `width` pixels wide."""
+    with _PDFIUM:
+        image = _render(data, page, width)
+    # 64 colours: text pages stay sharp at a third of the size of a full-colour PNG
+    out = io.BytesIO()
+    image.quantize(colors=64).save(out, format="PNG", compress_level=6)
+    return out.getvalue()
+
+
+def _render(data: bytes, page: int, width: int) -> Image.Image:
     pdf = pdfium.PdfDocument(data)
     try:
         if not 0 <= page < len(pdf):
@@ -27,12 +43,9 @@ def render_page_png(data: bytes, page: int, width: int = DEFAULT_WIDTH) -> bytes
         p = pdf[page]
         try:
             w_pt = p.get_width()
-            bitmap = p.render(scale=width / max(w_pt, 1.0))
-            # 64 colours: text pages stay sharp at a third of the size of a full-colour PNG
-            image = bitmap.to_pil().quantize(colors=64)
-            out = io.BytesIO()
-            image.save(out, format="PNG", compress_level=6)
-            return out.getvalue()
+            # a copy: the bitmap's buffer is pdfium's, and it may go with the page
+            image: Image.Image = p.render(scale=width / max(w_pt, 1.0)).to_pil().copy()
+            return image
         finally:
             p.close()
     finally:

@@ -27,6 +27,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench_scaleout", []),
     ("bench_webapp", []),
     ("bench_annotate_webapp", ["--strokes", "100"]),
+    ("bench_reader", []),
 ]
 
 

@@ -355,9 +355,9 @@ async def prepare_sitting(app: WebApp) -> dict[str, Any]:
 
 TAB_NAMES = {
     "vi": {"agenda": "Chương trình", "speakers": "Phát biểu", "polls": "Biểu quyết",
-           "attendance": "Điểm danh"},
+           "attendance": "Điểm danh", "reading": "Tài liệu đã đọc"},
     "en": {"agenda": "Agenda", "speakers": "Speakers", "polls": "Polls",
-           "attendance": "Attendance"},
+           "attendance": "Attendance", "reading": "Documents read"},
 }
 
 

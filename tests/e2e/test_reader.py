@@ -33,9 +33,12 @@ PLAN = "Tờ trình khu bảo tồn"
 async def upload(app: WebApp, title: str, item: int, paragraphs: list[str], pages: int) -> int:
     pdf = generate_agenda_document(title, paragraphs, pages=pages)
     status, doc, _ = await app.http(
-        "POST", f"/api/meetings/{app.meeting_id}/documents?title={title}&agenda_item_id={item}",
-        token=await app.token(app.secretary), data=pdf,
-        headers={"content-type": "application/pdf"})
+        "POST",
+        f"/api/meetings/{app.meeting_id}/documents?title={title}&agenda_item_id={item}",
+        token=await app.token(app.secretary),
+        data=pdf,
+        headers={"content-type": "application/pdf"},
+    )
     assert status == 201, doc
     return int(doc["id"])
 
@@ -64,7 +67,9 @@ async def shots(page: Page, shot, axe, name: str) -> None:
         assert not violations, f"{name} ({locale}):\n{format_violations(violations)}"
         for size, orientation in ((LAND, "landscape"), (PORT, "portrait")):
             await page.set_viewport_size({"width": size[0], "height": size[1]})
-            await expect(page.locator("[data-testid=reader] [data-loaded=true]").first).to_be_visible()
+            await expect(
+                page.locator("[data-testid=reader] [data-loaded=true]").first
+            ).to_be_visible()
             await page.wait_for_timeout(200)
             await shot(page, f"reader-{locale}-{orientation}-{name}")
     await page.set_viewport_size({"width": LAND[0], "height": LAND[1]})
@@ -72,15 +77,30 @@ async def shots(page: Page, shot, axe, name: str) -> None:
 
 
 async def test_read_search_zoom_follow_and_vote_over_the_reader(
-        fresh_webapp: WebApp, new_page, axe, shot) -> None:
+    fresh_webapp: WebApp, new_page, axe, shot
+) -> None:
     app = fresh_webapp
     chair, view, page = await checked_in_page(app, new_page)
-    report = await upload(app, REPORT, item_id(view, 2),
-                          [*vietnamese_paragraphs(6, seed=4),
-                           "Kết quả giám sát tuyến đường thủy nội địa qua địa bàn tỉnh."], 30)
-    plan = await upload(app, PLAN, item_id(view, 3),
-                        ["Khu bảo tồn thiên nhiên ven biển được mở rộng thêm 200 héc-ta.",
-                         *vietnamese_paragraphs(3, seed=5)], 5)
+    report = await upload(
+        app,
+        REPORT,
+        item_id(view, 2),
+        [
+            *vietnamese_paragraphs(6, seed=4),
+            "Kết quả giám sát tuyến đường thủy nội địa qua địa bàn tỉnh.",
+        ],
+        30,
+    )
+    plan = await upload(
+        app,
+        PLAN,
+        item_id(view, 3),
+        [
+            "Khu bảo tồn thiên nhiên ven biển được mở rộng thêm 200 héc-ta.",
+            *vietnamese_paragraphs(3, seed=5),
+        ],
+        5,
+    )
 
     # opened from the agenda with a finger: the first page image appears
     link = page.get_by_role("link", name=re.compile(REPORT))
@@ -120,8 +140,9 @@ async def test_read_search_zoom_follow_and_vote_over_the_reader(
     await shots(page, shot, axe, "search")
 
     # the chair moves to item 3: following the chair, the reader opens its document
-    await chair.command("agenda.set_current",
-                        {"meeting_id": app.meeting_id, "item_id": item_id(view, 3)})
+    await chair.command(
+        "agenda.set_current", {"meeting_id": app.meeting_id, "item_id": item_id(view, 3)}
+    )
     await expect(reader(page)).to_have_attribute("data-document", str(plan))
     await expect(shown_page(page, 1)).to_be_visible()
 
@@ -136,7 +157,9 @@ async def test_read_search_zoom_follow_and_vote_over_the_reader(
 
     # zoom: a double tap switches to a sharper image of the page
     await expect(page.locator("[data-testid=reader] [data-loaded=true]").first).to_be_visible()
-    on = int(re.search(r"Trang (\d+)/", await page.get_by_test_id("reader-page").inner_text()).group(1))  # type: ignore[union-attr]
+    on = int(
+        re.search(r"Trang (\d+)/", await page.get_by_test_id("reader-page").inner_text()).group(1)
+    )  # type: ignore[union-attr]
     before = await image_width(page, on)
     box = await page.get_by_test_id("reader-scroller").bounding_box()
     assert box
@@ -144,21 +167,44 @@ async def test_read_search_zoom_follow_and_vote_over_the_reader(
     await page.touchscreen.tap(x, y)
     await page.touchscreen.tap(x, y)
     await expect(page.get_by_test_id("reader-zoom")).to_have_text("200%")
-    on = int(re.search(r"Trang (\d+)/", await page.get_by_test_id("reader-page").inner_text()).group(1))  # type: ignore[union-attr]
-    await expect(shown_page(page, on)).not_to_have_attribute("data-src", re.compile(f"width={before}$"))
+    on = int(
+        re.search(r"Trang (\d+)/", await page.get_by_test_id("reader-page").inner_text()).group(1)
+    )  # type: ignore[union-attr]
+    await expect(shown_page(page, on)).not_to_have_attribute(
+        "data-src", re.compile(f"width={before}$")
+    )
     assert await image_width(page, on) > before
     await shot(page, "reader-vi-landscape-zoom")
 
+    # past the largest image, pdf.js draws the page in view, on a canvas within the cap
+    await page.get_by_role("button", name="Phóng to", exact=True).tap()
+    await page.get_by_role("button", name="Phóng to", exact=True).tap()
+    await expect(page.get_by_test_id("reader-zoom")).to_have_text("400%")
+    canvas = page.locator("[data-testid=reader] canvas.vector.ready")
+    await expect(canvas).to_have_count(1, timeout=20_000)
+    pixels = await canvas.evaluate("(c) => c.width * c.height")
+    assert 4_000_000 < pixels <= 8_000_000, pixels
+    # selectable text: pdf.js's text layer over the page in view
+    await page.get_by_role("button", name="Chọn chữ").tap()
+    text_layer = page.locator("[data-testid=reader] .textLayer span")
+    await expect(text_layer.first).to_be_attached(timeout=20_000)
+    words = await page.locator("[data-testid=reader] .textLayer").inner_text()
+    assert len(words) > 200 and "Hội đồng nhân dân" in words, words[:300]
+    await page.get_by_role("button", name="Chọn chữ").tap()
+    for _ in range(4):  # 400 → 300 → 200 → 150 → 100 %
+        await page.get_by_role("button", name="Thu nhỏ").tap()
+    await expect(page.get_by_test_id("reader-zoom")).to_have_text("100%")
+
     # a ballot opened by the chair comes over the reader and can be cast there
-    await page.get_by_role("button", name="Thu nhỏ").tap()
     poll_id = await poll(chair, app, title="Thông qua báo cáo giám sát")
     await expect(ballot(page)).to_have_attribute("data-phase", "choosing")
     await expect(reader(page)).to_be_attached()
     await page.get_by_role("button", name="Tán thành", exact=True).tap()
     await page.get_by_role("button", name="Xác nhận").tap()
     await expect(page.get_by_test_id("ballot-received")).to_be_visible()
-    status, body, _ = await app.http("GET", f"/api/polls/{poll_id}",
-                                     token=await app.token(app.chair))
+    status, body, _ = await app.http(
+        "GET", f"/api/polls/{poll_id}", token=await app.token(app.chair)
+    )
     assert status == 200 and body["voted"] == 1, body
     await page.get_by_role("button", name="Đóng").tap()
     await expect(reader(page)).to_be_visible()
@@ -167,8 +213,9 @@ async def test_read_search_zoom_follow_and_vote_over_the_reader(
     await page.get_by_test_id("reader-close").tap()
     await expect(reader(page)).to_have_count(0)
     await expect(page.get_by_test_id("reading-checklist")).to_contain_text("Đã mở 2/2")
-    status, totals, _ = await app.http("GET", f"/api/meetings/{app.meeting_id}/reading/totals",
-                                       token=await app.token(app.chair))
+    status, totals, _ = await app.http(
+        "GET", f"/api/meetings/{app.meeting_id}/reading/totals", token=await app.token(app.chair)
+    )
     assert status == 200
     assert {d["document_id"]: d["opened_by"] for d in totals["documents"]} == {report: 1, plan: 1}
     assert not new_page.errors(page)
@@ -182,8 +229,9 @@ async def test_the_chair_sees_totals_live(fresh_webapp: WebApp, new_page, axe, s
     await console.get_by_role("tab", name=re.compile("Tài liệu đã đọc")).click()
     totals = console.get_by_test_id("reading-totals")
     await expect(totals).to_contain_text(re.compile(r"0/\d+ người đã mở"))
-    status, _, _ = await app.http("POST", f"/api/documents/{report}/opened",
-                                  token=await app.token("delegate002"))
+    status, _, _ = await app.http(
+        "POST", f"/api/documents/{report}/opened", token=await app.token("delegate002")
+    )
     assert status == 200
     await expect(totals).to_contain_text(re.compile(r"1/\d+ người đã mở"))
     assert "delegate002" not in await totals.inner_text()
