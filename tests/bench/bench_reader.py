@@ -222,7 +222,8 @@ async def measure_scroll(
             blank += [n for n, loaded in view if not loaded]
             mounted.append(await page.locator("[data-testid=reader] [data-page]").count())
             if steps % 100 == 0:
-                print(f"   … {steps} screens, {len(blank)} blank", flush=True)
+                private = renderer_memory_mb()["private"]
+                print(f"   … {steps} screens, {len(blank)} blank, {private:.0f} MB", flush=True)
             if steps % 10 == 0:
                 metrics = (await cdp.send("Performance.getMetrics"))["metrics"]
                 values = {m["name"]: m["value"] for m in metrics}

@@ -32,9 +32,9 @@ export interface BriefcaseEnv {
 }
 
 export interface SyncProgress {
+  /** pages held of `total` */
   done: number;
   total: number;
-  documents: BriefcaseDocument[];
 }
 
 /** The session is gone (401): the caller wipes the briefcase and signs out. */
@@ -75,7 +75,7 @@ export async function sync(
   };
   const skew = serverSkew(json.get(`/api/meetings/${meetingId}/documents`)!, env.now());
   const previous = await (await database()).get('meetings', meetingId);
-  const documents = listed.flatMap((d) => briefcaseDocument(d, skew, previous));
+  const documents = listed.flatMap((d) => briefcaseDocument(d, skew));
   for (const [url, response] of json) await cache.put(url, response);
 
   const record: BriefcaseMeeting = {
@@ -108,11 +108,6 @@ export async function held(meetingId: number, env: BriefcaseEnv = browserEnv()):
     documents.push({ ...d, pagesHeld: pages });
   }
   return { ...record, documents };
-}
-
-/** Every downloaded meeting (for "my meetings" and the start-up check). */
-export async function meetings(): Promise<BriefcaseMeeting[]> {
-  return (await database()).getAll('meetings');
 }
 
 /** Whether every page and file of the meeting is held and unexpired. */
@@ -177,10 +172,9 @@ function serverSkew(response: Response, localNow: number): number {
   return Number.isNaN(at) ? 0 : at - localNow;
 }
 
-function briefcaseDocument(d: ListedDocument, skew: number, previous: BriefcaseMeeting | undefined): BriefcaseDocument[] {
+function briefcaseDocument(d: ListedDocument, skew: number): BriefcaseDocument[] {
   const version = d.current_version;
   if (!version?.page_count) return [];
-  const before = previous?.documents.find((p) => p.id === d.id && p.version === version.number);
   const until = d.offline_expires_at ? Date.parse(d.offline_expires_at) - skew : null;
   return [
     {
@@ -191,8 +185,9 @@ function briefcaseDocument(d: ListedDocument, skew: number, previous: BriefcaseM
       pageCount: version.page_count,
       pagesHeld: 0,
       confidential: d.visibility === 'confidential',
-      // a page already held keeps the expiry it was stored with; new ones get the new one
-      expiresAt: until === null ? null : Math.max(before?.expiresAt ?? 0, until),
+      // this download's; a page stored before keeps its own (its header), and once that has
+      // passed it counts as missing and is fetched again
+      expiresAt: until,
     },
   ];
 }
@@ -248,7 +243,7 @@ async function fetchMissing(
   ]);
   const total = jobs.filter((j) => j.page).length;
   let done = 0;
-  const report = () => onProgress({ done, total, documents: record.documents });
+  const report = () => onProgress({ done, total });
   report();
   let next = 0;
   const worker = async () => {
