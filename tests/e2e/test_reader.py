@@ -223,7 +223,7 @@ async def test_read_search_zoom_follow_and_vote_over_the_reader(
 
 async def test_the_chair_sees_totals_live(fresh_webapp: WebApp, new_page, axe, shot) -> None:
     app = fresh_webapp
-    chair, view, _ = await checked_in_page(app, new_page)
+    _, view, _ = await checked_in_page(app, new_page)
     report = await upload(app, REPORT, item_id(view, 2), vietnamese_paragraphs(4, seed=8), 3)
     console = await new_page(app.chair, app=app, path=f"/m/{app.meeting_id}/chair")
     await console.get_by_role("tab", name=re.compile("Tài liệu đã đọc")).click()

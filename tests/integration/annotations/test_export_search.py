@@ -117,7 +117,7 @@ async def test_annotated_copy_and_web_annotations(server: Running) -> None:
 
 
 async def test_search_with_and_without_diacritics(server: Running) -> None:
-    await upload(
+    road = await upload(
         server,
         agenda_pdf(
             [
@@ -166,3 +166,19 @@ async def test_search_with_and_without_diacritics(server: Running) -> None:
         params={"q": "nhan su truong"},
     )
     assert status == 200 and [r["title"] for r in body["results"]] == ["Tài liệu mật"]
+    # one document only (the reader's "search in this document")
+    for document_id, found in ((road["id"], 1), (road["id"] + 1000, 0)):
+        status, body, _ = await server.http(
+            "GET",
+            f"/api/meetings/{server.meeting_id}/search",
+            token=secretary,
+            params={"q": "duong tinh", "document_id": str(document_id)},
+        )
+        assert status == 200 and len(body["results"]) == found, body
+    status, body, _ = await server.http(
+        "GET",
+        f"/api/meetings/{server.meeting_id}/search",
+        token=secretary,
+        params={"q": "nhan su truong", "document_id": str(road["id"])},
+    )
+    assert status == 200 and body["results"] == []
