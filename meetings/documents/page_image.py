@@ -9,25 +9,22 @@ single page out of a document so that a per-user watermark is stamped on that pa
 from __future__ import annotations
 
 import io
-import threading
 
 import pypdfium2 as pdfium
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
+from meetings.documents.pdfium_lock import PDFIUM
+
 WIDTHS = (400, 800, 1200, 1600)
 """Pixel widths offered (few, so that rendered images are shared and cached)."""
 DEFAULT_WIDTH = 1200
 
-_PDFIUM = threading.Lock()
-"""pdfium may not be called from two threads at once, even on different documents: page
-images are rendered in worker threads, and two at a time failed with "Failed to load page"
-(a reader scrolling a 500-page document asks for several pages together)."""
 
 
 def render_page_png(data: bytes, page: int, width: int = DEFAULT_WIDTH) -> bytes:
     """Page `page` (0-based) of the PDF `data` as a PNG `width` pixels wide."""
-    with _PDFIUM:
+    with PDFIUM:  # pdfium is not thread-safe: `meetings.documents.pdfium_lock`
         image = _render(data, page, width)
     # 64 colours: text pages stay sharp at a third of the size of a full-colour PNG
     out = io.BytesIO()

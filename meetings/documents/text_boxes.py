@@ -17,6 +17,7 @@ from types import TracebackType
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from meetings.documents.pdfium_lock import PDFIUM
 from meetings.domain.annotations import Quad
 
 __all__ = ["PageText", "TextLocator", "Word"]
@@ -138,7 +139,8 @@ class TextLocator:
     """A PDF opened once; pages' characters read on demand and kept."""
 
     def __init__(self, data: bytes) -> None:
-        self._pdf = pdfium.PdfDocument(data)
+        with PDFIUM:
+            self._pdf = pdfium.PdfDocument(data)
         self._pages: dict[int, PageText] = {}
 
     def __enter__(self) -> TextLocator:
@@ -153,10 +155,12 @@ class TextLocator:
         self.close()
 
     def close(self) -> None:
-        self._pdf.close()
+        with PDFIUM:
+            self._pdf.close()
 
     def __len__(self) -> int:
-        return len(self._pdf)
+        with PDFIUM:
+            return len(self._pdf)
 
     def page(self, number: int) -> PageText:
         found = self._pages.get(number)
@@ -165,6 +169,10 @@ class TextLocator:
         return found
 
     def _read(self, number: int) -> PageText:
+        with PDFIUM:  # pdfium is not thread-safe: `meetings.documents.pdfium_lock`
+            return self._read_locked(number)
+
+    def _read_locked(self, number: int) -> PageText:
         page = self._pdf[number]
         try:
             left, bottom, _right, _top = page.get_bbox()  # effective crop box, inherited too

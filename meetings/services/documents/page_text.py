@@ -14,7 +14,6 @@ from typing import Any
 
 import anyio
 
-from meetings.documents.page_image import _PDFIUM
 from meetings.documents.text_boxes import TextLocator
 from meetings.services.context import Actor, Services
 from meetings.services.documents.access import readable_version
@@ -25,7 +24,7 @@ def _words(data: bytes, page: int) -> list[Any]:
     """Blocking: the page's words as [text, left, bottom, right, top]. pdfium may not run in two
     threads at once, so this takes the page images' lock (a reader asks for images and words
     of the same pages together)."""
-    with _PDFIUM, TextLocator(data) as locator:
+    with TextLocator(data) as locator:
         return [list(word) for word in locator.page(page).words()]
 
 
