@@ -158,7 +158,9 @@ def test_corrupted_bytes_never_escape_as_other_errors(data: st.DataObject) -> No
     try:
         info = inspect_pdf(bytes(original))
     except PdfRejected as exc:
-        assert exc.code in {"not_pdf", "broken_pdf", "encrypted_pdf", "empty"}
+        # a flipped byte can also make a page's content look over the bounds: refused in words
+        # too (`pdf_too_complex`), as long as nothing escapes as another error
+        assert exc.code in {"not_pdf", "broken_pdf", "encrypted_pdf", "empty", "pdf_too_complex"}
     else:
         assert info.page_count >= 1
 
