@@ -258,9 +258,16 @@ export function applyBallotAck(state: SittingState, ack: Data): SittingState {
 }
 
 /** The documents after a refetch (`GET /api/meetings/{id}/documents`): restricted ones are
- *  only named in events, so readers refetch. */
+ *  only named in events, so readers refetch. The list's `offline_expires_at` is a lease on that
+ *  answer (the briefcase reads it from its own fetch), not the meeting's state: left out. */
 export function applyDocuments(state: SittingState, documents: MeetingDocument[]): SittingState {
-  return { ...state, documents: [...documents].sort((a, b) => a.id - b.id) };
+  const stateOnly = documents.map((d) => {
+    const { offline_expires_at: _lease, ...rest } = d as MeetingDocument & {
+      offline_expires_at?: string | null;
+    };
+    return rest as MeetingDocument;
+  });
+  return { ...state, documents: stateOnly.sort((a, b) => a.id - b.id) };
 }
 
 // --- a device's own annotations (user events) -------------------------------------------------
