@@ -11,6 +11,8 @@ from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from meetings.domain.errors import InvalidInput
+from meetings.domain.majority import QuorumRule
 from meetings.domain.model import Attendance, Role, Visibility
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -63,10 +65,10 @@ class CreateCouncil(Command):
 
     @model_validator(mode="after")
     def _fraction(self) -> Self:
-        if self.quorum_num > self.quorum_den:
-            raise ValueError("a quorum is a fraction of at most 1 (quorum_num ≤ quorum_den)")
-        if self.quorum_strict and self.quorum_num == self.quorum_den:
-            raise ValueError("a strict quorum of the whole can never be met: more than all members")
+        try:  # the rule every quorum read applies (a 3/2, or "more than" 1/1, is refused)
+            QuorumRule.of(self.quorum_num, self.quorum_den, strict=self.quorum_strict)
+        except InvalidInput as exc:
+            raise ValueError(f"a quorum rule that cannot be used: {exc}") from None
         return self
 
 

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from meetings.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from meetings.domain.events import iso
+from meetings.domain.majority import QuorumRule
 from meetings.domain.model import (
     EDITABLE_MEETING,
     VOTING_ROLES,
@@ -157,16 +158,13 @@ async def update_meeting(
         changes = cmd.model_dump(exclude_unset=True)
         num = changes.get("quorum_num", meeting.quorum_num)
         den = changes.get("quorum_den", meeting.quorum_den)
-        if num > den:
+        strict = changes.get("quorum_strict", meeting.quorum_strict)
+        try:  # the rule every quorum read applies: refused here, not at each read
+            QuorumRule.of(num, den, strict=strict)
+        except InvalidInput as exc:
             raise InvalidInput(
-                "a quorum is a fraction of at most 1 (quorum_num ≤ quorum_den)", code="bad_quorum"
-            )
-        if changes.get("quorum_strict", meeting.quorum_strict) and num == den:
-            # "more than all members" could never be met, and every quorum read would refuse it
-            raise InvalidInput(
-                "a strict quorum of the whole can never be met: more than all members",
-                code="bad_quorum",
-            )
+                f"a quorum rule that cannot be used: {exc}", code="bad_quorum"
+            ) from None
         if "starts_at" in changes and changes["starts_at"] is not None:
             changes["starts_at"] = as_utc(changes["starts_at"])
         for key, value in changes.items():
