@@ -74,8 +74,7 @@ async def _record(services: Services, actor: Actor, document_id: int) -> tuple[D
 async def record_opened(services: Services, actor: Actor, document_id: int) -> dict[str, Any]:
     """Record that the caller opened a document they may read (not found otherwise)."""
     async with services.db.reading() as session:
-        _meeting, doc, _ = await readable_version(session, actor, document_id=document_id)
-        meeting = await get_meeting(session, actor, doc.meeting_id)
+        meeting, _doc, _ = await readable_version(session, actor, document_id=document_id)
         participant = (
             await session.execute(
                 select(col(Participant.id)).where(
