@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     verify_concurrency: int = Field(
         default=2, description="Public verifications at once; more get 503 with Retry-After."
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address the public reaches this server at (no trailing slash): the "
+        "base of links printed into signed PDFs (their QR codes), the calendar feeds and the "
+        "sitemap.",
+    )
     session_days: int = Field(default=14, description="Lifetime of a login session / token.")
     cookie_secure: bool = Field(default=False, description="Mark cookies Secure (behind HTTPS).")
     login_attempts: int = Field(
