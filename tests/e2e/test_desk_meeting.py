@@ -83,10 +83,14 @@ async def touch_drag(page: Page, start: tuple[float, float], end: tuple[float, f
     cdp = await page.context.new_cdp_session(page)
     x0, y0 = start
     x1, y1 = end
-    await cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]})
+    await cdp.send(
+        "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]}
+    )
     for i in range(1, 11):
         x, y = x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10
-        await cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+        await cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]}
+        )
     await cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     await cdp.detach()
 
@@ -110,9 +114,13 @@ async def test_secretary_builds_the_agenda(
     await add_item(page, "Báo cáo thẩm tra", parent=f"{top}. Báo cáo kinh tế - xã hội")
     await add_item(page, "Ý kiến của Ban pháp chế", parent=f"{top}.1. Báo cáo thẩm tra")
     assert (await numbers(app))["Ý kiến của Ban pháp chế"] == f"{top}.1.1"
-    await expect(row_of(page, "Ý kiến của Ban pháp chế")).to_have_attribute("data-number", f"{top}.1.1")
+    await expect(row_of(page, "Ý kiến của Ban pháp chế")).to_have_attribute(
+        "data-number", f"{top}.1.1"
+    )
     # the third level cannot take a child: it is not offered as a parent
-    parents = await page.get_by_test_id("desk-agenda-add-parent").locator("option").all_inner_texts()
+    parents = (
+        await page.get_by_test_id("desk-agenda-add-parent").locator("option").all_inner_texts()
+    )
     assert f"{top}.1. Báo cáo thẩm tra" in parents
     assert not any("Ý kiến của Ban pháp chế" in p for p in parents)
     # the preview numbers it as delegates will see it
@@ -160,7 +168,9 @@ async def test_secretary_builds_the_agenda(
     await page.keyboard.press("Enter")
     await expect(row_of(page, leaf)).to_have_attribute("data-number", f"{last}.2")
     assert (await numbers(app))[leaf] == f"{last}.2"
-    await page.get_by_role("button", name=re.compile(f"^Đưa ra ngoài một cấp: mục {last}\\.2\\.")).click()
+    await page.get_by_role(
+        "button", name=re.compile(f"^Đưa ra ngoài một cấp: mục {last}\\.2\\.")
+    ).click()
     await expect(row_of(page, leaf)).to_have_attribute("data-number", str(int(last) + 1))
     assert (await numbers(app))[leaf] == str(int(last) + 1)
 
@@ -220,8 +230,11 @@ async def test_secretary_builds_the_agenda(
     assert not new_page.errors(page)
 
     # --- the other language and orientation
-    for locale, size, name in (("en", LANDSCAPE, "landscape"), ("en", PORTRAIT, "portrait"),
-                               ("vi", PORTRAIT, "portrait")):
+    for locale, size, name in (
+        ("en", LANDSCAPE, "landscape"),
+        ("en", PORTRAIT, "portrait"),
+        ("vi", PORTRAIT, "portrait"),
+    ):
         other = await new_page(app.secretary, size, locale=locale, path=path, app=app)
         heading = "Meeting agenda" if locale == "en" else "Chương trình phiên họp"
         await expect(other.get_by_role("heading", name=heading)).to_be_visible()
@@ -253,7 +266,8 @@ async def test_secretary_uploads_and_manages_documents(
                     const bar = row.querySelector('progress');
                     window.__seen.push([row.dataset.name, row.dataset.state, bar ? bar.value : -1]);
                 }
-            }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+            }).observe(document.body,
+                       { subtree: true, childList: true, attributes: true, characterData: true });
         }"""
     )
     # --- two files at once: one is encrypted
@@ -282,8 +296,9 @@ async def test_secretary_uploads_and_manages_documents(
             const dt = new DataTransfer();
             dt.items.add(new File(['hello, not a pdf'], 'ghi-chu.txt', { type: 'text/plain' }));
             const zone = document.querySelector('[data-testid=desk-drop-zone]');
-            zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
-            zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+            const how = { dataTransfer: dt, bubbles: true, cancelable: true };
+            zone.dispatchEvent(new DragEvent('dragover', how));
+            zone.dispatchEvent(new DragEvent('drop', how));
         }"""
     )
     dropped = page.locator("[data-testid=desk-upload-row][data-name='ghi-chu.txt']")
@@ -292,15 +307,13 @@ async def test_secretary_uploads_and_manages_documents(
 
     # --- attach the good one to item 2
     card = page.get_by_test_id("desk-doc").filter(has_text="To trinh ngan sach")
-    await card.get_by_test_id("desk-doc-item-select").select_option(
-        label=f"2. {item['title']}"
-    )
+    await card.get_by_test_id("desk-doc-item-select").select_option(label=f"2. {item['title']}")
     await expect(page.locator("h3").filter(has_text=f"2. {item['title']}")).to_be_visible()
     doc = (await documents(app))["To trinh ngan sach"]
     assert doc["agenda_item_id"] == item["id"]
 
     # --- confidential, readable by delegate001
-    status, people, _ = await app.http(
+    _, people, _ = await app.http(
         "GET", f"/api/meetings/{app.meeting_id}/participants", token=await app.token("secretary")
     )
     reader = next(p for p in people if p["username"] == "delegate001")
@@ -322,7 +335,9 @@ async def test_secretary_uploads_and_manages_documents(
     await card.get_by_role("button", name="Tải lên bản mới").click()
     await expect(card.get_by_test_id("desk-version-verdict")).to_contain_text("Đã tải lên")
     await card.locator("summary").click()
-    await expect(card.get_by_test_id("desk-version-note")).to_have_text("Ghi chú: Sửa số liệu trang 2")
+    await expect(card.get_by_test_id("desk-version-note")).to_have_text(
+        "Ghi chú: Sửa số liệu trang 2"
+    )
     doc = (await documents(app))["To trinh ngan sach"]
     assert doc["current_version"]["number"] == 2
     assert doc["current_version"]["note"] == "Sửa số liệu trang 2"
@@ -330,8 +345,11 @@ async def test_secretary_uploads_and_manages_documents(
     await shot(page, "desk-docs-vi-landscape-versions")
     assert not new_page.errors(page)
 
-    for locale, size, name in (("en", LANDSCAPE, "landscape"), ("en", PORTRAIT, "portrait"),
-                               ("vi", PORTRAIT, "portrait")):
+    for locale, size, name in (
+        ("en", LANDSCAPE, "landscape"),
+        ("en", PORTRAIT, "portrait"),
+        ("vi", PORTRAIT, "portrait"),
+    ):
         other = await new_page(app.secretary, size, locale=locale, path=path, app=app)
         heading = "Meeting documents" if locale == "en" else "Tài liệu phiên họp"
         await expect(other.get_by_role("heading", name=heading)).to_be_visible()
@@ -382,7 +400,9 @@ async def test_secretary_records_attendance(
     await delegate.join(app.meeting_id)
     ack = await delegate.command("attendance.check_in", {"meeting_id": app.meeting_id})
     assert ack.get("ok"), ack
-    await expect(page.get_by_test_id("desk-att-self")).to_contain_text(by_name["delegate002"]["name"])
+    await expect(page.get_by_test_id("desk-att-self")).to_contain_text(
+        by_name["delegate002"]["name"]
+    )
     await expect(quorum).to_contain_text(f"Có mặt 1/{total}")
 
     # the secretary records a member without a tablet
@@ -403,8 +423,11 @@ async def test_secretary_records_attendance(
     await check_axe(page, axe, "attendance (vi, landscape)")
     assert not new_page.errors(page)
 
-    for locale, size, name in (("en", LANDSCAPE, "landscape"), ("en", PORTRAIT, "portrait"),
-                               ("vi", PORTRAIT, "portrait")):
+    for locale, size, name in (
+        ("en", LANDSCAPE, "landscape"),
+        ("en", PORTRAIT, "portrait"),
+        ("vi", PORTRAIT, "portrait"),
+    ):
         other = await new_page(app.secretary, size, locale=locale, path=path, app=app)
         word = "Present 2 of" if locale == "en" else "Có mặt 2/"
         await expect(other.get_by_test_id("chair-quorum-numbers")).to_contain_text(word)
