@@ -433,3 +433,20 @@ async def test_secretary_records_attendance(
         await expect(other.get_by_test_id("chair-quorum-numbers")).to_contain_text(word)
         await shot(other, f"desk-attendance-{locale}-{name}")
         await check_axe(other, axe, f"attendance ({locale}, {name})")
+
+
+async def test_a_delegate_sees_the_desk_pages_read_only(webapp: WebApp, new_page: Any) -> None:
+    app = webapp
+    delegate = app.delegates[0]
+    page = await new_page(delegate, LANDSCAPE, path=f"/desk/meetings/{app.meeting_id}/agenda")
+    await expect(page.get_by_text("trang này chỉ để xem")).to_be_visible()
+    await expect(page.get_by_test_id("desk-agenda-row").first).to_be_visible()
+    await expect(page.locator("[data-agenda-handle]")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Thêm vào chương trình")).to_have_count(0)
+    await page.goto(f"/desk/meetings/{app.meeting_id}/documents")
+    await expect(page.get_by_text("trang này chỉ để xem")).to_be_visible()
+    await expect(page.get_by_test_id("desk-upload-input")).to_be_disabled()
+    await page.goto(f"/desk/meetings/{app.meeting_id}/attendance")
+    await expect(page.get_by_text("trang này chỉ để xem")).to_be_visible()
+    await expect(page.get_by_test_id("chair-roster-row")).to_have_count(0)
+    assert not new_page.errors(page)
