@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '$lib/api';
-import { errorText, uploadErrorText } from './meeting';
+import { errorText, uploadErrorText } from './meetingPages';
 
 const refusal = (status: number, code: string, details: unknown = null) => new ApiError(status, code, 'server words', details);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newUploadRow, percent, progressed } from './documents';
-import { titleFromFilename, withQuery } from './upload';
+import { titleFromFilename, withQuery } from './pdfUpload';
 
 describe('uploads', () => {
   it('builds the query without empty values', () => {
