@@ -163,9 +163,11 @@ def _carry_one(
     # the quote's place by the same measure (pdfium's boxes) in both files; a quote pdfium
     # cannot find in the old file is compared by the annotation's own bounds
     if match.page != a.page:
-        moved = True
+        elsewhere = True
     elif was is not None:
-        moved = any(abs(p - q) > MOVE_TOLERANCE for p, q in zip(was[0], found[0], strict=True))
+        elsewhere = any(
+            abs(p - q) > MOVE_TOLERANCE for p, q in zip(was[0], found[0], strict=True)
+        )
     else:
-        moved = _shifted(a, placed)
-    return Carried(placed, Placement.ANCHORED, match.method.value, match.score, moved)
+        elsewhere = _shifted(a, placed)
+    return Carried(placed, Placement.ANCHORED, match.method.value, match.score, elsewhere)
