@@ -25,7 +25,7 @@
  */
 import type { ChangeClient, ChangeSender, PendingChange } from '$lib/annotations/pending';
 import type { Annotation } from '$lib/annotations/types';
-import { acquireConnection, releaseConnection, type Connection } from '$lib/realtime/connection';
+import type { Connection } from '$lib/realtime/connection';
 import { database, type PendingRecord } from './db';
 import { keepAcknowledged } from './keep';
 
@@ -49,7 +49,7 @@ export interface HeldTransport {
 
 export interface OutboxOptions {
   /** Get the connection (the app's shared one by default). */
-  connect?: () => HeldTransport;
+  connect?: () => HeldTransport | Promise<HeldTransport>;
   /** After an ack of a version no store is attached to (default: `keepAcknowledged`). */
   stored?: (versionId: number, annotation: Annotation) => Promise<void>;
   /** wait before sending again after a lost ack while still connected (ms) */
@@ -122,7 +122,7 @@ export class Outbox implements ChangeSender {
     const db = await database();
     const records = (await db.getAll('pending')).sort((a, b) => a.queuedAt - b.queuedAt);
     if (records.length === 0) return 'idle';
-    const transport = this.hold();
+    const transport = await this.hold();
     if (!transport.online) return 'waiting';
     const blocked = new Set<string>(); // annotations with a refused change left for their store
     for (const listed of records) {
@@ -162,9 +162,9 @@ export class Outbox implements ChangeSender {
   }
 
   /** The connection, held from the first change to send until none is left. */
-  private hold(): DrainTransport {
+  private async hold(): Promise<DrainTransport> {
     if (!this.held) {
-      const held = (this.opts.connect ?? sharedConnection)();
+      const held = await (this.opts.connect ?? sharedConnection)();
       this.held = held;
       this.heldOff = [held.transport.on('connect', () => void this.flush())];
       if (held.onUnauthenticated) {
@@ -210,8 +210,11 @@ async function rebase(record: PendingRecord, version: number): Promise<void> {
   }
 }
 
-/** The app's shared realtime connection, as the outbox holds it. */
-function sharedConnection(): HeldTransport {
+/** The app's shared realtime connection, as the outbox holds it. Imported when first needed:
+ *  the layout starts the outbox on every page, and socket.io-client must not join the first
+ *  load of pages that never connect (docs/WEBAPP.md, "The tests", the JavaScript budget). */
+async function sharedConnection(): Promise<HeldTransport> {
+  const { acquireConnection, releaseConnection } = await import('$lib/realtime/connection');
   const conn: Connection = acquireConnection();
   return {
     transport: {
