@@ -42,6 +42,22 @@ class Carried:
     method: str = ""
     """exact, normalized or fuzzy when found by its quote."""
     score: float = 0.0
+    moved: bool = False
+    """Found by its quote somewhere else than where it was: another page, or more than
+    `MOVE_TOLERANCE` points away on the same page (the owner is told: the text moved)."""
+
+
+MOVE_TOLERANCE = 1.0
+"""Points an annotation may shift on the same page and still count as where it was: pdfium's
+boxes of the same glyphs differ by hundredths of a point between two renderings of a file,
+while a line inserted above moves the text by a whole line (12 pt and more)."""
+
+
+def _shifted(old: Annotation, new: Annotation) -> bool:
+    """Whether `new` is somewhere else than `old`: another page, or its bounds moved."""
+    if old.page != new.page:
+        return True
+    return any(abs(a - b) > MOVE_TOLERANCE for a, b in zip(old.bounds(), new.bounds(), strict=True))
 
 
 def _fits(a: Annotation, sizes: Sequence[tuple[float, float]]) -> bool:
@@ -129,12 +145,14 @@ def _carry_one(
     if found is None:  # in pypdf's text, not in pdfium's: keep the place, flag it
         moved = replace(a, page=match.page)
         if _fits(moved, new_sizes):
-            return Carried(moved, Placement.UNVERIFIED, match.method.value, match.score)
+            return Carried(
+                moved, Placement.UNVERIFIED, match.method.value, match.score, moved.page != a.page
+            )
         return Carried(a, Placement.ORPHANED)
+    was = old.locate(a.page, a.anchor.exact, _near(max(offset, 0), old_text))
     if a.kind.is_text_markup:
         placed = replace(a, page=match.page, quads=found)
     else:
-        was = old.locate(a.page, a.anchor.exact, _near(max(offset, 0), old_text))
         if was is None:
             dx = dy = 0.0
         else:
@@ -142,4 +160,14 @@ def _carry_one(
         placed = _moved(a, match.page, dx, dy)
     if not _fits(placed, new_sizes):
         return Carried(a, Placement.ORPHANED)
-    return Carried(placed, Placement.ANCHORED, match.method.value, match.score)
+    # the quote's place by the same measure (pdfium's boxes) in both files; a quote pdfium
+    # cannot find in the old file is compared by the annotation's own bounds
+    if match.page != a.page:
+        elsewhere = True
+    elif was is not None:
+        elsewhere = any(
+            abs(p - q) > MOVE_TOLERANCE for p, q in zip(was[0], found[0], strict=True)
+        )
+    else:
+        elsewhere = _shifted(a, placed)
+    return Carried(placed, Placement.ANCHORED, match.method.value, match.score, elsewhere)

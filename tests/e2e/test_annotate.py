@@ -249,3 +249,55 @@ async def test_panel_in_english_both_orientations(fresh_webapp: WebApp, new_page
         assert violations == [], format_violations(violations)
         await shot(page, f"annotate-panel-{name}-en")
         assert new_page.errors(page) == []
+
+
+async def test_a_highlight_moved_within_its_page_is_flagged(fresh_webapp: WebApp, new_page, axe,
+                                                           shot) -> None:
+    """A new version inserts a paragraph between two highlighted sentences of page 1: the one
+    below it moves down the same page and is flagged "changed since you annotated"
+    (`reanchor.moved`); the one above, where nothing moved, is not."""
+    app = fresh_webapp
+    prose = vietnamese_paragraphs(10, seed=5)
+    below = " ".join(prose[2].split()[:9])
+    old = [prose[0], SENTENCE + " " + prose[1], prose[2], *prose[3:6]]
+    new = [prose[0], SENTENCE + " " + prose[1],
+           "Hội đồng nhân dân tỉnh đã nghe báo cáo thẩm tra của Ban kinh tế - ngân sách.",
+           prose[2], *prose[3:6]]
+    doc = await upload(app, generate_agenda_document(TITLE, old))
+    version_id = doc["current_version"]["id"]
+    page_words = await words(app, doc["id"], 0, 1)
+    token = await app.token(DELEGATE)
+
+    def highlight(text: str, ident: str) -> dict[str, Any]:
+        first, last = find(page_words, text)
+        quads = [[w[1], w[4], w[3], w[4], w[1], w[2], w[3], w[2]]
+                 for w in page_words[first:last + 1]]
+        return {"id": ident, "document_version_id": version_id, "page": 0, "kind": "highlight",
+                "color": "#ffd400", "opacity": 0.4, "quads": quads, "anchor": {"exact": text}}
+
+    for body in (highlight(SENTENCE, "0b8a0f7e-4a7e-4a59-9d59-5f3a4f0c2c01"),
+                 highlight(below, "0b8a0f7e-4a7e-4a59-9d59-5f3a4f0c2c02")):
+        status, answer, _ = await app.http("POST", "/api/annotations", token=token, json=body)
+        assert status == 200, answer
+    status, body, _ = await app.http(
+        "POST", f"/api/documents/{doc['id']}/versions", token=await app.token(app.secretary),
+        data=generate_agenda_document(TITLE, new), headers={"content-type": "application/pdf"})
+    assert status == 201, body
+    carried = {a["anchor"]["exact"]: a for a in await mine(app, body["current_version"]["id"])}
+    assert carried[below]["page"] == 0 and carried[below]["reanchor"]["from_page"] == 0
+    assert carried[below]["reanchor"]["moved"] is True
+    assert carried[SENTENCE]["reanchor"]["moved"] is False
+
+    page = await new_page(DELEGATE, app=app, path=f"/m/{app.meeting_id}?doc={doc['id']}")
+    await expect(page.get_by_test_id("reader-page")).to_contain_text("bản 2")
+    await page.get_by_test_id("annotation-panel-toggle").click()
+    panel = page.get_by_test_id("annotations-panel")
+    await expect(panel.locator("li[data-kind]")).to_have_count(2)
+    moved = panel.locator("li[data-kind]", has_text=below)
+    still = panel.locator("li[data-kind]", has_text=SENTENCE)
+    await expect(moved.get_by_test_id("annotation-changed")).to_have_text(
+        re.compile("Đã thay đổi kể từ khi bạn ghi chú"))
+    await expect(still.get_by_test_id("annotation-changed")).to_have_count(0)
+    violations = await axe_over(page, axe, "#annotations-panel")
+    assert violations == [], format_violations(violations)
+    await shot(page, "annotate-moved-in-page-vi")

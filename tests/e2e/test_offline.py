@@ -272,6 +272,82 @@ async def test_annotations_made_offline_reach_the_server_once(fresh_webapp: WebA
     assert (await briefcase_left(page))["pending"] == 0
 
 
+async def test_offline_annotations_are_sent_from_any_page(fresh_webapp: WebApp, new_page,
+                                                          browser: Browser, shot) -> None:
+    """Annotated offline in the reader, reloaded offline, back online on the home page (no
+    reader, no sitting view): the app-wide outbox sends every change once, and the reader
+    opened afterwards shows them with no conflict."""
+    app = fresh_webapp
+    doc = await upload(app, "Tờ trình đầu tư công", pages=2)
+    version_id = doc["current_version"]["id"]
+    page = await new_page(DELEGATE, app=app, path=f"/m/{app.meeting_id}")
+    await download(page)
+    reader = f"/m/{app.meeting_id}?doc={doc['id']}"
+    await page.goto(reader)
+    layer = page.locator('[data-testid="ink-layer"][data-page="1"]')
+    await expect(layer).to_be_attached()
+    strokes = page.locator('[data-kind="ink"]')
+    found = await layer.bounding_box()
+    assert found is not None
+    b = found
+
+    await tool(page, "pen")
+    await pen(page, b["x"] + 30, b["y"] + 100)
+    await expect(strokes).to_have_count(1)
+    assert len(await settled(app, version_id, 1)) == 1
+
+    network = Network(browser, page)
+    await network.offline(True)
+    await pen(page, b["x"] + 30, b["y"] + 250)
+    await tool(page, "note")
+    await page.mouse.click(b["x"] + b["width"] / 2, b["y"] + 160)
+    await page.get_by_test_id("note-text").fill("Hỏi lại nguồn vốn khi có mạng")
+    await page.get_by_test_id("note-save").click()
+    await expect(strokes).to_have_count(2)
+    await expect(page.locator('[data-kind="note"]')).to_have_count(1)
+
+    # reloaded offline, one more stroke, then to the home page, still offline
+    await page.reload()
+    await expect(layer).to_be_attached(timeout=20_000)
+    await expect(strokes).to_have_count(2)
+    await tool(page, "pen")
+    await pen(page, b["x"] + 30, b["y"] + 400)
+    await expect(strokes).to_have_count(3)
+    assert (await briefcase_left(page))["pending"] == 3
+    await page.goto("/")
+    await expect(page.get_by_role("heading", level=1)).to_be_visible(timeout=20_000)
+    assert len(await stored(app, version_id)) == 1
+
+    # back online on the home page: the outbox sends the three, each once
+    await network.offline(False)
+    rows = await settled(app, version_id, 4)
+    assert sorted(r.kind for r in rows) == ["ink", "ink", "ink", "note"]
+    assert all(r.version == 1 and not r.deleted for r in rows), [(r.kind, r.version) for r in rows]
+    keys = await upsert_keys(app)
+    assert len(keys) == len(set(keys)) == 4
+    for _ in range(50):
+        if (await briefcase_left(page))["pending"] == 0:
+            break
+        await asyncio.sleep(0.2)
+    assert (await briefcase_left(page))["pending"] == 0
+    await expect(page).to_have_url(re.compile(r"/$"))
+    await shot(page, "offline-sent-from-home-vi")
+
+    # the reader opened now shows the four, and no conflict
+    await page.goto(reader)
+    await expect(layer).to_be_attached(timeout=20_000)
+    await expect(strokes).to_have_count(3)
+    await expect(page.locator('[data-kind="note"]')).to_have_count(1)
+    await page.get_by_test_id("annotation-panel-toggle").click()
+    panel = page.get_by_test_id("annotations-panel")
+    await expect(panel.locator("li[data-kind]")).to_have_count(4)
+    await expect(page.locator("#annotations-conflicts")).to_have_count(0)
+    await page.wait_for_timeout(1_000)  # anything sent twice would show now
+    again = await stored(app, version_id)
+    assert sorted((r.id, r.version) for r in again) == sorted((r.id, r.version) for r in rows)
+    assert len(await upsert_keys(app)) == 4
+
+
 async def briefcase_left(page: Page) -> dict[str, Any]:
     """What the briefcase still holds on the device: responses in its cache, meetings, pending
     changes."""

@@ -117,15 +117,18 @@ async def test_read_search_zoom_follow_and_vote_over_the_reader(
     status, body, _ = await app.http("GET", f"/api/meetings/{app.meeting_id}/reading", token=token)
     assert status == 200 and [d["document_id"] for d in body["documents"]] == [report], body
 
-    # go to page
+    # go to page (under "Thêm", which a page number closes)
+    await page.get_by_test_id("reader-more").tap()
     await page.get_by_label("Đến trang (1 đến 30)").fill("12")
     await page.get_by_role("button", name="Đến trang", exact=True).tap()
     await expect(page.get_by_test_id("reader-page")).to_contain_text("Trang 12/30")
     await expect(shown_page(page, 12)).to_be_in_viewport()
+    await page.get_by_test_id("reader-more").tap()
     await page.get_by_label("Đến trang (1 đến 30)").fill("31")
     await page.get_by_role("button", name="Đến trang", exact=True).tap()
     await expect(page.locator("#reader-goto-error")).to_contain_text("từ 1 đến 30")
     await shots(page, shot, axe, "page")
+    await page.keyboard.press("Escape")
 
     # search in the document, typed without diacritics
     await page.get_by_test_id("reader-search-toggle").tap()
@@ -185,11 +188,13 @@ async def test_read_search_zoom_follow_and_vote_over_the_reader(
     pixels = await canvas.evaluate("(c) => c.width * c.height")
     assert 4_000_000 < pixels <= 8_000_000, pixels
     # selectable text: pdf.js's text layer over the page in view
+    await page.get_by_test_id("reader-more").tap()
     await page.get_by_role("button", name="Chọn chữ").tap()
     text_layer = page.locator("[data-testid=reader] .textLayer span")
     await expect(text_layer.first).to_be_attached(timeout=20_000)
     words = await page.locator("[data-testid=reader] .textLayer").inner_text()
     assert len(words) > 200 and "Hội đồng nhân dân" in words, words[:300]
+    await page.get_by_test_id("reader-more").tap()
     await page.get_by_role("button", name="Chọn chữ").tap()
     for _ in range(4):  # 400 → 300 → 200 → 150 → 100 %
         await page.get_by_role("button", name="Thu nhỏ").tap()

@@ -130,6 +130,7 @@ async def _store(
                         "method": result.method,
                         "score": result.score,
                         "from_page": old.page,
+                        "moved": result.moved,
                     }
                 row = AnnotationRow(
                     id=carried_id(old.id, new.id),  # type: ignore[arg-type]

@@ -10,7 +10,13 @@ from typing import Any
 from meetings.documents.generate import generate_agenda_document, revise_paragraphs
 from meetings.documents.text_boxes import TextLocator
 from tests.conftest import Running
-from tests.integration.annotations.conftest import PARAGRAPHS, agenda_pdf, until, upload
+from tests.integration.annotations.conftest import (
+    PARAGRAPHS,
+    agenda_pdf,
+    until,
+    upload,
+    upload_version,
+)
 
 TITLE = "Tờ trình về dự toán ngân sách"
 
@@ -132,6 +138,7 @@ async def test_new_version_moves_orphans_and_tells(server: Running) -> None:
     assert moved["status"] == "anchored" and moved["page"] == new_page
     assert _close(moved["quads"], new_quads), (moved["quads"], new_quads)
     assert moved["reanchor"]["method"] in ("exact", "normalized")
+    assert moved["reanchor"]["moved"] is True
     moved_note = carried[note["id"]]
     dx, dy = new_quads[0][0] - old_quads[0][0], new_quads[0][1] - old_quads[0][1]
     assert moved_note["page"] == new_page
@@ -156,3 +163,54 @@ async def test_new_version_moves_orphans_and_tells(server: Running) -> None:
         note["id"],
         ink["id"],
     }
+
+
+async def test_a_move_within_the_page_is_told_and_no_move_is_not(server: Running) -> None:
+    """Text pushed down its own page by an inserted paragraph: the carried highlight keeps its
+    page, and `reanchor.moved` says it moved; carried again to a version that only adds text at
+    the end, where the quote did not move, it says it did not."""
+    first = PARAGRAPHS[0]
+    exact, prefix, suffix = _phrase(first, " ".join(PARAGRAPHS))
+    old_pdf = agenda_pdf()
+    pushed = agenda_pdf(["Hội đồng nhân dân tỉnh thảo luận tờ trình này.", *PARAGRAPHS])
+    appended = agenda_pdf(
+        ["Hội đồng nhân dân tỉnh thảo luận tờ trình này.", *PARAGRAPHS, "Phụ lục kèm theo."]
+    )
+    old_page, old_quads = _where(old_pdf, exact)
+    new_page, new_quads = _where(pushed, exact)
+    assert new_page == old_page and abs(new_quads[0][1] - old_quads[0][1]) > 5  # same page, lower
+
+    doc = await upload(server, old_pdf, TITLE)
+    v1 = doc["current_version"]["id"]
+    highlight = {
+        "id": str(uuid.uuid4()),
+        "document_version_id": v1,
+        "kind": "highlight",
+        "page": old_page,
+        "quads": [list(q) for q in old_quads],
+        "anchor": {"exact": exact, "prefix": prefix, "suffix": suffix},
+    }
+    tablet = await server.client("delegate001")
+    ack = await tablet.command("annotation.upsert", highlight)
+    assert ack["ok"], ack
+    me = await server.token("delegate001")
+
+    async def carried_to(pdf: bytes) -> dict[str, Any]:
+        body = await upload_version(server, doc["id"], pdf)
+        version = body["current_version"]["id"]
+        status, listing, _ = await server.http(
+            "GET", f"/api/document-versions/{version}/annotations", token=me
+        )
+        assert status == 200
+        [found] = listing["annotations"]
+        return dict(found)
+
+    moved = await carried_to(pushed)
+    assert moved["status"] == "anchored" and moved["page"] == old_page
+    assert moved["reanchor"]["from_page"] == moved["page"]
+    assert moved["reanchor"]["moved"] is True
+    assert _close(moved["quads"], new_quads)
+
+    still = await carried_to(appended)
+    assert still["status"] == "anchored" and still["page"] == old_page
+    assert still["reanchor"]["moved"] is False

@@ -43,3 +43,19 @@ export class MemoryPendingStore implements PendingStore {
     this.changes.delete(key);
   }
 }
+
+/** What the store does with the server's answer to one of its changes. */
+export interface ChangeClient {
+  acknowledged(change: PendingChange, ack: Record<string, unknown>): Promise<void>;
+  refused(change: PendingChange, error: { code: string; details?: unknown }): Promise<void>;
+}
+
+/**
+ * A sender shared by every store and page (the offline briefcase's outbox, src/lib/offline/
+ * drain.ts): it sends the pending changes of every version one at a time and hands each
+ * answer to the store attached for that version. Without one, a store sends its own.
+ */
+export interface ChangeSender {
+  flush(): Promise<void>;
+  attach(versionId: number, client: ChangeClient): () => void;
+}

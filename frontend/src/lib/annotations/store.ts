@@ -19,7 +19,12 @@
  *   back, so an undone erase makes the annotation again under a new id.
  */
 import { History, type Change } from '$lib/ink/history';
-import { MemoryPendingStore, type PendingChange, type PendingStore } from './pending';
+import {
+  MemoryPendingStore,
+  type ChangeSender,
+  type PendingChange,
+  type PendingStore,
+} from './pending';
 import { draftOf, emptyDraft, newId, type Annotation, type AnnotationDraft } from './types';
 
 export type AckLike =
@@ -63,6 +68,9 @@ export interface StoreOptions {
   transport: AnnotationTransport;
   api: AnnotationApi;
   pending?: PendingStore;
+  /** the app-wide sender of pending changes (the briefcase's outbox); without it the store
+   *  sends its own (then nothing else may send from the same `pending`) */
+  sender?: ChangeSender;
   now?: () => number;
   /** wait before sending again after a lost ack while still connected (ms) */
   retryMs?: number;
@@ -99,6 +107,14 @@ export class AnnotationStore {
   /** Listen, load the version's annotations and orphans, send what is pending. */
   async start(): Promise<void> {
     const t = this.opts.transport;
+    if (this.opts.sender) {
+      this.off.push(
+        this.opts.sender.attach(this.opts.versionId, {
+          acknowledged: (change, ack) => this.acknowledged(change, ack),
+          refused: (change, error) => this.refused(change, error),
+        }),
+      );
+    }
     this.off.push(
       t.on('user_event', (e) => this.onUserEvent(e)),
       t.on('event', (e) => this.onMeetingEvent(e)),
@@ -268,8 +284,10 @@ export class AnnotationStore {
 
   // --- sending ---------------------------------------------------------------------------------
 
-  /** Send the pending changes in order until none is left or the connection is lost. */
+  /** Send the pending changes in order until none is left or the connection is lost (through
+   *  the shared sender when there is one: one sender, one change at a time). */
   flush(): Promise<void> {
+    if (this.opts.sender) return this.stopped ? Promise.resolve() : this.opts.sender.flush();
     if (!this.flushing) {
       this.flushing = this.sendAll().finally(() => {
         this.flushing = null;

@@ -36,7 +36,9 @@ export interface Annotation extends AnnotationDraft {
   cursor: number;
   created_at: string;
   updated_at: string;
-  reanchor?: { method: string; score: number; from_page: number } | null;
+  /** carried by its quote: how it was found, from which page, and whether it is somewhere else
+   *  than it was (`moved`; absent on annotations carried before the server said so) */
+  reanchor?: { method: string; score: number; from_page: number; moved?: boolean } | null;
   /** in listings: whether it is the caller's */
   mine?: boolean;
 }

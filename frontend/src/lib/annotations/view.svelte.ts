@@ -11,7 +11,7 @@ import { api } from '$lib/api';
 import { acquireConnection, releaseConnection, type Connection } from '$lib/realtime/connection';
 import type { Word } from '$lib/ink/selection';
 import { AnnotationStore, type AnnotationTransport, type Conflict, type Notice } from './store';
-import type { PendingStore } from './pending';
+import type { ChangeSender, PendingStore } from './pending';
 import type { Annotation, AnnotationDraft } from './types';
 
 export type Tool = 'read' | 'pen' | 'highlight' | 'underline' | 'strike' | 'note' | 'freetext' | 'eraser';
@@ -30,6 +30,8 @@ export interface AnnotationsOptions {
   documentId: number;
   versionId: number;
   pending?: PendingStore;
+  /** the app-wide sender of pending changes (src/lib/offline/drain.ts) */
+  sender?: ChangeSender;
   connection?: Connection;
 }
 
@@ -78,6 +80,7 @@ export class Annotations {
       versionId: opts.versionId,
       transport: transportOf(this.conn),
       pending: opts.pending,
+      sender: opts.sender,
       api: {
         list: (id) => api.get(`/api/document-versions/${id}/annotations`),
         orphaned: (id) => api.get(`/api/annotations/orphaned?document_id=${id}`),

@@ -37,3 +37,45 @@ export function hits(shape: Shape, at: Point, slack = 4): boolean {
   }
   return shape.rect ? inRect(at, shape.rect, slack) : false;
 }
+
+export type InkStroke = [number, number, number][];
+
+/** The distance from `p` to the eraser's path (a polyline, or one point). */
+function pathDistance(p: Point, path: readonly Point[]): number {
+  if (path.length === 1) return Math.hypot(p[0] - path[0]![0], p[1] - path[0]![1]);
+  let best = Infinity;
+  for (let i = 0; i + 1 < path.length; i++) {
+    const [a, b] = [path[i]!, path[i + 1]!];
+    best = Math.min(best, segmentDistance(p, a[0], a[1], b[0], b[1]));
+  }
+  return best;
+}
+
+/**
+ * Pen strokes with the part under the eraser's path rubbed out (docs/WEBAPP.md, "Annotating"):
+ * every point within `radius` points of the path goes, and a stroke cut in the middle becomes
+ * two strokes of the same annotation (an ink annotation holds several strokes), so the change
+ * is one `annotation.upsert` of that annotation, undone as one. Pieces of a single point are
+ * dropped. Returns null when the path touches no point (nothing to change), `[]` when nothing
+ * is left (the annotation is deleted instead).
+ */
+export function eraseStrokes(strokes: readonly InkStroke[], path: readonly Point[], radius: number): InkStroke[] | null {
+  if (path.length === 0) return null;
+  let touched = false;
+  const out: InkStroke[] = [];
+  for (const stroke of strokes) {
+    let piece: InkStroke = [];
+    for (const point of stroke) {
+      if (pathDistance([point[0], point[1]], path) <= radius) {
+        touched = true;
+        if (piece.length > 1) out.push(piece);
+        piece = [];
+      } else {
+        piece.push(point);
+      }
+    }
+    if (piece.length > 1) out.push(piece);
+    else if (piece.length === 1 && stroke.length === 1) out.push(piece); // a dot left alone
+  }
+  return touched ? out : null;
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toCss, toPdf, rectToCss, type PageBox } from './coords';
 import { StrokeCapture, type CapturedStroke, type PointerInput } from './capture';
 import { History } from './history';
-import { hits } from './hit';
+import { eraseStrokes, hits } from './hit';
 import { outlinePath, strokeOptions } from './outline';
 import { quadsOf, quoteOf, span, wordAt, type Word } from './selection';
 
@@ -205,5 +205,27 @@ describe('eraser hits', () => {
     expect(hits(hl, [30, 15])).toBe(true);
     expect(hits(hl, [80, 15])).toBe(false);
     expect(hits({ kind: 'note', rect: [0, 0, 20, 20] }, [10, 10])).toBe(true);
+  });
+});
+
+describe('partial eraser', () => {
+  const line = (y: number, n = 11): [number, number, number][] =>
+    Array.from({ length: n }, (_, i) => [i * 10, y, 0.5] as [number, number, number]);
+
+  it('cuts a stroke in two where the eraser crossed it', () => {
+    const out = eraseStrokes([line(0)], [[50, -20], [50, 20]], 6);
+    expect(out).toEqual([line(0).slice(0, 5), line(0).slice(6)]);
+  });
+
+  it('leaves strokes it did not touch, and says when it touched nothing', () => {
+    expect(eraseStrokes([line(0)], [[50, 40], [60, 40]], 6)).toBeNull();
+    const out = eraseStrokes([line(0), line(100)], [[0, 100], [100, 100]], 6);
+    expect(out).toEqual([line(0)]);
+  });
+
+  it('rubs out an end, drops single points, and leaves nothing when all is covered', () => {
+    expect(eraseStrokes([line(0)], [[100, 0]], 15)).toEqual([line(0).slice(0, 9)]);
+    expect(eraseStrokes([line(0, 3)], [[10, 0]], 6)).toEqual([]); // two single points left: dropped
+    expect(eraseStrokes([line(0)], [[-10, 0], [110, 0]], 6)).toEqual([]);
   });
 });

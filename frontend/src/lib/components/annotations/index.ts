@@ -7,4 +7,5 @@ export { default as InkLayer } from './InkLayer.svelte';
 export { default as Toolbar } from './Toolbar.svelte';
 export { default as AnnotationsPanel } from './AnnotationsPanel.svelte';
 export { default as NoteEditor } from './NoteEditor.svelte';
+export { default as AnnotationOptions } from './AnnotationOptions.svelte';
 export { createAnnotations } from '$lib/annotations/view.svelte';
