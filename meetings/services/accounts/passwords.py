@@ -109,6 +109,8 @@ class PasswordPool:
         self.peak = 0
         """The most that ever ran at once."""
         self.refused = 0
+        self.done = 0
+        """argon2 computations finished."""
         self._count_lock = threading.Lock()
         self._slots = asyncio.Semaphore(self.workers)
         self._executor = ThreadPoolExecutor(
@@ -185,6 +187,7 @@ class PasswordPool:
             took = time.perf_counter() - started
             with self._count_lock:
                 self.running -= 1
+                self.done += 1
                 self.mean_s += SMOOTHING * (took - self.mean_s)
 
     async def hash(self, password: str) -> str:
