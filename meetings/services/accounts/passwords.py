@@ -43,7 +43,7 @@ from meetings.services.context import Services
 T = TypeVar("T")
 
 THREAD_NICE = 10
-"""Niceness of the hashing threads (Linux: per thread). Under CFS a nice-0 thread weighs about
+"""Niceness added to the hashing threads' (Linux: per thread). Under CFS a nice-0 thread weighs about
 ten times a nice-10 one, so the event loop gets ~90 % of a core whenever it has work while
 hashes take every cycle it leaves."""
 FIRST_ESTIMATE_S = 0.05
@@ -82,7 +82,9 @@ class Check:
 def _lower_priority() -> None:
     if sys.platform.startswith("linux"):
         try:  # on Linux a thread is a task: this sets this thread's niceness only
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), THREAD_NICE)
+            tid = threading.get_native_id()
+            nice = os.getpriority(os.PRIO_PROCESS, tid)  # relative: a niced server stays behind
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, nice + THREAD_NICE))
         except OSError:
             pass
 
