@@ -43,9 +43,9 @@ from meetings.services.context import Services
 T = TypeVar("T")
 
 THREAD_NICE = 10
-"""Niceness added to the hashing threads' (Linux: per thread). Under CFS a nice-0 thread weighs about
-ten times a nice-10 one, so the event loop gets ~90 % of a core whenever it has work while
-hashes take every cycle it leaves."""
+"""Niceness added to the hashing threads' (Linux: per thread). Under CFS a thread weighs about
+ten times one 10 steps nicer, so the event loop gets ~90 % of a core whenever it has work
+while hashes take every cycle it leaves."""
 FIRST_ESTIMATE_S = 0.05
 """Seconds one hash is assumed to take before any was measured (the start hook measures one)."""
 SMOOTHING = 0.1
