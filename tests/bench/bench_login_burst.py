@@ -6,7 +6,8 @@ every account gets the old 64 MiB / t=3 / p=4 hash instead, to measure the upgra
 one `quorum serve` worker (SQLite, WAL) in a subprocess. `--voters` delegates, already logged
 in (tokens written into the database before the start), join the meeting and keep casting
 ballots in an open motion that allows changes, each every `--ballot-every` seconds; their ack
-latencies are recorded for `--before` seconds of quiet, then during the burst. The burst:
+latencies are recorded for `--before` seconds of quiet (before the client processes start),
+then during the burst. The burst:
 `--users` logins spread uniformly over `--window` seconds (0: all at the same moment) from
 `--processes` client processes, over `--addresses` loopback source addresses (tablets behind a
 few access points); a login answered `503 busy` or `429` waits as `Retry-After` says and tries
@@ -256,7 +257,9 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
             keep_voting(delegates, poll_id, args.ballot_every, stop, ballots)
         )
         print(f"ballots for {args.before:.0f} s before the burst …", flush=True)
+        quiet_from = time.time()
         await asyncio.sleep(args.before)
+        quiet_to = time.time()
 
         processes = max(1, min(args.processes, len(users)))
         addresses = [f"127.0.{1 + k // 250}.{1 + k % 250}" for k in range(args.addresses)]
@@ -310,7 +313,7 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
 
     done = [o for o in outcomes if o["done_at"] is not None]
     latencies = [o["done_at"] - o["first_at"] for o in done]
-    before = [s for at, s in ballots.acks if at < burst_at]
+    before = [s for at, s in ballots.acks if quiet_from <= at <= quiet_to]
     during = [s for at, s in ballots.acks if burst_at <= at <= burst_end]
     burst_s = burst_end - burst_at
     cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
