@@ -21,6 +21,7 @@ passwords", "The login queue").
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
 import secrets
@@ -171,12 +172,19 @@ class PasswordPool:
                 code="busy",
                 details={"retry_after_s": 3},
             ) from None
+        loop = asyncio.get_running_loop()
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._executor, self._timed, work
-            )
-        finally:
+            job = self._executor.submit(self._timed, work)
+        except BaseException:
             self._slots.release()
+            raise
+        # the slot is free when the thread is, even if the login waiting for it was cancelled
+        job.add_done_callback(lambda _job: self._release_from(loop))
+        return await asyncio.wrap_future(job)
+
+    def _release_from(self, loop: asyncio.AbstractEventLoop) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (shutdown)
+            loop.call_soon_threadsafe(self._slots.release)
 
     def _timed(self, work: Callable[[], T]) -> T:
         with self._count_lock:
