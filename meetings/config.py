@@ -45,6 +45,25 @@ def normalize_database_url(url: str) -> str:
     return f"{driver}://{rest}"
 
 
+ARGON2_MIN_MEMORY_KIB = 19456
+"""OWASP's minimum for argon2id (Password Storage Cheat Sheet): 19 MiB, 2 passes, 1 lane."""
+ARGON2_MIN_TIME_COST = 2
+
+
+def check_password_cost(settings: Settings) -> None:
+    """Refuse a password hashing cost below OWASP's minimum for argon2id."""
+    if settings.password_memory_kib < ARGON2_MIN_MEMORY_KIB:
+        raise ConfigError(
+            f"QUORUM_PASSWORD_MEMORY_KIB must be at least {ARGON2_MIN_MEMORY_KIB} (19 MiB, "
+            f"OWASP's minimum for argon2id); got {settings.password_memory_kib}"
+        )
+    if settings.password_time_cost < ARGON2_MIN_TIME_COST:
+        raise ConfigError(
+            f"QUORUM_PASSWORD_TIME_COST must be at least {ARGON2_MIN_TIME_COST} (OWASP's "
+            f"minimum for argon2id); got {settings.password_time_cost}"
+        )
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Defaults run Quorum on a bare machine."""
 
@@ -85,6 +104,31 @@ class Settings(BaseSettings):
     login_attempts: int = Field(
         default=10,
         description="Free failed logins per name and address per 15 min, then growing delays.",
+    )
+    password_memory_kib: int = Field(
+        default=ARGON2_MIN_MEMORY_KIB,
+        description="Memory of one argon2id password hash, in KiB; at least 19456 (19 MiB, "
+        "OWASP's minimum). Stored hashes made otherwise are redone at the next login.",
+    )
+    password_time_cost: int = Field(
+        default=ARGON2_MIN_TIME_COST,
+        description="Passes of one argon2id password hash; at least 2 (OWASP's minimum).",
+    )
+    password_workers: int = Field(
+        default=0,
+        ge=0,
+        description="Password hashes computed at once, each in its own thread (0: one per core).",
+    )
+    login_queue: int = Field(
+        default=2000,
+        ge=1,
+        description="Logins that may wait for a password check; one more gets 503 busy.",
+    )
+    login_wait_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="Longest expected wait for a password check; a login expected to wait "
+        "longer gets 503 busy with Retry-After.",
     )
     http_rate: float = Field(
         default=100.0,
@@ -156,9 +200,11 @@ class Settings(BaseSettings):
     def prepare(self) -> Settings:
         """Create the data folder (owner-only: meetings/datadir.py) and keep a generated secret
         key there on first run.
-        A database URL Quorum cannot use is refused here, before anything starts."""
+        A database URL Quorum cannot use, or a password hashing cost below the floor, is
+        refused here, before anything starts."""
         if self.database_url:
             normalize_database_url(self.database_url)
+        check_password_cost(self)
         secure_data_dir(self.data_dir)
         make_private_dir(self.blob_dir)
         if not self.database_url:  # SQLite makes its -wal and -shm files with the same mode

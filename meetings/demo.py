@@ -165,7 +165,7 @@ async def _bulk_users(
     progress: Callable[[str], None],
 ) -> None:
     """Accounts sharing one argon2 hash of one password (2,000 hashes would take minutes)."""
-    password_hash = await auth.hash_password(password)
+    password_hash = await auth.hash_password(services, password)
     async with services.uow() as uow:
         for index, (username, name, role, title) in enumerate(people, start=1):
             user = User(username=username, name=name, password_hash=password_hash)

@@ -15,6 +15,7 @@ import socketio
 from meetings.config import Settings, load_settings
 from meetings.domain.signals import AccessChanged, BallotsCounted
 from meetings.http.app import create_app
+from meetings.http.routes import accounts as account_routes
 from meetings.http.routes import annotations as annotation_routes
 from meetings.http.routes import archive as archive_routes
 from meetings.http.routes import voting as voting_routes
@@ -87,9 +88,16 @@ def create_asgi_app(
             presence.start,
             timer.start,
             namespace.access.start,
+            *account_routes.ON_START,
             *archive_routes.ON_START,
         ],
-        on_stop=[presence.stop, timer.stop, namespace.access.stop, *archive_routes.ON_STOP],
+        on_stop=[
+            presence.stop,
+            timer.stop,
+            namespace.access.stop,
+            *account_routes.ON_STOP,
+            *archive_routes.ON_STOP,
+        ],
         frontend_dir=frontend_dir,
     )
     asgi = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")

@@ -24,6 +24,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench_first_page", ["--runs", "5"]),
     ("bench_broadcast", ["--sizes", "500,1000,2000", "--broadcasts", "20"]),
     ("bench_vote_storm", ["--delegates", "500"]),
+    ("bench_login_burst", ["--users", "2000", "--window", "60"]),
     ("bench_scaleout", []),
     ("bench_webapp", []),
     ("bench_annotate_webapp", ["--strokes", "100"]),

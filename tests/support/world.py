@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from meetings.domain.model import Role, Visibility
 from meetings.services import commands as c
 from meetings.services.accounts import auth, councils
-from meetings.services.context import Actor
+from meetings.services.context import Actor, Services
 from meetings.services.documents import library as documents
 from meetings.services.documents.library import Upload
 from meetings.services.sitting import agenda, meetings
@@ -66,9 +66,9 @@ def _pdf(title: str) -> bytes:
     return text_pdf(title)
 
 
-async def _hash() -> str:
+async def _hash(services: Services) -> str:
     if not _hashes:
-        _hashes.append(await auth.hash_password(PASSWORD))
+        _hashes.append(await auth.hash_password(services, PASSWORD))
     return _hashes[0]
 
 
@@ -103,8 +103,9 @@ class World:
     async def new_user(self, role: Role | None = None, council_id: int | None = None) -> int:
         """A fresh account (its password is PASSWORD; the hash is made once: argon2 is slow)."""
         name = unique("u")
+        password_hash = await _hash(self.services)
         async with self.services.uow() as uow:
-            user = User(username=name, name=f"User {name}", password_hash=await _hash())
+            user = User(username=name, name=f"User {name}", password_hash=password_hash)
             uow.session.add(user)
             await uow.session.flush()
             assert user.id is not None

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 from meetings.http.api import Api, Call
 from meetings.http.auth import CSRF_COOKIE, SESSION_COOKIE, csrf_token, vouch
 from meetings.services import commands as c
-from meetings.services.accounts import auth
+from meetings.services.accounts import auth, passwords
 
 
 def client_ip(call: Call) -> str:
@@ -100,3 +100,7 @@ ROUTES = [
         tag="accounts",
     ),
 ]
+
+ON_START = [passwords.start]
+"""Made at start: the dummy hash for unknown names, which also measures what a hash costs."""
+ON_STOP = [passwords.stop]

@@ -1,29 +1,26 @@
 """Accounts, login, tokens (docs/SECURITY.md).
 
-Passwords are hashed with argon2 (in a worker thread: hashing is deliberately slow). A login
+Passwords are hashed with argon2id in the password pool's threads (`passwords.py`: hashing is
+deliberately slow, so it is bounded and queued, and never runs on the event loop). A login
 creates a random token; only its sha256 is stored, so a database leak yields no usable token.
 The same token is the session cookie, the `Authorization: Bearer` value and the Socket.IO auth.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import secrets
 from datetime import timedelta
 from typing import Any
 
-import anyio
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import col
 
 from meetings.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated, Unavailable
 from meetings.domain.model import Role
 from meetings.domain.signals import AccessChanged
-from meetings.services.accounts import login_guard
+from meetings.services.accounts import login_guard, passwords
 from meetings.services.context import Actor, Services
 from meetings.storage.tables import (
     AuditEntry,
@@ -47,15 +44,7 @@ ACCESS_ACTIONS = (
 """Audit actions that change who may do what; workers also read them from the audit log, for
 changes made by another process (the `quorum user` command)."""
 
-_hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """A hash of a random password, made on first use: checking an unknown user's password
-    against it costs as much as a real check, so timing does not reveal who has an account."""
-    return _hasher.hash(secrets.token_hex(16))
 
 
 TOKEN_PREFIX = "qrm_"
@@ -88,45 +77,46 @@ def check_password_strength(password: str) -> None:
         raise InvalidInput("a password has at most 1024 characters", code="bad_password")
 
 
-async def hash_password(password: str) -> str:
-    return await anyio.to_thread.run_sync(_hasher.hash, password)
-
-
-async def _verify(hash_: str, password: str) -> bool:
-    def check() -> bool:
-        try:
-            return _hasher.verify(hash_, password)
-        except (VerificationError, InvalidHashError):
-            return False
-
-    return await anyio.to_thread.run_sync(check)
+async def hash_password(services: Services, password: str) -> str:
+    """An argon2id hash with the configured cost, made in the password pool."""
+    return await passwords.pool(services).hash(password)
 
 
 async def login(
     services: Services, username: str, password: str, ip: str, label: str = "session"
 ) -> tuple[str, User]:
-    """Check the password; return a new token and the user. Guarded against guessing and floods
-    by `login_guard`: the attempt is reserved (counted as a failure) before the check."""
+    """Check the password; return a new token and the user. Guarded against floods by the
+    password pool's queue (`503 busy` before anything is written) and against guessing by
+    `login_guard`: the attempt is reserved (counted as a failure) before the check. A stored
+    hash made with other parameters than the configured ones is replaced, in the login's
+    transaction, by a new hash of the password that just proved right."""
     name = username.strip().lower()[:64]
     ip = ip[:64]
-    attempt_id = await login_guard.reserve(services, name, ip)
-    async with services.db.reading() as session:
-        user = (
-            await session.execute(select(User).where(col(User.username) == name))
-        ).scalar_one_or_none()
-    try:
-        async with login_guard.hashing_slot(services):
-            ok = await _verify(user.password_hash if user else _dummy_hash(), password)
-    except Unavailable:
-        await login_guard.withdraw(services, attempt_id)
-        raise
-    if not ok or user is None or not user.is_active:
+    pool = passwords.pool(services)
+    with pool.admitted():
+        attempt_id = await login_guard.reserve(services, name, ip)
+        async with services.db.reading() as session:
+            user = (
+                await session.execute(select(User).where(col(User.username) == name))
+            ).scalar_one_or_none()
+        try:  # an unknown name is checked against a dummy hash: the same cost, the same pool
+            check = await pool.check(user.password_hash if user else None, password)
+        except Unavailable:
+            await login_guard.withdraw(services, attempt_id)
+            raise
+    if not check.ok or user is None or not user.is_active:
         await login_guard.failed(services, attempt_id)
         raise Unauthenticated("wrong username or password", code="bad_credentials")
     async with services.uow() as uow:
         attempt = await uow.session.get(LoginAttempt, attempt_id)
         if attempt is not None:
             attempt.ok, attempt.pending = True, False
+        if check.rehashed is not None:  # only if nobody changed the password meanwhile
+            await uow.session.execute(
+                update(User)
+                .where(col(User.id) == pk(user), col(User.password_hash) == user.password_hash)
+                .values(password_hash=check.rehashed)
+            )
         token = new_token()
         uow.session.add(
             AuthToken(
@@ -136,7 +126,10 @@ async def login(
                 expires_at=utcnow() + timedelta(days=services.settings.session_days),
             )
         )
-        await uow.audit(user.id, "auth.login", f"user:{user.id}", {"ip": ip})
+        details: dict[str, Any] = {"ip": ip}
+        if check.rehashed is not None:
+            details["rehashed"] = True
+        await uow.audit(user.id, "auth.login", f"user:{user.id}", details)
         await uow.commit()
     return token, user
 
@@ -246,7 +239,7 @@ async def create_user(
     check_password_strength(password)
     if not name.strip():
         raise InvalidInput("a user needs a name", code="missing_name")
-    password_hash = await hash_password(password)
+    password_hash = await hash_password(services, password)
     async with services.uow() as uow:
         exists = await uow.session.scalar(
             select(col(User.id)).where(col(User.username) == username)
@@ -277,7 +270,7 @@ async def set_password(
 ) -> None:
     """Change a password and revoke the user's tokens (every device logs in again)."""
     check_password_strength(password)
-    password_hash = await hash_password(password)
+    password_hash = await hash_password(services, password)
     async with services.uow() as uow:
         user = await _user_named(uow, username)
         if actor is not None and not (actor.is_admin or actor.user_id == user.id):

@@ -17,25 +17,21 @@ Three guards around the password check in `services.accounts.auth.login`:
   single writer; a PostgreSQL advisory lock), so forty guesses sent at once see each other and
   only the free ones are checked. The per-address count takes ended failures only, so a hall
   whose tablets all log in at the same moment is not slowed by its own reservations.
-- **Hashing slots**: at most one argon2 check per core at a time (each holds 64 MiB and tens of
-  milliseconds of a core); a login that cannot get a slot within `HASH_WAIT_S` is answered
-  `503 busy` with Retry-After and its reservation is withdrawn (it was never checked).
+
+The password check itself, its threads and its queue (`503 busy` when too many logins wait) are
+`passwords.py`; a reservation whose check never ran is withdrawn (`withdraw`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
-import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from meetings.domain.errors import RateLimited, Unavailable
+from meetings.domain.errors import RateLimited
 from meetings.services.context import Services
 from meetings.storage.tables import LoginAttempt, as_utc, utcnow
 
@@ -47,10 +43,6 @@ ADDRESS_FACTOR = 5
 TRUSTED_FOR = timedelta(days=90)
 """A name that logged in from an address within this time is not delayed by that address's
 failures on other names."""
-HASH_WAIT_S = 10.0
-"""How long a login waits for a hashing slot before `503 busy`: ten seconds let a hall of
-tablets that log in together queue up (two cores check about 30 passwords a second)."""
-BUSY_RETRY_S = 3
 
 
 def delay_s(excess: int) -> float:
@@ -150,36 +142,3 @@ async def withdraw(services: Services, attempt_id: int) -> None:
     async with services.uow() as uow:
         await uow.session.execute(delete(LoginAttempt).where(col(LoginAttempt.id) == attempt_id))
         await uow.commit()
-
-
-def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _slots(services: Services) -> asyncio.Semaphore:
-    found = services.subsystems.get("password_hashing")
-    if not isinstance(found, asyncio.Semaphore):
-        found = services.subsystems["password_hashing"] = asyncio.Semaphore(_cores())
-    return found
-
-
-@asynccontextmanager
-async def hashing_slot(services: Services) -> AsyncIterator[None]:
-    """One of the per-core slots for an argon2 computation, or `503 busy` after a short wait."""
-    slots = _slots(services)
-    try:
-        async with asyncio.timeout(HASH_WAIT_S):
-            await slots.acquire()
-    except TimeoutError:
-        raise Unavailable(
-            f"the server is busy checking passwords; try again in {BUSY_RETRY_S} s",
-            code="busy",
-            details={"retry_after_s": BUSY_RETRY_S},
-        ) from None
-    try:
-        yield
-    finally:
-        slots.release()
