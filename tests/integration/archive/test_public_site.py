@@ -194,5 +194,3 @@ async def insert_records(server: Running, n: int, council_id: int) -> list[dict[
         await uow.session.execute(insert(ArchiveRecord), rows)
         await uow.commit()
     return rows
-
-
