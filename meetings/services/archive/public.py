@@ -92,6 +92,15 @@ def newest_first(query: Any) -> Any:
     return query.order_by(col(ArchiveRecord.doc_date).desc(), col(ArchiveRecord.id).desc())
 
 
+def listed(r: ArchiveRecord) -> dict[str, Any]:
+    """A listed resolution: the public entry, plus the resolution's own id and public page."""
+    return {
+        **public_entry(r),
+        "resolution_id": r.source_id,
+        "page": f"/public/{PATHS[r.kind]}/{r.source_id}",
+    }
+
+
 async def search_resolutions(services: Services, search: PublicSearch) -> dict[str, Any]:
     """Published resolutions, newest first, with download URLs, and how many match."""
     if search.offset > MAX_OFFSET:
@@ -108,7 +117,7 @@ async def search_resolutions(services: Services, search: PublicSearch) -> dict[s
         rows = await session.scalars(
             newest_first(select(ArchiveRecord).where(*where)).limit(limit).offset(search.offset)
         )
-        items = [public_entry(r) for r in rows]
+        items = [listed(r) for r in rows]
     return {
         "resolutions": items,
         "total": int(total or 0),

@@ -225,7 +225,11 @@ async def verify_upload(services: Services, pdf: bytes, *, fetch: bool = False) 
         record = await _by_hash(session, report.archive_hash)
     archived: dict[str, Any] | None = None
     if record is not None:
-        archived = public_entry(record) if record.public else {"id": record.id, "public": False}
+        if record.public:  # with the page the QR code names
+            kind = "resolutions" if record.kind == "resolution" else "minutes"
+            archived = {**public_entry(record), "page": f"/public/{kind}/{record.source_id}"}
+        else:
+            archived = {"id": record.id, "public": False}
     return {
         "ok": report.ok,
         "reason": report.reason,

@@ -57,6 +57,7 @@ async def test_published_resolution_found_read_and_verified(flow: Flow) -> None:
     [entry] = found["resolutions"]
     assert set(entry) >= LISTED - {"kind"} and entry["title"] == TITLE
     assert entry["download_url"] == f"/api/public/resolutions/{record.id}/file"
+    assert entry["resolution_id"] == res_id and entry["page"] == f"/public/resolutions/{res_id}"
     assert (await get(server, "/api/public/resolutions?q=khong+co+dau"))["total"] == 0
     seq = record.number.split("/")[0]
     assert (await get(server, f"/api/public/resolutions?number={seq}"))["total"] == 1
