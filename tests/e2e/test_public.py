@@ -206,6 +206,7 @@ async def test_a_visitor_finds_reads_and_verifies(
     await page.get_by_role("button", name="English").click()
     await expect(result).to_contain_text("Not valid")
     await expect(result).to_contain_text("the signed content was altered")
+    await shot(page, "public-verify-invalid-en-phone", full_page=True)
     assert new_page.errors(page) == []
 
 
