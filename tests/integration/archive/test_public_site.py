@@ -6,6 +6,7 @@ SQLite and PostgreSQL, over a real server and the demo's really signed resolutio
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -195,3 +196,42 @@ async def insert_records(server: Running, n: int, council_id: int) -> list[dict[
         await uow.session.execute(insert(ArchiveRecord), rows)
         await uow.commit()
     return rows
+
+
+async def test_published_minutes_name_open_voters_never_secret_ones(flow: Flow) -> None:
+    """Minutes of a sitting with an open and a secret poll, signed, archived and published:
+    their public record reports both polls, the open one's voters by name, the secret one's
+    counts only (no name, no choice of anyone)."""
+    server = flow.server
+    await flow.adopted_poll("Biểu quyết công khai về chương trình")
+    ack = await flow.chair.command(
+        "poll.create",
+        {"meeting_id": flow.meeting_id, "kind": "motion", "title": "Bỏ phiếu kín", "secret": True},
+    )
+    secret_id = int(ack["poll_id"])
+    await flow.chair.command("poll.open", {"poll_id": secret_id})
+    for client, choice in zip(flow.delegates[:3], ["yes", "no", "yes"], strict=True):
+        cast = {"poll_id": secret_id, "choice": choice, "idempotency_key": f"k{choice}{id(client)}"}
+        await client.call("ballot.cast", cast)
+    await flow.chair.command("poll.close", {"poll_id": secret_id})
+    minutes = await flow.call("POST", f"/api/meetings/{flow.meeting_id}/minutes")
+    await flow.call("POST", f"/api/minutes/{minutes['id']}/sign", flow.chair_token)
+    await get(server, f"/api/public/minutes/{minutes['id']}/record", 404)  # not archived yet
+    await flow.call("POST", f"/api/minutes/{minutes['id']}/archive", params={"publish": "true"})
+
+    page = await get(server, f"/api/public/minutes/{minutes['id']}/record")
+    assert page["kind"] == "minutes" and page["verification"]["ok"] is True
+    by_title = {v["motion_text"]: v for v in page["votes"]}
+    open_vote, secret = by_title["Biểu quyết công khai về chương trình"], by_title["Bỏ phiếu kín"]
+    assert len(open_vote["votes"]) == 5 and all(v["voter_name"] for v in open_vote["votes"])
+    assert secret["secret"] is True and "votes" not in secret
+    assert {c["option"]: c["value"] for c in secret["counts"]} == {"yes": 2, "no": 1, "abstain": 0}
+    names = {v["voter_name"] for v in open_vote["votes"]}
+    assert not any(name in json.dumps(secret, ensure_ascii=False) for name in names)
+    status, pdf, _ = await server.http("GET", page["download_url"])
+    assert status == 200 and hashlib.sha256(pdf).hexdigest() == page["sha256"]
+    events = await get(server, f"/api/public/councils/{server.council_id}/vote-events.json")
+    secret_event = next(e for e in events["vote_events"] if e["motion_text"] == "Bỏ phiếu kín")
+    assert "votes" not in secret_event
+    sitemap = (await get(server, "/sitemap.xml")).decode()
+    assert f"/public/minutes/{minutes['id']}</loc>" in sitemap
