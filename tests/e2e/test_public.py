@@ -258,4 +258,42 @@ async def test_every_public_view_accessible_and_shot(
         await no_axe_problems(page, axe, f"verify result, {locale}, {size}")
         await shot(page, f"public-verify-{locale}-{size}", full_page=True)
         assert new_page.errors(page) == []
+        if size == "phone":
+            await page.goto("/public/minutes/987654")
+            await expect(page.get_by_test_id("not-found")).to_have_text(
+                msg(locale, "public_not_found_title")
+            )
+            await no_axe_problems(page, axe, f"not found, {locale}, {size}")
         await page.context.close()
+
+
+async def test_verify_and_search_by_keyboard(
+    webapp: WebApp, new_page: PageFactory, seeded_holder: dict[str, Any], tmp_path: Path
+) -> None:
+    """The keyboard alone: Tab reaches "skip to main content" first, then the file picker of
+    /verify opens with Enter; on /public, typing and Enter searches."""
+    doc = await seeded(webapp, seeded_holder)
+    signed = tmp_path / "nghi-quyet.pdf"
+    signed.write_bytes(doc["pdf"])
+    page = await new_page(None, viewport=SIZES["tablet"], path="/verify", touch=False)
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
+    await page.keyboard.press("Tab")
+    focused = await page.evaluate("document.activeElement.textContent")
+    assert focused.strip() == "Chuyển đến nội dung chính"
+    for _ in range(12):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.id") == "pdf-file":
+            break
+    else:
+        raise AssertionError("Tab never reached the file picker")
+    async with page.expect_file_chooser() as chooser:
+        await page.keyboard.press("Enter")
+    await (await chooser.value).set_files(str(signed))
+    await expect(page.get_by_test_id("verify-verdict")).to_contain_text("Hợp lệ", timeout=60_000)
+    assert await page.evaluate("document.activeElement.classList.contains('result')")
+
+    await page.goto("/public")
+    await page.locator("#q").focus()
+    await page.keyboard.type("giao thong")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("link", name=TITLE)).to_be_visible()
