@@ -173,6 +173,8 @@ async def test_a_visitor_finds_reads_and_verifies(
     await page.wait_for_function(
         "() => document.querySelector('[data-testid=pdf-pages] canvas').width > 100"
     )
+    await first.scroll_into_view_if_needed()
+    await shot(page, "public-record-pdf-vi-phone")
     download = page.get_by_role("link", name=msg("vi", "public_download"))
     href = await download.get_attribute("href")
     got = await page.request.get(webapp.url(href or ""))
