@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from meetings.storage.clock import utcnow
@@ -85,7 +85,12 @@ class ArchiveRecord(SQLModel, table=True):
     """One archived file: write-once; only `published_at` may be set later."""
 
     __tablename__ = "archive_records"
-    __table_args__ = (UniqueConstraint("kind", "source_id"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "source_id"),
+        # the public listing: published resolutions newest first, searched in `folded` without
+        # reading the table (migration 0009, docs/features/archive.md "Public (no login)")
+        Index("ix_archive_records_public_list", "kind", "public", "doc_date", "id", "folded"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=20)
     """`resolution` or `minutes`."""

@@ -2,7 +2,8 @@
 "Resolutions", "Minutes", "Signing", "Archive").
 
 Thin: each handler parses the request and calls one service function. The public routes
-(`/api/public/...`, `/verify`) are in `public_verify.py` and need no login.
+(`/api/public/...`, the sitemap) are in `public_verify.py` and `public_site.py` and need no
+login.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from starlette.responses import Response
 from meetings.domain.errors import InvalidInput
 from meetings.http.api import Api, Call
 from meetings.http.pdf_files import pdf_response
-from meetings.http.routes import public_verify
+from meetings.http.routes import public_site, public_verify
 from meetings.http.uploads import pdf_body
 from meetings.services.archive import check as archive_check
 from meetings.services.archive import minutes, resolutions, signing_sessions
@@ -204,6 +205,7 @@ ROUTES: list[Api] = [
     Api("GET", A + "/file", record_file, "An archived file (staff)", tag="archive"),
     Api("POST", A + "/publish", publish, "Publish an archived record (secretariat)",
         tag="archive"),
+    *public_site.ROUTES,
     *public_verify.ROUTES,
 ]  # fmt: skip
 

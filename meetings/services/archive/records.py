@@ -4,7 +4,7 @@
 `archive` takes a signed resolution or minutes, adds the B-LTA document time-stamp (when a TSA is
 configured), stores the file content-addressed and writes one `ArchiveRecord` (kind, number,
 date, council, sha256, signatures) whose creation is an audit-log entry. Published resolutions
-are listed publicly (`public_resolutions`, searchable with or without Vietnamese diacritics) and
+are listed publicly (`public.py`, searchable with or without Vietnamese diacritics) and
 anyone may check a file against its signatures and the archive (`verify_upload`).
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -29,8 +29,6 @@ from meetings.services.archive.targets import Kind, load_target, target_public
 from meetings.services.context import Actor, Services
 from meetings.storage.tables import Council, utcnow
 from meetings.storage.tables_archive import ArchiveRecord, MinutesDoc, Resolution
-
-MAX_PAGE = 200
 
 
 class ArchiveOptions(BaseModel):
@@ -200,35 +198,6 @@ async def staff_record(services: Services, actor: Actor, record_id: int) -> Arch
     return record
 
 
-def _search(query: Any, q: str) -> Any:
-    for word in fold(q).split():
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(col(ArchiveRecord.folded).like(f"%{escaped}%", escape="\\"))
-    return query
-
-
-async def public_resolutions(
-    services: Services, q: str = "", limit: int = 50, offset: int = 0
-) -> dict[str, Any]:
-    """GET /api/public/resolutions: published resolutions, newest first, with download URLs."""
-    if len(q) > 200:
-        raise InvalidInput("the search is too long", code="bad_query")
-    limit = max(1, min(limit, MAX_PAGE))
-    async with services.db.reading() as session:
-        base = select(ArchiveRecord).where(
-            col(ArchiveRecord.kind) == "resolution", col(ArchiveRecord.public)
-        )
-        base = _search(base, q)
-        total = await session.scalar(select(func.count()).select_from(base.subquery()))
-        rows = await session.scalars(
-            base.order_by(col(ArchiveRecord.doc_date).desc(), col(ArchiveRecord.id).desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        items = [public_entry(r) for r in rows]
-    return {"resolutions": items, "total": int(total or 0), "limit": limit, "offset": offset}
-
-
 async def public_record(services: Services, record_id: int) -> ArchiveRecord:
     async with services.db.reading() as session:
         record = await session.get(ArchiveRecord, record_id)
@@ -256,7 +225,11 @@ async def verify_upload(services: Services, pdf: bytes, *, fetch: bool = False) 
         record = await _by_hash(session, report.archive_hash)
     archived: dict[str, Any] | None = None
     if record is not None:
-        archived = public_entry(record) if record.public else {"id": record.id, "public": False}
+        if record.public:  # with the page the QR code names
+            kind = "resolutions" if record.kind == "resolution" else "minutes"
+            archived = {**public_entry(record), "page": f"/public/{kind}/{record.source_id}"}
+        else:
+            archived = {"id": record.id, "public": False}
     return {
         "ok": report.ok,
         "reason": report.reason,

@@ -338,25 +338,33 @@ async def vote_event(services: Services, actor: Actor, poll_id: int) -> dict[str
         poll, meeting = await load_poll(session, actor, poll_id)
         if poll.status != PollStatus.PUBLISHED or poll.result is None:
             raise Conflict("only a published poll is exported", code="not_published")
-        spec = spec_from_dict(poll.spec)
-        q = poll.result
-        result = tally(spec, await _choices(session, poll, spec), q["present"], q["members"])
-        votes = None
-        if not poll.secret:
-            votes = [
-                (f"user:{v['user_id']}", v["name"], validate_choice(spec, v["choice"]))
-                for v in await open_votes(session, poll_id)
-            ]
-        meta = PollMeta(
-            id=f"quorum:poll:{poll.id}",
-            title=poll.title,
-            spec=spec,
-            organization_id=f"quorum:council:{meeting.council_id}",
-            start_date=poll.opened_at,
-            end_date=poll.closed_at,
-            legislative_session_id=f"quorum:meeting:{meeting.id}",
-        )
-        return to_vote_event(meta, result, votes)
+        return await export_vote_event(session, poll, meeting.council_id)
+
+
+async def export_vote_event(session: AsyncSession, poll: Poll, council_id: int) -> dict[str, Any]:
+    """A counted poll (`poll.result` set) as a Popolo / Open Civic Data vote event: re-tallied
+    from its stored ballots; each voter's name only for an open poll. The caller decides who
+    may see it (members: `vote_event`; anyone: the public archive, docs/features/archive.md)."""
+    assert poll.result is not None
+    spec = spec_from_dict(poll.spec)
+    q = poll.result
+    result = tally(spec, await _choices(session, poll, spec), q["present"], q["members"])
+    votes = None
+    if not poll.secret:
+        votes = [
+            (f"user:{v['user_id']}", v["name"], validate_choice(spec, v["choice"]))
+            for v in await open_votes(session, pk(poll))
+        ]
+    meta = PollMeta(
+        id=f"quorum:poll:{poll.id}",
+        title=poll.title,
+        spec=spec,
+        organization_id=f"quorum:council:{council_id}",
+        start_date=poll.opened_at,
+        end_date=poll.closed_at,
+        legislative_session_id=f"quorum:meeting:{poll.meeting_id}",
+    )
+    return to_vote_event(meta, result, votes)
 
 
 _COUNTED = (PollStatus.OPEN, PollStatus.CLOSED, PollStatus.PUBLISHED)

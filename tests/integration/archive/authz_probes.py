@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from meetings.services.accounts.auth import actor_for_token
 from meetings.services.archive import minutes, resolutions, signing_sessions
 from meetings.services.archive import records as archive
+from meetings.services.archive.records import ArchiveOptions
 from meetings.services.archive.signing_keys import (
     SigningRuntime,
     create_demo_pki,
@@ -118,6 +119,15 @@ async def shared(w: World, what: str) -> Any:
             record_id = await archived(w)
             await archive.publish(w.services, w.admin, record_id)
             store[key] = record_id
+        elif what == "published_minutes":
+            minutes_id = await shared(w, "minutes")
+            await archive.archive(
+                w.services, None, "minutes", minutes_id, ArchiveOptions(publish=True)
+            )
+            store[key] = minutes_id
+        elif what == "published_source":  # the resolution's own id (the QR code's)
+            record = await archive.public_record(w.services, await shared(w, "published"))
+            store[key] = record.source_id
         elif what == "published_pdf":
             record = await archive.public_record(w.services, await shared(w, "published"))
             store[key] = w.services.blobs.read(record.sha256)
@@ -244,6 +254,18 @@ def fixed(path: str) -> ProbeFactory:
     return probe
 
 
+def on_council(suffix: str) -> ProbeFactory:
+    async def probe(w: World, role: str) -> Probe:
+        await shared(w, "published")
+        return Probe(f"/api/public/councils/{w.council_id}{suffix}")
+
+    return probe
+
+
+PR = "/api/public/resolutions/{resolution_id}"
+PM = "/api/public/minutes/{minutes_id}"
+PC = "/api/public/councils/{council_id}"
+
 PROBES: dict[Key, ProbeFactory] = {
     ("POST", "/api/meetings/{meeting_id}/resolutions", ""): upload_draft,
     ("GET", "/api/meetings/{meeting_id}/resolutions", ""): on_sitting("/resolutions"),
@@ -271,6 +293,13 @@ PROBES: dict[Key, ProbeFactory] = {
         "published", "/api/public/resolutions/{}/file"
     ),
     ("POST", "/api/public/verify", ""): verify,
-    ("GET", "/verify", ""): fixed("/verify"),
-    ("GET", "/verify.js", ""): fixed("/verify.js"),
+    ("GET", "/api/public/councils", ""): on_shared("published", "/api/public/councils"),
+    ("GET", PR + "/record", ""): on_shared("published_source", "/api/public/resolutions/{}/record"),
+    ("GET", PM + "/record", ""): on_shared("published_minutes", "/api/public/minutes/{}/record"),
+    ("GET", PM + "/file", ""): on_shared("published_minutes", "/api/public/minutes/{}/file"),
+    ("GET", PC + "/resolutions.json", ""): on_council("/resolutions.json"),
+    ("GET", PC + "/vote-events.json", ""): on_council("/vote-events.json"),
+    ("GET", "/sitemap.xml", ""): on_shared("published", "/sitemap.xml"),
+    ("GET", "/sitemap-{page}.xml", ""): fixed("/sitemap-1.xml"),
+    ("GET", "/robots.txt", ""): fixed("/robots.txt"),
 }
