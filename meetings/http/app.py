@@ -23,7 +23,7 @@ from meetings.http.errors import EXCEPTION_HANDLERS
 from meetings.http.headers import SecurityHeaders
 from meetings.http.openapi import openapi
 from meetings.http.ratelimit import RateLimit
-from meetings.http.routes import accounts, councils, documents
+from meetings.http.routes import accounts, councils, documents, public_site
 from meetings.http.routes import sitting as sitting_routes
 from meetings.http.uploads import reset_spool
 from meetings.http.webapp import webapp_routes
@@ -82,7 +82,7 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
     ]
     if frontend_dir is not None:
-        routes += webapp_routes(frontend_dir)
+        routes += webapp_routes(frontend_dir, public_site.page_status(services))
     return Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders), Middleware(RateLimit, settings=services.settings)],

@@ -3,11 +3,15 @@
 `frontend/dist` is a static single-page app: hashed bundles under `/_app/immutable/` (cached for a
 year: a new build gets new names), a few root files (icons, the font files), and `index.html`,
 which every other page path falls back to so that a reload on `/m/12/chair` works. Paths under
-`/api/` never fall back: an unknown API path is a JSON 404, not a 200 with a page in it.
+`/api/` never fall back: an unknown API path is a JSON 404, not a 200 with a page in it. A
+`page_status` callback may give a page path another status (the public pages of documents that
+are not published answer 404 with the app, which says "not found", so that search engines and
+link checkers see it too).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from starlette.requests import Request
@@ -47,7 +51,12 @@ def _root_files(dist: Path) -> dict[str, Path]:
     return {p.name: p for p in dist.iterdir() if p.is_file() and p.name != "index.html"}
 
 
-def webapp_routes(dist: Path) -> list[BaseRoute]:
+PageStatus = Callable[[str], Awaitable[int]]
+"""The HTTP status of an app page path (without its leading slash): 200, or 404 for a page of
+something that does not exist."""
+
+
+def webapp_routes(dist: Path, page_status: PageStatus | None = None) -> list[BaseRoute]:
     """Routes that serve the app in `dist`, or a page saying how to build it when it is absent."""
     index = dist / "index.html"
     if not index.is_file():
@@ -67,7 +76,8 @@ def webapp_routes(dist: Path) -> list[BaseRoute]:
             return _api_not_found()
         if path in root_files:
             return FileResponse(root_files[path], headers={"cache-control": "no-cache"})
-        return FileResponse(index, headers={"cache-control": "no-cache"})
+        status = await page_status(path) if page_status is not None else 200
+        return FileResponse(index, status_code=status, headers={"cache-control": "no-cache"})
 
     routes: list[BaseRoute] = []
     immutable = dist / "_app" / "immutable"

@@ -6,6 +6,7 @@ sitemap and robots.txt. No login; the pages themselves are the web app's (`/publ
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -16,6 +17,8 @@ from meetings.domain.text import fold
 from meetings.http.api import Api, Call
 from meetings.http.pdf_files import pdf_response
 from meetings.services.archive import open_data, public
+from meetings.services.archive.targets import Kind
+from meetings.services.context import Services
 
 SEARCH = ("q", "number", "council_id", "date_from", "date_to", "limit", "offset")
 
@@ -153,3 +156,23 @@ ROUTES: list[Api] = [
     Api("GET", "/robots.txt", robots, "robots.txt, naming the sitemap", auth=False,
         tag="public"),
 ]  # fmt: skip
+
+
+PUBLIC_PAGE = re.compile(r"public/(resolutions|minutes)/([^/]+)/?")
+
+
+def page_status(services: Services) -> Callable[[str], Awaitable[int]]:
+    """The status the app's page paths answer with (meetings/http/webapp.py): 404 for the public
+    page of a resolution or minutes that is not published (or not a number), else 200."""
+
+    async def status(path: str) -> int:
+        found = PUBLIC_PAGE.fullmatch(path)
+        if found is None:
+            return 200
+        kind: Kind = "resolution" if found[1] == "resolutions" else "minutes"
+        number = found[2]
+        if not number.isdigit() or len(number) > 18:
+            return 404
+        return 200 if await public.is_published(services, kind, int(number)) else 404
+
+    return status

@@ -30,6 +30,7 @@ from meetings.services.context import Services
 BUSY_RETRY_S = 5
 """Seconds a refused verification is asked to wait; one check takes about a second."""
 
+
 def _gate(services: Services) -> asyncio.Semaphore:
     checks = max(1, services.settings.verify_concurrency)
     return services.shared("public_verify", asyncio.Semaphore, lambda: asyncio.Semaphore(checks))

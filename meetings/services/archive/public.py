@@ -160,6 +160,15 @@ async def published_record(session: AsyncSession, kind: Kind, source_id: int) ->
     return record
 
 
+async def is_published(services: Services, kind: Kind, source_id: int) -> bool:
+    """Whether resolution / minutes `source_id` has a public page (its archive record is public)."""
+    try:
+        await record_file(services, kind, source_id)
+    except NotFound:
+        return False
+    return True
+
+
 async def record_file(services: Services, kind: Kind, source_id: int) -> ArchiveRecord:
     async with services.db.reading() as session:
         return await published_record(session, kind, source_id)

@@ -18,7 +18,8 @@ from sqlmodel import col
 from meetings.domain.text import fold
 from meetings.services.archive import open_data
 from meetings.storage.tables_archive import ArchiveRecord
-from tests.conftest import Running
+from realtime.asgi import FRONTEND_DIST as DIST
+from tests.conftest import Running, need
 from tests.integration.archive.conftest import Flow
 
 LISTED = {"id", "number", "label", "title", "council", "council_id", "date", "sha256", "size",
@@ -235,3 +236,28 @@ async def test_published_minutes_name_open_voters_never_secret_ones(flow: Flow) 
     assert "votes" not in secret_event
     sitemap = (await get(server, "/sitemap.xml")).decode()
     assert f"/public/minutes/{minutes['id']}</loc>" in sitemap
+
+
+async def test_public_pages_of_what_is_not_published_answer_404(flow: Flow) -> None:
+    """The app's page for a published resolution answers 200; for an unknown id, a draft that
+    was never published or a path that is not a number, the same app page answers 404, so search
+    engines and link checkers do not keep a "not found" page as a document."""
+    need("The built web app (frontend/dist)", (DIST / "index.html").is_file(), "run make frontend")
+    server = flow.server
+    record = await published_resolution(flow)
+    index = (DIST / "index.html").read_bytes()
+    draft = await flow.draft(await flow.adopted_poll(), "Dự thảo chưa công bố")
+    for path, status in [
+        (f"/public/resolutions/{record.source_id}", 200),
+        (f"/public/resolutions/{record.source_id}/", 200),
+        ("/public", 200),
+        ("/verify", 200),
+        (f"/public/resolutions/{draft['id']}", 404),
+        ("/public/resolutions/987654", 404),
+        ("/public/resolutions/abc", 404),
+        ("/public/resolutions/99999999999999999999999", 404),
+        (f"/public/minutes/{record.source_id}", 404),
+    ]:
+        got, body, headers = await server.http("GET", path)
+        assert (got, body) == (status, index), path
+        assert headers["content-type"].startswith("text/html"), path
