@@ -1,4 +1,4 @@
-"""Each user's calendar feed (docs/API.md, "Calendar feed"; docs/features/sitting.md)."""
+"""Each user's calendar feed (docs/features/sitting.md, "Calendar feed")."""
 
 from __future__ import annotations
 

@@ -25,8 +25,8 @@ describe('desk', () => {
   it('searches without diacritics', () => {
     expect(fold('  Nguyễn  Đức ')).toBe('nguyen duc');
     const list = [member('Nguyễn Văn Đức', 'duc.nv'), member('Trần Thị Hà', 'ha.tt')];
-    expect(searchMembers(list, 'duc').map((m) => m.username)).toEqual(['duc.nv']);
-    expect(searchMembers(list, 'TRAN ha').map((m) => m.username)).toEqual(['ha.tt']);
+    expect(searchMembers(list, 'duc').map((x) => x.username)).toEqual(['duc.nv']);
+    expect(searchMembers(list, 'TRAN ha').map((x) => x.username)).toEqual(['ha.tt']);
     expect(searchMembers(list, '')).toHaveLength(2);
   });
 
@@ -54,7 +54,7 @@ describe('desk', () => {
       { id: 1, starts_at: at(8) },
       { id: 3, starts_at: null },
     ] as Meeting[];
-    expect(byDay(meetings).get('2027-03-15')!.map((m) => m.id)).toEqual([1, 2]);
+    expect(byDay(meetings).get('2027-03-15')!.map((x) => x.id)).toEqual([1, 2]);
   });
 
   it('writes the accounts CSV with a BOM and quotes', () => {

@@ -95,7 +95,7 @@ export function monthGrid(year: number, month: number): Week[] {
 /** Meetings with a time, by local day, each day's in time order. */
 export function byDay(meetings: Meeting[]): Map<string, Meeting[]> {
   const out = new Map<string, Meeting[]>();
-  const timed = meetings.filter((m) => m.starts_at);
+  const timed = meetings.filter((x) => x.starts_at);
   timed.sort((a, b) => Date.parse(a.starts_at!) - Date.parse(b.starts_at!));
   for (const meeting of timed) {
     const key = dayKey(new Date(meeting.starts_at!));

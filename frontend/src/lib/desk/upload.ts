@@ -1,5 +1,5 @@
 /**
- * Sending a member list file as the raw request body (docs/API.md, "Importing a member
+ * Sending a member list file as the raw request body (docs/features/accounts.md, "Importing a member
  * list"): `api.ts` speaks JSON only. The CSRF token and the error shape are the same.
  */
 import { ApiError, readCookie } from '$lib/api';
