@@ -122,6 +122,7 @@ def _static_serif(weight: int, italic: bool) -> str:
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
     target = Path(tempfile.gettempdir()) / f"quorum-serif-{weight}-{int(italic)}-{digest}.ttf"
     if not target.is_file():
+
         font = instancer.instantiateVariableFont(
             TTFont(str(source)), {"wght": weight, "wdth": 100}, optimize=False
         )

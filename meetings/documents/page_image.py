@@ -21,6 +21,7 @@ WIDTHS = (400, 800, 1200, 1600)
 DEFAULT_WIDTH = 1200
 
 
+
 def render_page_png(data: bytes, page: int, width: int = DEFAULT_WIDTH) -> bytes:
     """Page `page` (0-based) of the PDF `data` as a PNG `width` pixels wide."""
     with PDFIUM:  # pdfium is not thread-safe: `meetings.documents.pdfium_lock`

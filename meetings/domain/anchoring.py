@@ -234,8 +234,7 @@ class AnchorIndex:
         for at in self._nearest(_occurrences(self.text, quote.exact), hint, lambda at: at):
             end = at + len(quote.exact)
             context = self._context(
-                quote,
-                self.text[max(0, at - len(quote.prefix)) : at],
+                quote, self.text[max(0, at - len(quote.prefix)) : at],
                 self.text[end : end + len(quote.suffix)],
             )
             best = _better(best, _Candidate(at, end, 1.0, context, self._closeness(at, hint)))
@@ -261,7 +260,9 @@ class AnchorIndex:
             return found[:MAX_CANDIDATES]
         return sorted(found, key=lambda at: -self._closeness(source(at), hint))[:MAX_CANDIDATES]
 
-    def _fuzzy(self, quote: TextQuote, key: str, hint: tuple[int, int] | None) -> _Candidate | None:
+    def _fuzzy(
+        self, quote: TextQuote, key: str, hint: tuple[int, int] | None
+    ) -> _Candidate | None:
         m = len(key)
         if m < FUZZY_MIN_LENGTH:
             return None
@@ -309,11 +310,7 @@ class AnchorIndex:
         return [bucket * slack + slack // 2 for bucket, _ in ranked[:_FUZZY_CANDIDATES]]
 
     def _norm_candidate(
-        self,
-        quote: TextQuote,
-        start: int,
-        end: int,
-        similarity: float,
+        self, quote: TextQuote, start: int, end: int, similarity: float,
         hint: tuple[int, int] | None,
     ) -> _Candidate:
         norm = self.normalised

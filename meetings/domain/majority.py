@@ -35,7 +35,6 @@ class Comparison(StrEnum):
     AT_LEAST = "ge"
     """count / base >= fraction ("ít nhất hai phần ba": at least two thirds)."""
 
-
 _BASE_WORDS: Final = {
     Base.VOTES_CAST: "votes cast",
     Base.VALID_VOTES: "valid votes (abstentions excluded)",
@@ -101,11 +100,7 @@ class MajorityRule:
 
     @classmethod
     def of(
-        cls,
-        numerator: int,
-        denominator: int,
-        *,
-        strict: bool = True,
+        cls, numerator: int, denominator: int, *, strict: bool = True,
         base: Base = Base.VOTES_CAST,
     ) -> MajorityRule:
         """E.g. `MajorityRule.of(2, 3, strict=False, base=Base.MEMBERS)`: at least 2/3 of all."""

@@ -24,7 +24,9 @@ def _fold_char(char: str) -> str:
     if char in _DROP:
         return ""
     lowered = unicodedata.normalize("NFD", char.casefold())
-    return "".join(_EXTRA.get(c, c) for c in lowered if not unicodedata.combining(c))
+    return "".join(
+        _EXTRA.get(c, c) for c in lowered if not unicodedata.combining(c)
+    )
 
 
 def _fold_mapped(text: str) -> tuple[str, list[int]]:

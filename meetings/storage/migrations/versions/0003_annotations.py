@@ -37,7 +37,8 @@ SQLITE_FTS = [
     "INSERT INTO document_pages_fts(document_pages_fts) VALUES ('rebuild')",
 ]
 PG_INDEX = (
-    "CREATE INDEX ix_document_pages_fts ON document_pages USING gin (to_tsvector('simple', folded))"
+    "CREATE INDEX ix_document_pages_fts ON document_pages "
+    "USING gin (to_tsvector('simple', folded))"
 )
 
 
