@@ -23,7 +23,7 @@ from meetings.http.errors import EXCEPTION_HANDLERS
 from meetings.http.headers import SecurityHeaders
 from meetings.http.openapi import openapi
 from meetings.http.ratelimit import RateLimit
-from meetings.http.routes import accounts, councils, documents, public_site
+from meetings.http.routes import accounts, calendar, councils, documents, public_site
 from meetings.http.routes import sitting as sitting_routes
 from meetings.http.uploads import reset_spool
 from meetings.http.webapp import webapp_routes
@@ -35,6 +35,7 @@ Hook = Callable[[Services], Awaitable[None]]
 CORE_APIS: list[Api] = [
     *accounts.ROUTES,
     *councils.ROUTES,
+    *calendar.ROUTES,
     *sitting_routes.ROUTES,
     *documents.ROUTES,
 ]

@@ -89,6 +89,35 @@ class UpdateMember(Patch):
     term_end: date | None = None
 
 
+class CreateMemberAccount(Command):
+    """A new account that joins the council (the secretariat); no password: one is made."""
+
+    username: Annotated[str, StringConstraints(max_length=64)]
+    name: Name
+    role: Role
+    title: Annotated[str, StringConstraints(max_length=200)] = ""
+    email: Annotated[str, StringConstraints(max_length=200)] | None = None
+    password: Annotated[str, StringConstraints(max_length=1024)] | None = None
+
+
+class UpdateAccount(Patch):
+    NULLABLE = frozenset({"email"})
+
+    username: Annotated[str, StringConstraints(max_length=64)] | None = None
+    name: Name | None = None
+    email: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class ResetPassword(Command):
+    """Without `password` the server makes a temporary one."""
+
+    password: Annotated[str, StringConstraints(max_length=1024)] | None = None
+
+
+class SetActive(Command):
+    active: bool
+
+
 class CreateMeeting(Command):
     council_id: Id
     title: Name

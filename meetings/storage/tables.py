@@ -62,6 +62,17 @@ class AuthToken(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
+class CalendarFeed(SQLModel, table=True):
+    """A user's secret calendar feed address (docs/features/sitting.md, "Calendar feed"): only
+    the sha256 of its random token is kept; a new one replaces it, so the old address ends."""
+
+    __tablename__ = "calendar_feeds"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", unique=True)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class LoginAttempt(SQLModel, table=True):
     __tablename__ = "login_attempts"
     id: int | None = Field(default=None, primary_key=True)

@@ -276,7 +276,7 @@ async def set_password(
         if actor is not None and not (actor.is_admin or actor.user_id == user.id):
             raise NotFound(f"no user {username!r}")
         user.password_hash = password_hash
-        await _revoke_tokens(uow, pk(user))
+        await revoke_tokens(uow, pk(user))
         await uow.audit(actor.user_id if actor else None, "user.passwd", f"user:{user.id}")
         await uow.commit()
 
@@ -290,7 +290,7 @@ async def _user_named(uow: UnitOfWork, username: str) -> User:
     return user
 
 
-async def _revoke_tokens(uow: UnitOfWork, user_id: int) -> None:
+async def revoke_tokens(uow: UnitOfWork, user_id: int) -> None:
     for token in (
         await uow.session.execute(
             select(AuthToken).where(
@@ -311,7 +311,7 @@ async def set_active(services: Services, actor: Actor | None, username: str, act
         user = await _user_named(uow, username)
         user.is_active = active
         if not active:
-            await _revoke_tokens(uow, pk(user))
+            await revoke_tokens(uow, pk(user))
         await uow.audit(
             actor.user_id if actor else None,
             "user.activate" if active else "user.deactivate",

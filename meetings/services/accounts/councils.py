@@ -38,6 +38,8 @@ def member_public(m: Membership, user: User) -> dict[str, Any]:
         "user_id": m.user_id,
         "username": user.username,
         "name": user.name,
+        "email": user.email,
+        "is_active": user.is_active,
         "role": m.role,
         "title": m.title,
         "term_start": m.term_start.isoformat() if m.term_start else None,

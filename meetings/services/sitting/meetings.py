@@ -229,17 +229,24 @@ async def list_participants(
 ) -> list[dict[str, Any]]:
     async with services.db.reading() as session:
         await get_meeting(session, actor, meeting_id)
-        return await participants_of(session, meeting_id)
+        return await participants_of(session, meeting_id, invited=True)
 
 
-async def participants_of(session: AsyncSession, meeting_id: int) -> list[dict[str, Any]]:
+async def participants_of(
+    session: AsyncSession, meeting_id: int, *, invited: bool = False
+) -> list[dict[str, Any]]:
+    """The participants; with `invited`, also when their invitation was sent (the REST list:
+    the snapshot leaves it out, no event changes it)."""
     rows = await session.execute(
         select(Participant, User)
         .join(User, col(User.id) == col(Participant.user_id))
         .where(col(Participant.meeting_id) == meeting_id)
         .order_by(col(User.name))
     )
-    return [participant_public(p, u) for p, u in rows.all()]
+    return [
+        participant_public(p, u) | ({"invited_at": iso(p.invited_at)} if invited else {})
+        for p, u in rows.all()
+    ]
 
 
 async def add_participant(

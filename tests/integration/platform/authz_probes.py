@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from meetings.domain.model import Role, Visibility
 from meetings.services import commands as c
-from meetings.services.sitting import meetings
+from meetings.services.sitting import calendar, meetings
 from tests.conftest import PASSWORD
 from tests.support.authz import Key, Probe, ProbeFactory
 from tests.support.upload_pdfs import text_pdf
@@ -48,6 +48,37 @@ async def add_member(w: World, role: str) -> Probe:
 async def one_member(w: World, role: str) -> Probe:
     member_id = await w.member_id(await w.new_user(Role.delegate))
     return Probe(f"/api/councils/{w.council_id}/members/{member_id}", json={"title": "Phó"})
+
+
+async def create_account(w: World, role: str) -> Probe:
+    name = unique("acct")
+    return Probe(
+        f"/api/councils/{w.council_id}/accounts",
+        json={"username": name, "name": name, "role": "delegate"},
+    )
+
+
+async def import_list(w: World, role: str) -> Probe:
+    name = unique("imp")
+    data = f"name,username,role\nNgười {name},{name},delegate\n".encode()
+    return Probe(
+        f"/api/councils/{w.council_id}/members/import?confirm=1",
+        data=data,
+        headers={"content-type": "text/csv"},
+    )
+
+
+def member_account(suffix: str, json: object) -> ProbeFactory:
+    async def probe(w: World, role: str) -> Probe:
+        member_id = await w.member_id(await w.new_user(Role.delegate))
+        return Probe(f"/api/councils/{w.council_id}/members/{member_id}/{suffix}", json=json)
+
+    return probe
+
+
+async def calendar_feed(w: World, role: str) -> Probe:
+    made = await calendar.new_feed(w.services, w.admin)
+    return Probe(str(made["url"]).removeprefix(w.services.settings.public_url), expect_json=False)
 
 
 async def create_meeting(w: World, role: str) -> Probe:
@@ -179,6 +210,21 @@ PROBES: dict[Key, ProbeFactory] = {
     ("POST", "/api/councils/{council_id}/members", ""): add_member,
     ("PATCH", "/api/councils/{council_id}/members/{member_id}", ""): one_member,
     ("DELETE", "/api/councils/{council_id}/members/{member_id}", ""): one_member,
+    ("POST", "/api/councils/{council_id}/accounts", ""): create_account,
+    ("POST", "/api/councils/{council_id}/members/import", ""): import_list,
+    ("PATCH", "/api/councils/{council_id}/members/{member_id}/account", ""): member_account(
+        "account", {"name": "Tên mới"}
+    ),
+    ("POST", "/api/councils/{council_id}/members/{member_id}/password", ""): member_account(
+        "password", {}
+    ),
+    ("POST", "/api/councils/{council_id}/members/{member_id}/active", ""): member_account(
+        "active", {"active": False}
+    ),
+    ("GET", "/api/calendar/feed", ""): fixed("/api/calendar/feed"),
+    ("POST", "/api/calendar/feed", ""): fixed("/api/calendar/feed"),
+    ("DELETE", "/api/calendar/feed", ""): fixed("/api/calendar/feed"),
+    ("GET", "/api/calendar/{token}.ics", ""): calendar_feed,
     ("GET", "/api/meetings", ""): fixed("/api/meetings"),
     ("POST", "/api/meetings", ""): create_meeting,
     ("GET", M, ""): meeting,
