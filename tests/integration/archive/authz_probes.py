@@ -32,6 +32,7 @@ from meetings.services.archive.signing_keys import (
 from meetings.services.archive.signing_sessions import StartSession
 from meetings.services.archive.targets import Kind
 from meetings.storage.tables_archive import MinutesDoc, Resolution
+from tests.conftest import PASSWORD
 from tests.integration.voting.authz_probes import new_poll, sitting
 from tests.support.authz import Key, Probe, ProbeFactory
 from tests.support.upload_pdfs import text_pdf
@@ -42,6 +43,8 @@ R = "/api/resolutions/{target_id}"
 MN = "/api/minutes/{target_id}"
 S = "/api/signing-sessions/{session_id}"
 A = "/api/archive/{record_id}"
+SIGN = {"password": PASSWORD}
+"""Every account of the world has this password; the sign routes ask for it again."""
 
 
 def cache(w: World) -> dict[str, Any]:
@@ -169,10 +172,10 @@ def on_sitting(suffix: str) -> ProbeFactory:
     return probe
 
 
-def on_target(kind: Kind, state: str, suffix: str = "") -> ProbeFactory:
+def on_target(kind: Kind, state: str, suffix: str = "", json: object = None) -> ProbeFactory:
     async def probe(w: World, role: str) -> Probe:
         base = "resolutions" if kind == "resolution" else "minutes"
-        return Probe(f"/api/{base}/{await target(w, kind, state)}{suffix}")
+        return Probe(f"/api/{base}/{await target(w, kind, state)}{suffix}", json=json)
 
     return probe
 
@@ -250,13 +253,13 @@ PROBES: dict[Key, ProbeFactory] = {
     ("GET", R, ""): on_shared("draft", "/api/resolutions/{}"),
     ("PATCH", R, ""): on_draft(json={"title": "Nghị quyết đã sửa"}),
     ("POST", R + "/generate", ""): on_draft("/generate"),
-    ("POST", R + "/sign", ""): on_target("resolution", "generated", "/sign"),
+    ("POST", R + "/sign", ""): on_target("resolution", "generated", "/sign", SIGN),
     ("POST", R + "/signing-sessions", ""): start_session("resolution"),
     ("POST", R + "/archive", ""): on_target("resolution", "signed", "/archive"),
     ("GET", R + "/file", ""): on_shared("resolution", "/api/resolutions/{}/file?which=signed"),
     ("POST", "/api/meetings/{meeting_id}/minutes", ""): on_sitting("/minutes"),
     ("GET", MN, ""): on_shared("minutes", "/api/minutes/{}"),
-    ("POST", MN + "/sign", ""): on_target("minutes", "generated", "/sign"),
+    ("POST", MN + "/sign", ""): on_target("minutes", "generated", "/sign", SIGN),
     ("POST", MN + "/signing-sessions", ""): start_session("minutes"),
     ("POST", MN + "/archive", ""): on_target("minutes", "signed", "/archive"),
     ("GET", MN + "/file", ""): on_shared("minutes", "/api/minutes/{}/file?which=signed"),

@@ -10,7 +10,7 @@ from pathlib import Path
 from playwright.async_api import async_playwright
 
 from tests.conftest import Running, need
-from tests.integration.archive.conftest import Flow, pdf_path
+from tests.integration.archive.conftest import CHAIR_PASSWORD, Flow, pdf_path
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -19,7 +19,9 @@ async def signed_resolution(flow: Flow, server: Running) -> bytes:
     poll_id = await flow.adopted_poll()
     draft = await flow.draft(poll_id, "Nghị quyết về kế hoạch đầu tư công năm 2027")
     await flow.call("POST", f"/api/resolutions/{draft['id']}/generate")
-    await flow.call("POST", f"/api/resolutions/{draft['id']}/sign", flow.chair_token)
+    await flow.call(
+        "POST", f"/api/resolutions/{draft['id']}/sign", flow.chair_token, json=CHAIR_PASSWORD
+    )
     status, pdf, _ = await server.http(
         "GET", f"/api/resolutions/{draft['id']}/file?which=signed", token=flow.secretary
     )
