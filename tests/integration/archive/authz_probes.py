@@ -217,6 +217,11 @@ async def session_signature(w: World, role: str) -> Probe:
     return Probe(f"/api/signing-sessions/{started['session_id']}/signature", json=body)
 
 
+async def inbox(w: World, role: str) -> Probe:
+    await target(w, "resolution")
+    return Probe("/api/signing/inbox")
+
+
 async def list_archive(w: World, role: str) -> Probe:
     await shared(w, "published")
     return Probe("/api/archive")
@@ -258,6 +263,8 @@ PROBES: dict[Key, ProbeFactory] = {
     ("POST", R + "/archive", ""): on_target("resolution", "signed", "/archive"),
     ("GET", R + "/file", ""): on_shared("resolution", "/api/resolutions/{}/file?which=signed"),
     ("POST", "/api/meetings/{meeting_id}/minutes", ""): on_sitting("/minutes"),
+    ("GET", "/api/meetings/{meeting_id}/minutes", ""): on_sitting("/minutes"),
+    ("GET", "/api/signing/inbox", ""): inbox,
     ("GET", MN, ""): on_shared("minutes", "/api/minutes/{}"),
     ("POST", MN + "/sign", ""): on_target("minutes", "generated", "/sign", SIGN),
     ("POST", MN + "/signing-sessions", ""): start_session("minutes"),
