@@ -4,41 +4,41 @@ import { m } from '$lib/paraglide/messages.js';
 import { ApiError } from '$lib/api';
 
 export function signingError(error: unknown): string {
-  if (!(error instanceof ApiError)) return m.sign_error_other({ code: '?', detail: String(error) });
+  if (!(error instanceof ApiError)) return m.signing_error_other({ code: '?', detail: String(error) });
   switch (error.code) {
     case 'reauth_failed':
-      return m.sign_error_reauth();
+      return m.signing_error_reauth();
     case 'rate_limited':
       return error.retryAfter
-        ? m.sign_error_rate_limited({ seconds: String(error.retryAfter) })
-        : m.sign_error_rate_limited_later();
+        ? m.signing_error_rate_limited({ seconds: String(error.retryAfter) })
+        : m.signing_error_rate_limited_later();
     case 'signing_failed':
-      return m.sign_error_signing_failed({ detail: error.message });
+      return m.signing_error_signing_failed({ detail: error.message });
     case 'signer_unavailable':
-      return m.sign_error_signer_unavailable();
+      return m.signing_error_signer_unavailable();
     case 'not_signable':
-      return m.sign_error_not_signable();
+      return m.signing_error_not_signable();
     case 'changed':
-      return m.sign_error_changed();
+      return m.signing_error_changed();
     case 'forbidden':
-      return m.sign_error_forbidden();
+      return m.signing_error_forbidden();
     case 'bad_certificate':
-      return m.sign_error_bad_certificate();
+      return m.signing_error_bad_certificate();
     case 'bad_signature':
-      return m.sign_error_bad_signature();
+      return m.signing_error_bad_signature();
     case 'session_expired':
-      return m.sign_error_session_expired();
+      return m.signing_error_session_expired();
     case 'no_poll':
-      return m.sign_records_error_no_poll();
+      return m.signing_records_error_no_poll();
     case 'poll_not_closed':
-      return m.sign_records_error_poll_not_closed();
+      return m.signing_records_error_poll_not_closed();
     case 'not_adopted':
-      return m.sign_records_error_not_adopted();
+      return m.signing_records_error_not_adopted();
     case 'resolution_locked':
-      return m.sign_records_error_locked();
+      return m.signing_records_error_locked();
     case 'network':
-      return m.sign_error_network();
+      return m.signing_error_network();
     default:
-      return m.sign_error_other({ code: error.code, detail: error.message });
+      return m.signing_error_other({ code: error.code, detail: error.message });
   }
 }

@@ -36,8 +36,7 @@ export async function openPdf(url: string): Promise<OpenPdf> {
       const viewport = page.getViewport({ scale: cssScale * ratio });
       canvas.width = Math.floor(viewport.width);
       canvas.height = Math.floor(viewport.height);
-      canvas.style.width = `${cssWidth}px`;
-      canvas.style.height = `${Math.floor(base.height * cssScale)}px`;
+      canvas.style.width = `${cssWidth}px`; // the height follows (CSS height: auto)
       await page.render({ canvas, viewport }).promise;
       page.cleanup();
       return base.height * cssScale;
