@@ -14,6 +14,7 @@ import asyncio
 import base64
 import re
 import uuid
+import zipfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,7 @@ async def test_secretary_generates_chair_signs_with_password(
     await sec.get_by_label("Tên nghị quyết").fill(TITLE)
     await sec.get_by_label("Tệp dự thảo (PDF)").set_input_files(str(draft))
     await sec.locator("#draft-poll").select_option(str(poll_id))
+    await sec.get_by_label("Công bố công khai sau khi lưu trữ").uncheck()  # published below
     await sec.get_by_role("button", name="Tải lên", exact=True).click()
     entry = sec.locator("li[data-resolution-id]").filter(has_text=TITLE)
     await expect(entry.get_by_test_id("resolution-status")).to_contain_text("Dự thảo")
@@ -222,7 +224,40 @@ async def test_secretary_generates_chair_signs_with_password(
     assert qr_codes(signed) == [f"{app.settings.public_url}/public/resolutions/{rid}"]
     inbox = await call(app, "GET", "/api/signing/inbox", app.chair)
     assert inbox["items"] == []
-    for page in (sec, chair, chair_en, doc_en):
+
+    # --- the secretariat archives it, finds it in the archive, publishes it, exports the zip
+    await entry.get_by_role("button", name="Lưu trữ").click()
+    await expect(entry.get_by_test_id("resolution-status")).to_contain_text("Đã lưu trữ")
+    await sec.goto("/desk/archive")
+    record = sec.locator("li[data-record-id]").filter(has_text=TITLE)
+    await expect(record).to_contain_text("Nghị quyết số 1/NQ-HĐND")
+    await sec.get_by_label("Tìm theo số hoặc tên").fill("ke hoach dau tu")  # no diacritics
+    await expect(record).to_be_visible()
+    await sec.get_by_label("Tìm theo số hoặc tên").fill("giáo dục")
+    await expect(record).to_have_count(0)
+    await sec.get_by_label("Tìm theo số hoặc tên").fill("")
+    await sec.get_by_label("Trạng thái công bố").select_option("no")
+    await expect(record).to_be_visible()
+    await check_axe(sec, axe, "archive (vi)")
+    await shots(sec, shot, "signing-archive-vi")
+    await record.get_by_role("button", name="Công bố").click()
+    await expect(record).to_have_count(0)  # no longer "not published"
+    await sec.get_by_label("Trạng thái công bố").select_option("yes")
+    await expect(record).to_contain_text("Công bố lúc")
+    public = await app.http("GET", "/api/public/resolutions")
+    assert [r["title"] for r in public[1]["resolutions"]] == [TITLE]
+    async with sec.expect_download() as download_info:
+        await sec.get_by_role("button", name="Xuất toàn bộ (tệp ZIP)").click()
+    download = await download_info.value
+    saved = await download.path()
+    names = await asyncio.to_thread(lambda: zipfile.ZipFile(saved).namelist())
+    assert "manifest.json" in names and "SHA256SUMS" in names
+    await expect(sec.get_by_text(re.compile("Đã xuất xong"))).to_be_visible()
+    archive_en = await new_page(app.secretary, PORTRAIT, "en", path="/desk/archive", app=app)
+    await expect(archive_en.locator("li[data-record-id]")).to_contain_text("Published at")
+    await check_axe(archive_en, axe, "archive (en)")
+    await shots(archive_en, shot, "signing-archive-en")
+    for page in (sec, chair, chair_en, doc_en, archive_en):
         assert new_page.errors(page) == [], new_page.errors(page)
 
 
