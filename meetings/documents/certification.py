@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
+import segno
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from fontTools.varLib import instancer  # type: ignore[import-untyped]
 from fpdf import FPDF
@@ -31,6 +32,9 @@ from meetings.domain.errors import InvalidInput
 
 STAMP_AREA_MM = 62
 """Height kept free at the foot of the certification page for signature stamps."""
+QR_MM = 24
+"""Side of the QR code linking to the public page: at about 0.7 mm a module (version 4 for a
+70-character address, medium error correction) a phone reads it from a printed copy."""
 
 ATTENDANCE_LABELS = {"present": "Có mặt", "absent": "Vắng mặt", "excused": "Vắng có lý do"}
 
@@ -68,6 +72,9 @@ class CertificationData:
     secret: bool = False
     place: str = ""
     """Place printed before the date line, e.g. "Thành phố Thử Nghiệm"."""
+    public_url: str = ""
+    """The resolution's public page; printed as a QR code with the address under it (before
+    signing, so the signature covers it). Empty: no QR code."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,8 @@ class MinutesData:
     polls: tuple[PollResult, ...]
     audit_head_hash: str
     """Hash of the newest audit-log entry when the minutes were generated."""
+    public_url: str = ""
+    """The minutes' public page, printed as a QR code at the end. Empty: no QR code."""
 
 
 @functools.lru_cache(maxsize=4)
@@ -122,7 +131,6 @@ def _static_serif(weight: int, italic: bool) -> str:
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
     target = Path(tempfile.gettempdir()) / f"quorum-serif-{weight}-{int(italic)}-{digest}.ttf"
     if not target.is_file():
-
         font = instancer.instantiateVariableFont(
             TTFont(str(source)), {"wght": weight, "wdth": 100}, optimize=False
         )
@@ -188,6 +196,37 @@ class _Doc(FPDF):
                 row.cell(share)
         self.ln(3)
 
+    def qr_block(self, url: str, caption: str) -> None:
+        """A QR code of `url`, right-aligned at the current position, `caption` to its left
+        and the address in small type under it; drawn as filled rectangles (vector)."""
+        qr = segno.make(url, error="m", micro=False)
+        rows = [list(row) for row in qr.matrix_iter(scale=1, border=0)]
+        cell = QR_MM / len(rows)
+        x0, y0 = self.w - self.r_margin - QR_MM, self.get_y()
+        self.set_fill_color(0, 0, 0)
+        for r, row in enumerate(rows):
+            c = 0
+            while c < len(row):
+                if not row[c]:
+                    c += 1
+                    continue
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                # a hair taller than a module, so rows meet without white seams when rendered
+                self.rect(x0 + start * cell, y0 + r * cell, (c - start) * cell, cell * 1.04, "F")
+        self.set_xy(self.l_margin, y0 + QR_MM / 2 - 4)
+        self.set_font("serif", "I", 10)
+        width = self.w - self.l_margin - self.r_margin - QR_MM - 6
+        self.multi_cell(width, 5, _nfc(caption), align="R")
+        self.set_font("sans", "", 6.5)
+        self.set_xy(self.l_margin, y0 + QR_MM + 1)
+        self.cell(self.w - self.l_margin - self.r_margin, 3, url, align="R")
+        self.set_xy(self.l_margin, y0 + QR_MM + 5)
+
+
+QR_CAPTION = "Tra cứu bản công bố và kiểm tra chữ ký số tại địa chỉ dưới mã QR:"
+
 
 def _date_vi(date: dt.date) -> str:
     return f"ngày {date.day:02d} tháng {date.month:02d} năm {date.year}"
@@ -216,6 +255,9 @@ def render_certification_page(cert: CertificationData) -> bytes:
     outcome = "ĐƯỢC THÔNG QUA" if cert.adopted else "KHÔNG ĐƯỢC THÔNG QUA"
     doc.ln(2)
     doc.line_text(f"Kết quả: Nghị quyết {outcome}.", size=13, style="B")
+    if cert.public_url:
+        doc.ln(3)
+        doc.qr_block(cert.public_url, QR_CAPTION)
     if doc.get_y() > doc.h - STAMP_AREA_MM - 10:
         raise InvalidInput("certification text does not leave room for the signature stamps")
     doc.set_y(doc.h - STAMP_AREA_MM - 8)
@@ -293,4 +335,11 @@ def render_minutes_pdf(data: MinutesData) -> bytes:
     doc.line_text("IV. NHẬT KÝ KIỂM TRA", style="B", family="sans", size=12)
     doc.line_text("Mã băm mục cuối của nhật ký kiểm tra (SHA-256):", size=10.5)
     doc.line_text(data.audit_head_hash, size=9, family="sans")
+    if data.public_url:
+        if doc.get_y() > doc.h - doc.b_margin - QR_MM - 14:
+            doc.add_page()
+        doc.ln(3)
+        doc.qr_block(data.public_url, QR_CAPTION)
+    if doc.get_y() > doc.h - STAMP_AREA_MM:  # the stamps go at the foot of the last page
+        doc.add_page()
     return bytes(doc.output())

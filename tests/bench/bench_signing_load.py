@@ -188,7 +188,9 @@ def _done(signed: Signed) -> float:
 async def _sign(session: aiohttp.ClientSession, url: str, token: str, rid: int) -> Signed:
     started = time.monotonic()
     async with session.post(
-        f"{url}/api/resolutions/{rid}/sign", headers={"authorization": f"Bearer {token}"}
+        f"{url}/api/resolutions/{rid}/sign",
+        headers={"authorization": f"Bearer {token}"},
+        json={"password": PASSWORD},
     ) as response:
         body = await response.json()
         return Signed(rid, response.status, time.monotonic() - started, time.time(), body)

@@ -16,14 +16,15 @@ from meetings.domain.errors import InvalidInput
 from meetings.http.api import Api, Call
 from meetings.http.pdf_files import pdf_response
 from meetings.http.routes import public_site, public_verify
+from meetings.http.routes.accounts import client_ip
 from meetings.http.uploads import pdf_body
 from meetings.services.archive import check as archive_check
-from meetings.services.archive import minutes, resolutions, signing_sessions
+from meetings.services.archive import inbox, minutes, resolutions, signing_sessions
 from meetings.services.archive import records as archive
 from meetings.services.archive.records import ArchiveOptions
 from meetings.services.archive.resolutions import DraftUpdate
 from meetings.services.archive.signing_keys import start_signing, stop_signing
-from meetings.services.archive.signing_sessions import RemoteSignature, StartSession
+from meetings.services.archive.signing_sessions import RemoteSignature, SignWithKey, StartSession
 from meetings.services.archive.targets import Kind
 
 
@@ -85,6 +86,14 @@ async def generate_minutes(call: Call) -> dict[str, Any]:
     return await minutes.generate_minutes(call.services, call.me, call.int_param("meeting_id"))
 
 
+async def list_minutes(call: Call) -> list[dict[str, Any]]:
+    return await inbox.list_minutes(call.services, call.me, call.int_param("meeting_id"))
+
+
+async def signing_inbox(call: Call) -> dict[str, Any]:
+    return await inbox.signing_inbox(call.services, call.me)
+
+
 async def show_minutes(call: Call) -> dict[str, Any]:
     return await minutes.show_minutes(call.services, call.me, call.int_param("target_id"))
 
@@ -98,8 +107,9 @@ def _for(kind: Kind) -> list[Api]:
 
     async def sign(call: Call) -> dict[str, Any]:
         return await signing_sessions.sign_with_server_key(
-            call.services, call.me, kind, call.int_param("target_id")
-        )
+            call.services, call.me, kind, call.int_param("target_id"),
+            reauth=(call.body, client_ip(call)),
+        )  # fmt: skip
 
     async def start(call: Call) -> dict[str, Any]:
         return await signing_sessions.start_session(
@@ -119,7 +129,9 @@ def _for(kind: Kind) -> list[Api]:
         return await pdf_response(call.services, sha, f"{kind}-{target.id}-{which}.pdf")
 
     return [
-        Api("POST", base + "/sign", sign, f"The chair signs the {kind} with the server's key",
+        Api("POST", base + "/sign", sign,
+            f"The chair signs the {kind} with the server's key; body: the chair's password "
+            "typed again (403 reauth_failed when wrong, throttled like login)", body=SignWithKey,
             tag=tag),
         Api("POST", base + "/signing-sessions", start,
             f"Prepare the {kind} for the chair's own token (remote signing)", body=StartSession,
@@ -190,8 +202,13 @@ ROUTES: list[Api] = [
     *_for("resolution"),
     Api("POST", "/api/meetings/{meeting_id:int}/minutes", generate_minutes,
         "Generate the minutes of a sitting (secretariat)", status=201, tag="archive"),
+    Api("GET", "/api/meetings/{meeting_id:int}/minutes", list_minutes,
+        "Minutes generated for a sitting", tag="archive"),
     Api("GET", M, show_minutes, "One set of minutes", tag="archive"),
     *_for("minutes"),
+    Api("GET", "/api/signing/inbox", signing_inbox,
+        "What awaits the caller's signature: generated resolutions and minutes of the councils "
+        "they chair (all, for an administrator)", tag="archive"),
     Api("GET", S, session_info, "A remote signing session: the digest to sign",
         tag="archive"),
     Api("POST", S + "/signature", session_signature,

@@ -17,7 +17,14 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
-from meetings.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated, Unavailable
+from meetings.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from meetings.domain.model import Role
 from meetings.domain.signals import AccessChanged
 from meetings.services.accounts import login_guard, passwords
@@ -132,6 +139,32 @@ async def login(
         await uow.audit(user.id, "auth.login", f"user:{user.id}", details)
         await uow.commit()
     return token, user
+
+
+async def confirm_password(services: Services, actor: Actor, password: str, ip: str) -> None:
+    """The signed-in user types their password again before an act that binds them in their
+    own name (signing with the key the server holds): a session left open on a tablet must not
+    be enough. Counted and delayed like a login (`login_guard`, same name and address), so the
+    sign route cannot be used to guess passwords. Wrong: `403 reauth_failed`."""
+    name = actor.username.strip().lower()[:64]
+    attempt_id = await login_guard.reserve(services, name, ip[:64])
+    async with services.db.reading() as session:
+        user = await session.get(User, actor.user_id)
+    stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
+    try:
+        async with login_guard.hashing_slot(services):
+            ok = await _verify(stored, password)
+    except Unavailable:
+        await login_guard.withdraw(services, attempt_id)
+        raise
+    if not ok or user is None or not user.is_active or not user.password_hash:
+        await login_guard.failed(services, attempt_id)
+        raise Forbidden("the password is wrong", code="reauth_failed")
+    async with services.uow() as uow:
+        attempt = await uow.session.get(LoginAttempt, attempt_id)
+        if attempt is not None:
+            attempt.ok, attempt.pending = True, False
+        await uow.commit()
 
 
 def announce_access_change(uow: UnitOfWork, user_id: int, token_id: int | None = None) -> None:

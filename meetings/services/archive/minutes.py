@@ -10,6 +10,7 @@ like a resolution (`signing_sessions.py`) and archived (`archive.py`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -28,7 +29,7 @@ from meetings.documents.certification import (
 from meetings.domain.errors import NotFound
 from meetings.services.archive.events import MinutesGenerated
 from meetings.services.archive.resolutions import OPTION_LABELS, VN, local_date
-from meetings.services.archive.targets import load_target, minutes_public
+from meetings.services.archive.targets import load_target, minutes_public, public_page_url
 from meetings.services.context import Actor, Services
 from meetings.services.loading import get_meeting
 from meetings.storage.tables import (
@@ -183,16 +184,21 @@ async def generate_minutes(
             meeting = await get_meeting(session, actor, meeting_id)
             actor.require_secretary(meeting.council_id)
         data = await minutes_data(session, meeting)
-        sha = await anyio.to_thread.run_sync(lambda: services.blobs.put(render_minutes_pdf(data)))
         row = MinutesDoc(
             meeting_id=meeting_id,
             council_id=meeting.council_id,
-            generated_sha256=sha,
+            generated_sha256="",  # set below: the QR code needs the row's id first
             audit_head_hash=data.audit_head_hash,
             created_by=actor.user_id if actor else None,
         )
         session.add(row)
         await session.flush()
+        assert row.id is not None
+        data = replace(
+            data, public_url=public_page_url(services.settings.public_url, "minutes", row.id)
+        )
+        sha = await anyio.to_thread.run_sync(lambda: services.blobs.put(render_minutes_pdf(data)))
+        row.generated_sha256 = sha
         out = minutes_public(row)
         out["last_seq"] = meeting.last_seq
         await uow.emit(meeting_id, MinutesGenerated.model_validate(out))

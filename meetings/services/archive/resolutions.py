@@ -33,7 +33,7 @@ from meetings.services.archive.events import (
     ResolutionDrafted,
     ResolutionGenerated,
 )
-from meetings.services.archive.targets import resolution_public
+from meetings.services.archive.targets import public_page_url, resolution_public
 from meetings.services.context import Actor, Services
 from meetings.services.documents.pdf_checks import inspect_upload
 from meetings.services.loading import get_in_meeting, get_item, get_meeting
@@ -202,7 +202,12 @@ def _threshold_label(rule: dict[str, Any]) -> str:
 
 
 def certification_for(
-    council: Council, meeting: Meeting, res: Resolution, poll: Poll, number: str
+    council: Council,
+    meeting: Meeting,
+    res: Resolution,
+    poll: Poll,
+    number: str,
+    public_url: str = "",
 ) -> CertificationData:
     """The certification page's facts, from the poll's stored result."""
     result = poll.result or {}
@@ -230,6 +235,7 @@ def certification_for(
         adopted=True,
         secret=poll.secret,
         place=meeting.location,
+        public_url=public_url,
     )
 
 
@@ -264,7 +270,9 @@ async def generate(services: Services, actor: Actor | None, resolution_id: int) 
             )
             res.year, res.seq = year, int(last or 0) + 1
             res.number = f"{res.seq}/{NUMBER_SUFFIX}"
-        cert = certification_for(council, meeting, res, poll, res.number)
+        assert res.id is not None
+        page = public_page_url(services.settings.public_url, "resolution", res.id)
+        cert = certification_for(council, meeting, res, poll, res.number, page)
         draft = await anyio.to_thread.run_sync(services.blobs.read, res.draft_sha256)
 
         def build() -> str:

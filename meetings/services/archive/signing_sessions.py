@@ -28,6 +28,7 @@ from meetings.documents.signing.remote import RemoteSigningState, complete_remot
 from meetings.documents.signing.sign import create_timestamper, create_validation_context
 from meetings.domain.errors import Conflict, InvalidInput, NotFound
 from meetings.domain.events import iso
+from meetings.services.accounts.auth import confirm_password
 from meetings.services.archive.events import SIGNED
 from meetings.services.archive.signing_keys import (
     SigningKeys,
@@ -52,6 +53,13 @@ class StartSession(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     certificate_pem: Pem
+
+
+class SignWithKey(BaseModel):
+    """POST …/sign: the signer's own password, typed again (`auth.confirm_password`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
 class RemoteSignature(BaseModel):
@@ -142,12 +150,35 @@ async def _finish(
         return out
 
 
+async def _authorise(services: Services, actor: Actor, kind: Kind, target_id: int) -> None:
+    async with services.db.reading() as session:
+        target, meeting = await load_target(session, actor, kind, target_id)
+        actor.require_chair(meeting.council_id)
+        _ready(kind, target)
+
+
 async def sign_with_server_key(
-    services: Services, actor: Actor | None, kind: Kind, target_id: int, *, name: str | None = None
+    services: Services,
+    actor: Actor | None,
+    kind: Kind,
+    target_id: int,
+    *,
+    name: str | None = None,
+    reauth: tuple[SignWithKey, str] | None = None,
 ) -> dict[str, Any]:
-    """The chair signs with the key the server holds; the council's seal follows."""
+    """The chair signs with the key the server holds; the council's seal follows.
+
+    A person (`actor`) must give `reauth`: their password typed again and their address, checked
+    after the cheap refusals (not the chair, nothing to sign, no key) and before any signing.
+    Nothing is stored unless both signatures are made: a failure (TSA down, key missing or
+    revoked) leaves the document `generated`, ready to be signed again."""
     rt = runtime(services)
     chair = require_chair_key(rt.keys)
+    if actor is not None:
+        if reauth is None:
+            raise InvalidInput("type your password to sign", code="validation")
+        await _authorise(services, actor, kind, target_id)
+        await confirm_password(services, actor, reauth[0].password, reauth[1])
     async with rt.turns:
         pdf, stamp, council_name = await _prepare(services, actor, kind, target_id, name)
         signed = await rt.sign(pdf, chair, "Chair", stamp)

@@ -21,6 +21,13 @@ Kind = Literal["resolution", "minutes"]
 Target = Resolution | MinutesDoc
 
 
+def public_page_url(base_url: str, kind: Kind, target_id: int) -> str:
+    """The public page a signed document's QR code links to (the web app's URL contract:
+    `/public/resolutions/{id}`, `/public/minutes/{id}`, the Resolution / Minutes row id)."""
+    path = "resolutions" if kind == "resolution" else "minutes"
+    return f"{base_url.rstrip('/')}/public/{path}/{target_id}"
+
+
 def resolution_public(r: Resolution) -> dict[str, Any]:
     return {
         "id": r.id,

@@ -33,6 +33,7 @@ from meetings.services.archive.signing_keys import (
 from meetings.services.archive.signing_sessions import StartSession
 from meetings.services.archive.targets import Kind
 from meetings.storage.tables_archive import MinutesDoc, Resolution
+from tests.conftest import PASSWORD
 from tests.integration.voting.authz_probes import new_poll, sitting
 from tests.support.authz import Key, Probe, ProbeFactory
 from tests.support.upload_pdfs import text_pdf
@@ -43,6 +44,8 @@ R = "/api/resolutions/{target_id}"
 MN = "/api/minutes/{target_id}"
 S = "/api/signing-sessions/{session_id}"
 A = "/api/archive/{record_id}"
+SIGN = {"password": PASSWORD}
+"""Every account of the world has this password; the sign routes ask for it again."""
 
 
 def cache(w: World) -> dict[str, Any]:
@@ -179,10 +182,10 @@ def on_sitting(suffix: str) -> ProbeFactory:
     return probe
 
 
-def on_target(kind: Kind, state: str, suffix: str = "") -> ProbeFactory:
+def on_target(kind: Kind, state: str, suffix: str = "", json: object = None) -> ProbeFactory:
     async def probe(w: World, role: str) -> Probe:
         base = "resolutions" if kind == "resolution" else "minutes"
-        return Probe(f"/api/{base}/{await target(w, kind, state)}{suffix}")
+        return Probe(f"/api/{base}/{await target(w, kind, state)}{suffix}", json=json)
 
     return probe
 
@@ -222,6 +225,11 @@ async def session_signature(w: World, role: str) -> Probe:
     signature = key.sign(digest, padding.PKCS1v15(), utils.Prehashed(algorithm))
     body = {"signature_b64": base64.b64encode(signature).decode(), "certificate_pem": cert}
     return Probe(f"/api/signing-sessions/{started['session_id']}/signature", json=body)
+
+
+async def inbox(w: World, role: str) -> Probe:
+    await target(w, "resolution")
+    return Probe("/api/signing/inbox")
 
 
 async def list_archive(w: World, role: str) -> Probe:
@@ -272,13 +280,15 @@ PROBES: dict[Key, ProbeFactory] = {
     ("GET", R, ""): on_shared("draft", "/api/resolutions/{}"),
     ("PATCH", R, ""): on_draft(json={"title": "Nghị quyết đã sửa"}),
     ("POST", R + "/generate", ""): on_draft("/generate"),
-    ("POST", R + "/sign", ""): on_target("resolution", "generated", "/sign"),
+    ("POST", R + "/sign", ""): on_target("resolution", "generated", "/sign", SIGN),
     ("POST", R + "/signing-sessions", ""): start_session("resolution"),
     ("POST", R + "/archive", ""): on_target("resolution", "signed", "/archive"),
     ("GET", R + "/file", ""): on_shared("resolution", "/api/resolutions/{}/file?which=signed"),
     ("POST", "/api/meetings/{meeting_id}/minutes", ""): on_sitting("/minutes"),
+    ("GET", "/api/meetings/{meeting_id}/minutes", ""): on_sitting("/minutes"),
+    ("GET", "/api/signing/inbox", ""): inbox,
     ("GET", MN, ""): on_shared("minutes", "/api/minutes/{}"),
-    ("POST", MN + "/sign", ""): on_target("minutes", "generated", "/sign"),
+    ("POST", MN + "/sign", ""): on_target("minutes", "generated", "/sign", SIGN),
     ("POST", MN + "/signing-sessions", ""): start_session("minutes"),
     ("POST", MN + "/archive", ""): on_target("minutes", "signed", "/archive"),
     ("GET", MN + "/file", ""): on_shared("minutes", "/api/minutes/{}/file?which=signed"),

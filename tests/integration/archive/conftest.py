@@ -21,9 +21,12 @@ from pypdf import PdfReader
 
 from meetings.documents.fonts import serif_font
 from realtime.client import QuorumClient
-from tests.conftest import DELEGATES, Running
+from tests.conftest import DELEGATES, PASSWORD, Running
 from tests.support.pki import TEST_PASSPHRASE, TestPki
 from tests.support.pki_services import TestServices, start_test_services
+
+CHAIR_PASSWORD = {"password": PASSWORD}
+"""The body of POST …/sign: the chair's password, typed again."""
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pypdf import PdfWriter
 
-from tests.integration.archive.conftest import Flow, pdf_path, pdf_text
+from tests.integration.archive.conftest import CHAIR_PASSWORD, Flow, pdf_path, pdf_text
 from tests.support.pdfsig import assert_pdfsig_valid, pdfsig
 from tests.support.pki import TestPki
 
@@ -66,10 +66,13 @@ async def test_poll_to_verified_public_resolution(flow: Flow, tmp_path: Path) ->
 
     # the secretariat may not sign; the chair signs with the server's key, then the seal
     status, body, _ = await server.http(
-        "POST", f"/api/resolutions/{draft['id']}/sign", token=flow.secretary
-    )
+        "POST", f"/api/resolutions/{draft['id']}/sign", token=flow.secretary,
+        json=CHAIR_PASSWORD,
+    )  # fmt: skip
     assert status == 403
-    signed = await flow.call("POST", f"/api/resolutions/{draft['id']}/sign", flow.chair_token)
+    signed = await flow.call(
+        "POST", f"/api/resolutions/{draft['id']}/sign", flow.chair_token, json=CHAIR_PASSWORD
+    )
     assert signed["status"] == "signed"
     assert [s["field"] for s in signed["signatures"]] == ["Chair", "Seal"]
     assert all(s["ok"] and s["timestamp_time"] for s in signed["signatures"])
@@ -144,7 +147,10 @@ async def test_a_batch_signed_at_once(flow: Flow) -> None:
         await flow.call("POST", f"/api/resolutions/{draft['id']}/generate")
         ids.append(draft["id"])
     signed = await asyncio.gather(
-        *(flow.call("POST", f"/api/resolutions/{i}/sign", flow.chair_token) for i in ids)
+        *(
+            flow.call("POST", f"/api/resolutions/{i}/sign", flow.chair_token, json=CHAIR_PASSWORD)
+            for i in ids
+        )
     )
     for body in signed:
         assert body["status"] == "signed"

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from meetings.cli import main
 from tests.conftest import need
-from tests.integration.archive.conftest import Flow, pdf_text
+from tests.integration.archive.conftest import CHAIR_PASSWORD, Flow, pdf_text
 from tests.support.pki import create_softhsm_token, softhsm_module
 
 
@@ -121,6 +121,7 @@ async def test_minutes_remote_token_archive_verify_and_tampering(
 async def test_sign_requires_generated(flow: Flow, code: str) -> None:
     draft = await flow.draft(None, "Dự thảo")
     status, body, _ = await flow.server.http(
-        "POST", f"/api/resolutions/{draft['id']}/sign", token=flow.chair_token
-    )
+        "POST", f"/api/resolutions/{draft['id']}/sign", token=flow.chair_token,
+        json=CHAIR_PASSWORD,
+    )  # fmt: skip
     assert status == 409 and body["error"]["code"] == code

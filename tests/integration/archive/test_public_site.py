@@ -20,7 +20,7 @@ from meetings.services.archive import open_data
 from meetings.storage.tables_archive import ArchiveRecord
 from realtime.asgi import FRONTEND_DIST as DIST
 from tests.conftest import Running, need
-from tests.integration.archive.conftest import Flow
+from tests.integration.archive.conftest import CHAIR_PASSWORD, Flow
 
 LISTED = {"id", "number", "label", "title", "council", "council_id", "date", "sha256", "size",
           "signatures", "archived_at", "published_at", "download_url", "kind"}  # fmt: skip
@@ -41,7 +41,9 @@ async def published_resolution(flow: Flow) -> ArchiveRecord:
     server = flow.server
     draft = await flow.draft(await flow.adopted_poll(), TITLE)
     await flow.call("POST", f"/api/resolutions/{draft['id']}/generate")
-    await flow.call("POST", f"/api/resolutions/{draft['id']}/sign", flow.chair_token)
+    await flow.call(
+        "POST", f"/api/resolutions/{draft['id']}/sign", flow.chair_token, json=CHAIR_PASSWORD
+    )
     record_id = (await flow.call("POST", f"/api/resolutions/{draft['id']}/archive"))["id"]
     async with server.services.db.reading() as session:
         record = await session.get(ArchiveRecord, record_id)
@@ -216,7 +218,9 @@ async def test_published_minutes_name_open_voters_never_secret_ones(flow: Flow) 
         await client.call("ballot.cast", cast)
     await flow.chair.command("poll.close", {"poll_id": secret_id})
     minutes = await flow.call("POST", f"/api/meetings/{flow.meeting_id}/minutes")
-    await flow.call("POST", f"/api/minutes/{minutes['id']}/sign", flow.chair_token)
+    await flow.call(
+        "POST", f"/api/minutes/{minutes['id']}/sign", flow.chair_token, json=CHAIR_PASSWORD
+    )
     await get(server, f"/api/public/minutes/{minutes['id']}/record", 404)  # not archived yet
     await flow.call("POST", f"/api/minutes/{minutes['id']}/archive", params={"publish": "true"})
 
