@@ -147,16 +147,17 @@ async def confirm_password(services: Services, actor: Actor, password: str, ip: 
     be enough. Counted and delayed like a login (`login_guard`, same name and address), so the
     sign route cannot be used to guess passwords. Wrong: `403 reauth_failed`."""
     name = actor.username.strip().lower()[:64]
-    attempt_id = await login_guard.reserve(services, name, ip[:64])
-    async with services.db.reading() as session:
-        user = await session.get(User, actor.user_id)
-    stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
-    try:
-        async with login_guard.hashing_slot(services):
-            ok = await _verify(stored, password)
-    except Unavailable:
-        await login_guard.withdraw(services, attempt_id)
-        raise
+    pool = passwords.pool(services)
+    with pool.admitted():
+        attempt_id = await login_guard.reserve(services, name, ip[:64])
+        async with services.db.reading() as session:
+            user = await session.get(User, actor.user_id)
+        try:  # no usable hash: checked against the dummy one, at the same cost
+            check = await pool.check(user.password_hash if user else None, password)
+        except Unavailable:
+            await login_guard.withdraw(services, attempt_id)
+            raise
+    ok = check.ok
     if not ok or user is None or not user.is_active or not user.password_hash:
         await login_guard.failed(services, attempt_id)
         raise Forbidden("the password is wrong", code="reauth_failed")
