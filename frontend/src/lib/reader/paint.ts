@@ -7,6 +7,8 @@
 // `createImageBitmap` and drawn on a canvas is held by that canvas alone: the bitmap is closed
 // at once, and the canvas's pixels go with the page when it unmounts (`release`).
 
+import type { PageCache } from './cache';
+
 /** The image decoded, off the main thread where the browser can. */
 async function decode(blob: Blob): Promise<ImageBitmap | HTMLImageElement> {
   if (typeof createImageBitmap === 'function') return createImageBitmap(blob);
@@ -53,4 +55,35 @@ export async function paintPage(
 export function release(canvas: HTMLCanvasElement): void {
   canvas.width = 0;
   canvas.height = 0;
+}
+
+/**
+ * A Svelte action painting the image at `src`, through `cache`, on a canvas (the thumbnails);
+ * a new `src` is painted over the old one, and the pixels go when the canvas unmounts.
+ */
+export function pagePainter(
+  canvas: HTMLCanvasElement,
+  params: { cache: PageCache; src: string },
+): { update(next: { cache: PageCache; src: string }): void; destroy(): void } {
+  let token = 0;
+  const paint = ({ cache, src }: { cache: PageCache; src: string }) => {
+    const mine = ++token;
+    cache
+      .load(src)
+      .then((blob) => paintPage(canvas, blob, () => mine === token))
+      .catch(() => {}); // a thumbnail that fails stays blank; the page itself retries
+  };
+  let current = params.src;
+  paint(params);
+  return {
+    update(next) {
+      if (next.src === current) return;
+      current = next.src;
+      paint(next);
+    },
+    destroy() {
+      token++;
+      release(canvas);
+    },
+  };
 }
