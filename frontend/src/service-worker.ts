@@ -25,7 +25,8 @@ import { BRIEFCASE_CACHE, EXPIRES_HEADER, expired, parsePageImage } from '$lib/o
 declare let self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: string; revision: string | null }> };
 
 const BOOT = '__QUORUM_BOOT__';
-/** A network that neither answers nor fails (a hall's Wi-Fi) yields to the briefcase after this. */
+/** A network that neither answers nor fails (a hall's Wi-Fi) yields to the briefcase after this,
+ *  for what the briefcase holds. */
 const NETWORK_TIMEOUT_MS = 6_000;
 
 precacheAndRoute([...self.__WB_MANIFEST, { url: BOOT, revision: null }]);
@@ -47,8 +48,10 @@ registerRoute(
 
 async function networkThenBriefcase(request: Request): Promise<Response> {
   try {
-    const response = await fetchWithTimeout(request);
-    if (response.ok) void refreshStored(request, response.clone());
+    const [response, stored] = await networkOrStored(request);
+    if (stored) return response;
+    // (a clone of an image nobody reads would buffer its bytes: JSON only)
+    if (response.ok && isJson(response)) void refreshStored(request, response.clone());
     if (response.status < 500) return response;
     return (await fromBriefcase(request)) ?? response;
   } catch (error) {
@@ -58,10 +61,36 @@ async function networkThenBriefcase(request: Request): Promise<Response> {
   }
 }
 
+/** The network's answer; or, when it has not come after NETWORK_TIMEOUT_MS and the briefcase
+ *  holds one, the stored one (`true`: the network's is dropped when it comes). Without one
+ *  the network is waited for: a page image the server is still rendering (the reader asking
+ *  for a few at once, a 1600 px zoom) is not turned into a failure and a second request. */
+async function networkOrStored(request: Request): Promise<[Response, boolean]> {
+  const network = fetch(request);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const slow = new Promise<'slow'>((resolve) => {
+    timer = setTimeout(() => resolve('slow'), NETWORK_TIMEOUT_MS);
+  });
+  try {
+    if ((await Promise.race([network, slow])) !== 'slow') return [await network, false];
+  } finally {
+    clearTimeout(timer);
+  }
+  const stored = await fromBriefcase(request);
+  if (stored) {
+    network.catch(() => {}); // dropped: nobody waits for it
+    return [stored, true];
+  }
+  return [await network, false];
+}
+
 /** A JSON answer the briefcase holds (meeting data, annotations) is kept as the network gave
  *  it last, with the expiry it was stored with: offline, the views show what they last saw. */
+function isJson(response: Response): boolean {
+  return response.headers.get('content-type')?.includes('application/json') ?? false;
+}
+
 async function refreshStored(request: Request, response: Response): Promise<void> {
-  if (!response.headers.get('content-type')?.includes('application/json')) return;
   const url = new URL(request.url);
   const key = url.pathname + url.search;
   // (caches.match with a name does not make the cache, which a wipe may just have deleted)
@@ -72,16 +101,6 @@ async function refreshStored(request: Request, response: Response): Promise<void
   const until = stored.headers.get(EXPIRES_HEADER);
   if (until !== null) headers.set(EXPIRES_HEADER, until);
   await cache.put(key, new Response(await response.blob(), { status: response.status, headers }));
-}
-
-async function fetchWithTimeout(request: Request): Promise<Response> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), NETWORK_TIMEOUT_MS);
-  try {
-    return await fetch(request, { signal: abort.signal });
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function fromBriefcase(request: Request): Promise<Response | null> {

@@ -14,8 +14,9 @@ and delegate001's tablet (1280×800, touch) reads them:
    to one of them, each timed from the submit until the page's image is loaded and painted;
 3. scroll: the 500-page document scrolled by a screen at a time, end to end, `--passes` times;
    after each step every page in view must show its image within 5 s (else it counts as
-   blank); the JS heap (CDP `Performance.getMetrics`) and the renderer process's resident
-   memory (/proc, the whole page: images, DOM, heap) are sampled along the way.
+   blank; the annotation layer's `data-page` is not a page); the JS heap (CDP
+   `Performance.getMetrics`) and the renderer process's memory (/proc: the whole page, decoded
+   images, canvases, DOM and heap; its private memory is the target's figure) are sampled.
 """
 
 from __future__ import annotations
@@ -74,15 +75,18 @@ MARK_TAP = """(id) => {
     'click', () => (window.__t0 = performance.now()), { capture: true, once: true });
 }"""
 
+# The reader's pages in view (`[data-loaded]`: a page, not the annotation layer over it, which
+# carries `data-page` too) and whether each has its image painted.
+PAGES = "[data-testid=reader] [data-page][data-loaded]"
 IN_VIEW = """() => {
   const box = document.querySelector('[data-testid=reader-scroller]').getBoundingClientRect();
-  return [...document.querySelectorAll('[data-testid=reader] [data-page]')]
+  return [...document.querySelectorAll('PAGES')]
     .filter((p) => {
       const r = p.getBoundingClientRect();
       return r.bottom > box.top && r.top < box.bottom;
     })
     .map((p) => [Number(p.dataset.page), p.dataset.loaded === 'true']);
-}"""
+}""".replace("PAGES", PAGES)
 
 
 async def prepare(base: str, pdfs: dict[str, bytes]) -> tuple[int, dict[str, int]]:
@@ -162,8 +166,9 @@ async def measure_turns(browser: Browser, base: str, mid: int, doc: int, turns: 
 def renderer_memory_mb() -> dict[str, float]:
     """The memory of this benchmark's renderer process with the largest resident set (its one
     open tab; other Chromiums on the machine are not descendants of this process): resident
-    (RSS, shared pages counted whole), proportional (PSS) and private, from
-    /proc/<pid>/smaps_rollup."""
+    (RSS, shared pages counted whole), proportional (PSS) and private (the target's figure),
+    from /proc/<pid>/smaps_rollup, and the part of the private memory in shared-memory regions
+    (`shm`: Chromium's discardable memory, where it keeps decoded images)."""
     out = subprocess.run(
         ["ps", "-eo", "pid=,ppid=,rss=,args="], capture_output=True, text=True
     ).stdout
@@ -179,14 +184,27 @@ def renderer_memory_mb() -> dict[str, float]:
 
     renderers = [r for r in rows if "--type=renderer" in r[3] and mine(int(r[0]))]
     if not renderers:
-        return {"rss": 0.0, "pss": 0.0, "private": 0.0}
+        return {"rss": 0.0, "pss": 0.0, "private": 0.0, "shm": 0.0}
     pid = max(renderers, key=lambda r: int(r[2]))[0]
     fields: dict[str, int] = {}
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
         name, value = line.split(":", 1)
         fields[name] = int(value.split()[0])
     private = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
-    return {"rss": fields["Rss"] / 1024, "pss": fields["Pss"] / 1024, "private": private / 1024}
+    # of which in shared-memory regions (where Chromium keeps decoded images, discardable)
+    shm, mapping = 0, ""
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split()
+        if head and not head[0].endswith(":"):
+            mapping = head[5] if len(head) > 5 else ""
+        elif head and head[0] in ("Private_Clean:", "Private_Dirty:") and "memfd:" in mapping:
+            shm += int(head[1])
+    return {
+        "rss": fields["Rss"] / 1024,
+        "pss": fields["Pss"] / 1024,
+        "private": private / 1024,
+        "shm": shm / 1024,
+    }
 
 
 async def measure_scroll(
@@ -220,7 +238,7 @@ async def measure_scroll(
                 await asyncio.sleep(0.02)
             waits.append((time.perf_counter() - t0) * 1000)
             blank += [n for n, loaded in view if not loaded]
-            mounted.append(await page.locator("[data-testid=reader] [data-page]").count())
+            mounted.append(await page.locator(PAGES).count())
             if steps % 100 == 0:
                 private = renderer_memory_mb()["private"]
                 print(f"   … {steps} screens, {len(blank)} blank, {private:.0f} MB", flush=True)
@@ -289,7 +307,7 @@ async def run(base: str, args: argparse.Namespace, pdfs: dict[str, bytes]) -> No
                 f"(target < {TARGETS['memory_mb']})",
                 flush=True,
             )
-            for name in ("rss", "pss", "private"):
+            for name in ("rss", "pss", "private", "shm"):
                 print(
                     f"   renderer {name}: sitting view {scroll['before'][name]:.0f} MB, while "
                     f"scrolling max {scroll['max'][name]:.0f} MB, last {scroll['last'][name]:.0f}"

@@ -1,19 +1,13 @@
-// The reader's page cache (docs/WEBAPP.md, "Reader"): page images fetched once, kept as
-// object URLs of their PNG bytes (100–250 KB each, not decoded bitmaps), least recently used
-// dropped first. A page turned back to shows from memory at once, even for a confidential
-// document, whose watermarked images the server forbids the HTTP cache to keep
-// (`no-store`). Mounted pages are pinned: their URL is never revoked under an <img>.
+// The reader's page cache (docs/WEBAPP.md, "Reader"): page images fetched once, kept as the
+// Blobs of their PNG bytes (100–250 KB each, held by the browser's blob store, not decoded
+// bitmaps), least recently used dropped first, bounded by bytes. A page turned back to is
+// painted from memory at once, even for a confidential document, whose watermarked images the
+// server forbids the HTTP cache to keep (`no-store`). No object URL is made: a page is painted
+// from its Blob onto a canvas (paint.ts), so no image resource outlives its page.
 
 export interface CacheIo {
   /** fetch the image bytes (throws on failure) */
   fetch(url: string, signal: AbortSignal): Promise<Blob>;
-  toUrl(blob: Blob): string;
-  revoke(url: string): void;
-}
-
-interface Entry {
-  url: string;
-  bytes: number;
 }
 
 export const browserIo: CacheIo = {
@@ -22,14 +16,12 @@ export const browserIo: CacheIo = {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     return response.blob();
   },
-  toUrl: (blob) => URL.createObjectURL(blob),
-  revoke: (url) => URL.revokeObjectURL(url),
 };
 
 export class PageCache {
   /** insertion order is recency order: the first key is the least recently used */
-  private readonly entries = new Map<string, Entry>();
-  private readonly loading = new Map<string, Promise<string>>();
+  private readonly entries = new Map<string, Blob>();
+  private readonly loading = new Map<string, Promise<Blob>>();
   private pinned = new Set<string>();
   private readonly controller = new AbortController();
   private bytes = 0;
@@ -40,21 +32,21 @@ export class PageCache {
     private readonly io: CacheIo = browserIo,
   ) {}
 
-  /** The object URL of `key` if it is loaded (and mark it recently used), else null. */
-  get(key: string): string | null {
+  /** The image of `key` if it is loaded (and mark it recently used), else null. */
+  get(key: string): Blob | null {
     const entry = this.entries.get(key);
     if (!entry) return null;
     this.entries.delete(key);
     this.entries.set(key, entry);
-    return entry.url;
+    return entry;
   }
 
   has(key: string): boolean {
     return this.entries.has(key);
   }
 
-  /** The object URL of `key`, fetched once however many callers ask at the same time. */
-  load(key: string): Promise<string> {
+  /** The image of `key`, fetched once however many callers ask at the same time. */
+  load(key: string): Promise<Blob> {
     const ready = this.get(key);
     if (ready) return Promise.resolve(ready);
     const pending = this.loading.get(key);
@@ -62,11 +54,10 @@ export class PageCache {
     const started = this.io
       .fetch(key, this.controller.signal)
       .then((blob) => {
-        const url = this.io.toUrl(blob);
-        this.entries.set(key, { url, bytes: blob.size });
+        this.entries.set(key, blob);
         this.bytes += blob.size;
         this.evict(key);
-        return url;
+        return blob;
       })
       .finally(() => this.loading.delete(key));
     this.loading.set(key, started);
@@ -88,10 +79,9 @@ export class PageCache {
     return this.entries.size;
   }
 
-  /** Stop fetches under way and revoke every URL (the reader closed). */
+  /** Stop fetches under way and let every image go (the reader closed). */
   clear(): void {
     this.controller.abort();
-    for (const entry of this.entries.values()) this.io.revoke(entry.url);
     this.entries.clear();
     this.bytes = 0;
   }
@@ -99,12 +89,11 @@ export class PageCache {
   /** Drop the least recently used until within `maxBytes`; never a pinned page, nor `fresh`
    *  (just loaded: its caller is about to show it). */
   private evict(fresh?: string): void {
-    for (const [key, entry] of this.entries) {
+    for (const [key, blob] of this.entries) {
       if (this.bytes <= this.maxBytes) return;
       if (this.pinned.has(key) || key === fresh) continue;
       this.entries.delete(key);
-      this.bytes -= entry.bytes;
-      this.io.revoke(entry.url);
+      this.bytes -= blob.size;
     }
   }
 }
