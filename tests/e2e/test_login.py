@@ -6,13 +6,17 @@ message must show, not its spelling.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Request, expect
 
 from tests.e2e.conftest import FRONTEND, LOCALE_KEY, PageFactory, WebApp, format_violations
 from tests.support.bundles import first_load, url_of
@@ -381,3 +385,106 @@ async def test_server_unreachable_at_start_then_try_again(
     await page.get_by_role("button", name=msg("vi", "common_retry")).click()
     await page.wait_for_url(re.compile(r"/login$"))
     await expect(page.locator("#username")).to_be_visible()
+
+
+@asynccontextmanager
+async def flood(app: WebApp, clients: int = 16) -> AsyncIterator[dict[int, int]]:
+    """Logins through the API from `clients` callers at once, each again as soon as answered,
+    until the block ends: with one hashing thread and a queue of one the server answers every
+    other login `503 busy` (docs/OPERATIONS.md, "A hall logging in at once")."""
+    stop = asyncio.Event()
+    statuses: dict[int, int] = {}
+
+    async def caller(http: aiohttp.ClientSession, i: int) -> None:
+        names = [*app.delegates[3:], app.chair, app.secretary, app.display]  # not the pages'
+        name = names[i % len(names)]
+        body = {"username": name, "password": app.password}
+        while not stop.is_set():
+            async with http.post(app.url("/api/auth/login"), json=body) as response:
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+                await response.read()
+            await asyncio.sleep(0.005)
+
+    async with aiohttp.ClientSession() as http:
+        tasks = [asyncio.create_task(caller(http, i)) for i in range(clients)]
+        try:
+            yield statuses
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+
+
+async def test_a_busy_server_is_waited_out_and_the_page_logs_in_by_itself(
+    webapp_factory: Any, new_page: PageFactory, axe: Any, shot: Any
+) -> None:
+    """A hall logging in at once, for real: the server's login queue is made tiny and flooded
+    through the API. The page says in words that many are signing in and that it will try again
+    by itself in N s (said once to screen readers, counted down on screen), keeps the name and
+    password in memory only, can be stopped, and logs in by itself once the flood is over."""
+    app: WebApp = await webapp_factory(
+        password_workers=1, login_queue=1, password_time_cost=6, http_rate=0
+    )
+    pages: list[tuple[Page, list[int]]] = []
+    async with flood(app) as statuses:
+        for n, (locale, orientation) in enumerate((("vi", "portrait"), ("en", "landscape"))):
+            page = await new_page(None, VIEWPORTS[orientation], locale, path="/login", app=app)
+            answers: list[int] = []
+
+            async def answered(request: Request, answers: list[int] = answers) -> None:
+                if request.url.endswith("/api/auth/login"):
+                    response = await request.response()
+                    answers.append(response.status if response else 0)
+
+            page.on("requestfinished", answered)
+            await fill_login(page, app.delegates[n], app.password)
+            waiting = page.get_by_test_id("login-waiting")
+            before, after = msg(locale, "common_login_server_busy").split("{seconds}")
+            await expect(waiting).to_contain_text(before)
+            await expect(waiting).to_contain_text(re.compile(re.escape(before) + r"\d+"))
+            assert after.strip() in await waiting.inner_text()
+            # said once, politely, in words; the countdown itself is no live region
+            announce = page.get_by_test_id("login-announce")
+            await expect(announce).to_have_attribute("role", "status")
+            await expect(announce).to_contain_text(
+                msg(locale, "common_login_server_busy_announce").split("{seconds}")[0]
+            )
+            assert await waiting.get_attribute("role") is None
+            assert await waiting.get_attribute("aria-live") is None
+            await expect(page.locator("#login-error")).to_have_attribute("data-failure", "")
+            # the typed name and password: in the form, nowhere in storage
+            await expect(page.locator("#password")).to_have_value(app.password)
+            stored = await page.evaluate(
+                "JSON.stringify([{...localStorage}, {...sessionStorage}, document.cookie])"
+            )
+            assert app.password not in stored and app.delegates[n] not in stored, stored
+            await shot(page, f"login-busy-{locale}-{orientation}")
+            violations = await axe(page)
+            assert not violations, format_violations(violations)
+            assert 503 in answers, answers
+            pages.append((page, answers))
+
+        # stopped by the user: no more tries, the form as typed, focus on the button
+        page = await new_page(None, (1280, 800), "en", path="/login", app=app)
+        stopped: list[str] = []
+        page.on("request", lambda r: stopped.append(r.url) if "/api/auth/login" in r.url else None)
+        await fill_login(page, app.delegates[2], app.password)
+        await expect(page.get_by_test_id("login-waiting")).to_be_visible()
+        await page.get_by_role("button", name=msg("en", "common_login_busy_cancel")).click()
+        await expect(page.get_by_test_id("login-waiting")).to_have_count(0)
+        await expect(page.locator("form button[type=submit]")).to_be_focused()
+        await expect(page.locator("form button[type=submit]")).to_be_enabled()
+        await expect(page.locator("#username")).to_have_value(app.delegates[2])
+        await expect(page.locator("#password")).to_have_value(app.password)
+        tries = len(stopped)
+        await page.wait_for_timeout(3000)  # longer than any wait the flood's 503s ask for
+        assert len(stopped) == tries, stopped
+        assert "/login" in page.url
+        assert statuses.get(503, 0) > 0 and statuses.get(200, 0) > 0, statuses
+
+    # the flood is over: each waiting page logs in by itself, nobody tapped again
+    for page, answers in pages:
+        await page.locator("li.meeting").first.wait_for()
+        assert "/login" not in page.url
+        assert answers[0] == 503 and answers[-1] == 200, answers
+        assert set(answers) == {503, 200}, answers
+        assert not new_page.errors(page)

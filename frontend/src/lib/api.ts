@@ -30,6 +30,11 @@ export class ApiError extends Error {
     this.retryAfter = retryAfter;
   }
 
+  /** Too many logins wait for a password check: come back in `retryAfter` s (503 `busy`). */
+  get busy(): boolean {
+    return this.status === 503 && this.code === 'busy';
+  }
+
   /** The server could not be reached or failed on its side (not the caller's mistake). */
   get serverDown(): boolean {
     return this.status === 0 || this.status >= 500;

@@ -10,6 +10,7 @@
  */
 import { goto } from '$app/navigation';
 import { api, ApiError, readCookie, setCsrfToken, setUnauthorizedHandler } from '$lib/api';
+import { withBusyRetry, type BusyRetryOptions } from '$lib/loginRetry';
 import { wipeBriefcase, wipeIfNotOwner } from '$lib/offline/wipe';
 
 export type Role = 'secretary' | 'chair' | 'delegate' | 'display';
@@ -68,13 +69,17 @@ class Session {
     }
   }
 
-  /** Log in; an `ApiError` says why not (bad_credentials, rate_limited, network …). */
-  async login(username: string, password: string): Promise<User> {
-    const answer = await api.post<LoginAnswer>(
-      '/api/auth/login',
-      { username, password },
-      { expect401: true },
-    );
+  /** Log in; an `ApiError` says why not (bad_credentials, rate_limited, network …). With
+   *  `busy`, a `503 busy` (too many logins at once) is waited out and tried again
+   *  (lib/loginRetry.ts): the name and password stay in this call's memory only. */
+  async login(username: string, password: string, busy?: BusyRetryOptions): Promise<User> {
+    const attempt = () =>
+      api.post<LoginAnswer>(
+        '/api/auth/login',
+        { username, password },
+        { expect401: true, ...(busy?.signal ? { signal: busy.signal } : {}) },
+      );
+    const answer = busy ? await withBusyRetry(attempt, busy) : await attempt();
     setCsrfToken(answer.csrf_token);
     await wipeQuietly(answer.user.id);
     this.user = answer.user;
