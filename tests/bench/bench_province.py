@@ -214,6 +214,8 @@ async def _clients_main(conn: Connection, plans: list[Plan], spread: float) -> N
     )
     await asyncio.sleep(0.5)  # the last published events
     conn.send(("done", acks, errors[:10], len(errors), updates[0], sittings))
+    await loop.run_in_executor(None, conn.recv)  # "stop": not before every process is done,
+    # or one process's sockets leaving would count in the others' figures
     await asyncio.gather(*(s.disconnect() for s in everyone), return_exceptions=True)
 
 
@@ -289,8 +291,10 @@ async def drive(
     if spy is not None:
         spy.send_signal(2)
         await asyncio.to_thread(spy.wait, 60)
+    for pipe in pipes:
+        pipe.send(("stop",))
     for proc in procs:
-        await asyncio.to_thread(proc.join, 30)
+        await asyncio.to_thread(proc.join, 60)
     busy = max((s.get("published_ack", 0.0) for s in sittings), default=started) - t0
     cpu = sum(b - a for a, b in zip(cpu0, cpu1, strict=True))
     ballots = sum(len(p.tablets) for p in plans)
