@@ -138,6 +138,8 @@ def main() -> None:
         port=int(sys.argv[1]),
         ws="websockets-sansio",
         ws_per_message_deflate=False,
+        ws_ping_interval=None,  # as `quorum serve`: Engine.IO pings the clients itself
+        ws_ping_timeout=None,
         loop="uvloop",
         http="httptools",
         log_level="warning",
