@@ -369,7 +369,7 @@ async def run_quorum(
     if url:
         env |= {"QUORUM_DATABASE_URL": url, "QUORUM_REDIS_URL": args.redis}
     servers = [QuorumProcess(folder, **env) for _ in range(workers)]
-    await asyncio.gather(*(s.start() for s in servers))
+    await asyncio.gather(*(s.start(limit_s=300) for s in servers))  # a loaded machine is slow
     try:
         plans = plans_for(seeded, [s.base_url for s in servers], args.window)
         pids = [s.proc.pid for s in servers if s.proc]
@@ -458,6 +458,13 @@ def table(report: dict[str, list[dict[str, Any]]]) -> str:
     lines = ["| figure | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
     for label, key in ROWS:
         lines.append(f"| {label} | " + " | ".join(_cell(report[k], key) for k in keys) + " |")
+    one = next((k for k in keys if k.startswith("Quorum, 1 worker")), None)
+    for k in keys:
+        if one and k != one and k.startswith("Quorum"):
+            ratio = statistics.median(r["ballots_per_s"] or 0 for r in report[k]) / max(
+                1e-9, statistics.median(r["ballots_per_s"] or 0 for r in report[one])
+            )
+            lines.append(f"\n{k}: {ratio:.2f} × the ballots per second of one worker")
     bare = report.get("bare python-socketio")
     if bare:
         base = statistics.median(r["cpu_ms_per_ballot"] for r in bare)

@@ -25,6 +25,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench_broadcast", ["--sizes", "500,1000,2000", "--broadcasts", "20"]),
     ("bench_vote_storm", ["--delegates", "500"]),
     ("bench_scaleout", []),
+    ("bench_province", ["--sittings", "100", "--tablets", "30"]),
     ("bench_webapp", []),
     ("bench_annotate_webapp", ["--strokes", "100"]),
     ("bench_reader", []),
