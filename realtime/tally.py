@@ -127,6 +127,7 @@ class TallyBroadcaster:
             for poll_id, progress in found.items():
                 self._meeting[poll_id] = int(progress["meeting_id"])
                 await self._emit(progress)
+                await asyncio.sleep(0)  # acks waiting meanwhile go out between the sittings
         except Exception:
             log.exception("vote progress for polls %s failed", sorted(wanted))
             return
