@@ -161,6 +161,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         ws="websockets-sansio",
         ws_per_message_deflate=False,
         ws_max_size=MAX_FRAME,  # uvicorn stops a bigger WebSocket message before buffering it
+        # Engine.IO pings every client itself (25 s, and drops one that does not answer within
+        # 20 s); uvicorn's own WebSocket pings on top cost a timer and a write per connection
+        # every 20 s, a tenth of the worker's busy time with 3,000 tablets connected
+        # (docs/performance-journal.md, "A province on one server")
+        ws_ping_interval=None,
+        ws_ping_timeout=None,
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level,

@@ -4,7 +4,9 @@ Ballots are never pushed one by one. A committed batch marks its polls dirty; fo
 most one `update` goes out per window (leading edge, then trailing; the window is counted from
 the moment the previous update was sent, not from its start; it is `tally_interval_ms`, longer
 for a large room: `window_s`), with figures
-read from the database, so whichever worker sends it, it is right. Each worker sends updates to
+read from the database, so whichever worker sends it, it is right. One ticker per worker reads
+every due poll's figures together, so dozens of sittings voting at once cost a few queries per
+tick, not a few per poll. Each worker sends updates to
 its own sockets only: a committed batch's dirty mark goes to every worker as a small signal
 (`DirectEmitManager.signal`, through Redis when there are several), and each coalesces and
 sends to the tablets it holds. Routing the updates themselves through Redis made every worker
@@ -47,14 +49,27 @@ def window_s(interval_s: float, recipients: int) -> float:
     return max(interval_s, recipients * PER_RECIPIENT_S)
 
 
+EARLY_S = 0.002
+"""A poll whose window ends this close to a tick goes out with it (timer jitter)."""
+
+
 class TallyBroadcaster:
+    """One ticker per worker for every poll: a tick reads the progress of all the polls that
+    are dirty and due in one go (`polls.progress_of`), sends each to its rooms, then waits
+    `interval` before the next tick; a poll is due once its window has passed since its last
+    update. The first ballot after a quiet spell starts a tick at once (leading edge).
+
+    A province's dozens of sittings voting at once made one flush task per poll, each with its
+    own three queries, up to 20 times a second per poll; read together they cost a few queries
+    per tick (docs/performance-journal.md, "A province on one server")."""
+
     def __init__(self, services: Services, sio: socketio.AsyncServer, interval_s: float) -> None:
         self.services = services
         self.sio = sio
         self.interval = interval_s
-        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._task: asyncio.Task[None] | None = None
         self._dirty: set[int] = set()
-        self._last: dict[int, float] = {}
+        self._last: dict[int, float] = {}  # per poll: when its last update had gone out
         self._window: dict[int, float] = {}  # per poll, from the audience of its last update
         self._meeting: dict[int, int] = {}  # poll → its meeting, once read
         sio.manager.on_signal("poll_dirty", lambda poll_id: self.mark(int(poll_id)))
@@ -67,39 +82,63 @@ class TallyBroadcaster:
 
     def mark(self, poll_id: int) -> None:
         self._dirty.add(poll_id)
-        if poll_id in self._tasks:
-            return
-        window = self._window.get(poll_id, self.interval)
-        delay = max(0.0, self._last.get(poll_id, 0.0) + window - time.monotonic())
-        self._tasks[poll_id] = asyncio.get_running_loop().create_task(self._flush(poll_id, delay))
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
 
     def _audience(self, room: str) -> int:
         """Sockets of this worker in a room (those this worker sends to)."""
         namespace: dict[Any, Any] = self.sio.manager.rooms.get("/", {})
         return len(namespace.get(room, ()))
 
-    async def _flush(self, poll_id: int, delay: float) -> None:
+    def _due(self, now: float) -> set[int]:
+        return {
+            poll_id
+            for poll_id in self._dirty
+            if self._last.get(poll_id, float("-inf")) + self._window.get(poll_id, self.interval)
+            <= now + EARLY_S
+        }
+
+    async def _run(self) -> None:
+        """Tick while polls are dirty; end after a quiet interval (no await between the last
+        check and the end, so a `mark` meanwhile finds the task still running)."""
         try:
-            await asyncio.sleep(delay)
-            self._dirty.discard(poll_id)
-            meeting_id = self._meeting.get(poll_id)
-            if meeting_id is not None and not (
-                self._audience(rooms.meeting(meeting_id)) or self._audience(rooms.chair(meeting_id))
-            ):
-                return  # no tablet of this sitting on this worker: nothing to read or send
-            found = await polls.progress(self.services, poll_id)
-            if found is not None:
-                self._meeting[poll_id] = int(found["meeting_id"])
-                await self._emit(found)
-        except Exception:
-            log.exception("vote progress for poll %s failed", poll_id)
+            while self._dirty:
+                due = self._due(time.monotonic())
+                if due:
+                    self._dirty -= due
+                    await self._tick(due)
+                # the window starts when the updates have gone out: a broadcast to many
+                # clients can take longer than the window, and back-to-back broadcasts would
+                # starve the acks
+                await asyncio.sleep(self.interval)
         finally:
-            # the window starts when this update has gone out: a broadcast to many clients can
-            # take longer than the window, and back-to-back broadcasts would starve the acks
-            self._last[poll_id] = time.monotonic()
-            self._tasks.pop(poll_id, None)
-            if poll_id in self._dirty:
-                self.mark(poll_id)
+            self._task = None
+
+    async def _tick(self, due: set[int]) -> None:
+        wanted = [
+            poll_id
+            for poll_id in due
+            if (meeting_id := self._meeting.get(poll_id)) is None
+            or self._audience(rooms.meeting(meeting_id))
+            or self._audience(rooms.chair(meeting_id))
+        ]  # no tablet of a sitting on this worker: nothing to read or send for it
+        try:
+            found = await polls.progress_of(self.services, wanted)
+            for poll_id, progress in found.items():
+                self._meeting[poll_id] = int(progress["meeting_id"])
+                await self._emit(progress)
+                await asyncio.sleep(0)  # acks waiting meanwhile go out between the sittings
+        except Exception:
+            log.exception("vote progress for polls %s failed", sorted(wanted))
+            return
+        finally:
+            now = time.monotonic()
+            for poll_id in due:
+                self._last[poll_id] = now
+        for poll_id in set(wanted) - set(found):  # no longer open: forget it
+            self._last.pop(poll_id, None)
+            self._window.pop(poll_id, None)
+            self._meeting.pop(poll_id, None)
 
     async def _emit(self, found: dict[str, Any]) -> None:
         """To this worker's sockets only (`ignore_queue`): every worker sends its own."""

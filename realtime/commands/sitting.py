@@ -77,11 +77,11 @@ async def _open_progress(services: Services, meeting_id: int, staff: bool) -> di
         open_ids = [int(pid) for pid in rows.scalars() if pid is not None]
     progress: list[dict[str, Any]] = []
     voters: dict[str, list[int]] = {}
+    found = await polls.progress_of(services, open_ids)
     for poll_id in open_ids:
-        found = await polls.progress(services, poll_id)
-        if found is not None:  # closed meanwhile: its event follows
-            progress.append(found["data"])
-            voters[str(poll_id)] = found["voters"]
+        if poll_id in found:  # closed meanwhile: its event follows
+            progress.append(found[poll_id]["data"])
+            voters[str(poll_id)] = found[poll_id]["voters"]
     return {"progress": progress, "voters": voters} if staff else {"progress": progress}
 
 

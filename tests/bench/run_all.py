@@ -26,6 +26,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench_vote_storm", ["--delegates", "500"]),
     ("bench_login_burst", ["--users", "2000", "--window", "60"]),
     ("bench_scaleout", []),
+    ("bench_province", ["--sittings", "100", "--tablets", "30"]),
     ("bench_webapp", []),
     ("bench_annotate_webapp", ["--strokes", "100"]),
     ("bench_reader", []),
