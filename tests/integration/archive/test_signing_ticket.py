@@ -1,5 +1,5 @@
 """The one-time signing ticket of a remote signing session (docs/SECURITY.md, "Signing
-tickets"; docs/AUTHORIZATION.md, "Signing tickets"): it opens its own session's two routes and
+tickets"; docs/AUTHORIZATION.md, "Archive"): it opens its own session's two routes and
 nothing else, is stored hashed, stops working when the session completes, is cancelled or
 expires, and the login-token path keeps working."""
 
