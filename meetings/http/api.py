@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from meetings.domain.errors import InvalidInput, NotFound, PayloadTooLarge, Unauthenticated
-from meetings.http.auth import authenticate
+from meetings.http.auth import authenticate, bearer_token
 from meetings.services.context import Actor, Services
 
 MAX_JSON_BYTES = 1024 * 1024
@@ -80,6 +80,9 @@ class Api:
     tag: str = "api"
     raw_body: str | None = None  # content type of a streamed body (PDF uploads)
     query: tuple[str, ...] = field(default_factory=tuple)
+    ticket: bool = False
+    """Also reached with a bearer credential that is not a login token (a remote signing
+    session's ticket): the handler checks it and answers 401 itself when it is no good."""
 
 
 async def read_json(request: Request) -> Any:
@@ -190,7 +193,7 @@ def _endpoint(api: Api) -> Callable[[Request], Awaitable[Response]]:
                 check_text(name, value)
         # public routes (login) need no CSRF token: they act on no one's session
         actor = await authenticate(request, services, mutation=api.auth and api.method != "GET")
-        if api.auth and actor is None:
+        if api.auth and actor is None and not (api.ticket and bearer_token(request)):
             raise Unauthenticated("log in first")
         call = Call(request, services, actor)
         if api.body is not None:

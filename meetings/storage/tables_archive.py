@@ -79,6 +79,9 @@ class SigningSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     completed_at: datetime | None = None
+    ticket_hash: str | None = Field(default=None, max_length=64)
+    """sha256 of the session's one-time signing ticket; cleared when the session completes or is
+    cancelled (docs/SECURITY.md, "Signing tickets")."""
 
 
 class ArchiveRecord(SQLModel, table=True):

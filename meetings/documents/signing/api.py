@@ -38,6 +38,13 @@ class SigningFailed(DomainError):
     status = 502
 
 
+class TsaUnavailable(SigningFailed):
+    """The time-stamp authority did not answer (down, unreachable, or refused the request)."""
+
+    code = "tsa_unavailable"
+    status = 502
+
+
 class SignerUnavailable(DomainError):
     """The configured key could not be loaded (wrong passphrase or PIN, missing file or token)."""
 

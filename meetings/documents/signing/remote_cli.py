@@ -2,7 +2,9 @@
 signing").
 
 The server holds the document; this client only fetches a digest, signs it on the PKCS#11 token
-(the key never leaves it) and posts the signature and certificate back:
+(the key never leaves it) and posts the signature and certificate back. It authenticates with the
+session's one-time signing ticket from `QUORUM_SIGNING_TICKET` (what the web app's command sets;
+docs/SECURITY.md, "Signing tickets"), or else with an API token (`--token` / `QUORUM_TOKEN`):
 
     GET  {url}/api/signing-sessions/{id}            -> {"digest_b64", "digest_algorithm",
                                                          "signer_cert_pem_required"}
@@ -24,6 +26,8 @@ import aiohttp
 from meetings.documents.signing.api import Pkcs11Config
 from meetings.documents.signing.remote import read_certificate_pkcs11, sign_digest_pkcs11
 
+TICKET_ENV = "QUORUM_SIGNING_TICKET"
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="quorum sign-remote", description=__doc__.splitlines()[0])
@@ -31,8 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--token",
         default=os.environ.get("QUORUM_TOKEN"),
-        required="QUORUM_TOKEN" not in os.environ,
-        help="API bearer token of the signing user (or set QUORUM_TOKEN, which `ps` does not show)",
+        required=not ({"QUORUM_TOKEN", TICKET_ENV} & os.environ.keys()),
+        help="API bearer token of the signing user (or set QUORUM_TOKEN, which `ps` does not "
+        f"show); not needed when {TICKET_ENV} holds the session's signing ticket",
     )
     p.add_argument("--session", required=True, help="signing session id shown by the server")
     p.add_argument("--pkcs11-module", required=True, help="path of the token's PKCS#11 module")
@@ -54,7 +59,8 @@ def create_signature_payload(config: Pkcs11Config, session_info: dict[str, Any])
 
 
 async def _run(args: argparse.Namespace, config: Pkcs11Config) -> None:
-    headers = {"Authorization": f"Bearer {args.token}"}
+    ticket = os.environ.get(TICKET_ENV, "").strip()
+    headers = {"Authorization": f"Bearer {ticket or args.token}"}
     url = f"{args.url.rstrip('/')}/api/signing-sessions/{args.session}"
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(headers=headers, timeout=timeout) as http:

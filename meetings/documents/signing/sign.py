@@ -27,7 +27,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
-from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
 from pyhanko.sign.validation import async_add_validation_info  # type: ignore[attr-defined]
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
@@ -42,6 +42,7 @@ from meetings.documents.signing.api import (
     SigningFailed,
     StampText,
     TrustSettings,
+    TsaUnavailable,
     load_certificates,
 )
 
@@ -246,6 +247,8 @@ async def sign_pdf_bytes(
             out = await pdf_signer.async_sign_pdf(
                 open_pdf_writer(pdf), bytes_reserved=None, appearance_text_params=params
             )
+    except TimestampRequestError as exc:
+        raise TsaUnavailable(f"the time-stamp authority did not answer: {exc}") from exc
     except (SigningError, PdfReadError, OSError, ValueError) as exc:
         raise SigningFailed(f"signing failed: {exc}") from exc
     return bytes(out.getvalue())
@@ -283,6 +286,8 @@ async def add_archive_timestamp(
                 MD_ALGORITHM,
                 validation_context=validation_context,
             )
+    except TimestampRequestError as exc:
+        raise TsaUnavailable(f"the time-stamp authority did not answer: {exc}") from exc
     except (SigningError, PdfReadError, OSError, ValueError) as exc:
         raise SigningFailed(f"archive time-stamp failed: {exc}") from exc
     return bytes(out.getvalue())

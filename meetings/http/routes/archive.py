@@ -12,8 +12,9 @@ from typing import Any
 
 from starlette.responses import Response
 
-from meetings.domain.errors import InvalidInput
+from meetings.domain.errors import InvalidInput, Unauthenticated
 from meetings.http.api import Api, Call
+from meetings.http.auth import bearer_token, vouch
 from meetings.http.pdf_files import pdf_response
 from meetings.http.routes import public_site, public_verify
 from meetings.http.routes.accounts import client_ip
@@ -26,6 +27,7 @@ from meetings.services.archive.resolutions import DraftUpdate
 from meetings.services.archive.signing_keys import start_signing, stop_signing
 from meetings.services.archive.signing_sessions import RemoteSignature, SignWithKey, StartSession
 from meetings.services.archive.targets import Kind
+from meetings.services.context import Actor
 
 
 def _flag(call: Call, name: str) -> bool | None:
@@ -144,14 +146,32 @@ def _for(kind: Kind) -> list[Api]:
     ]  # fmt: skip
 
 
+async def _signer(call: Call, sid: str) -> Actor:
+    """The caller (login) or, failing that, the signer whose ticket for THIS session is given."""
+    if call.actor is not None:
+        return call.actor
+    ticket = bearer_token(call.request) or ""
+    actor = await signing_sessions.actor_for_ticket(call.services, sid, ticket)
+    if actor is None:
+        raise Unauthenticated("log in first, or give this signing session's ticket")
+    vouch(call.request, ticket)
+    return actor
+
+
 async def session_info(call: Call) -> dict[str, Any]:
     sid = str(call.request.path_params["session_id"])
-    return await signing_sessions.session_info(call.services, call.me, sid)
+    return await signing_sessions.session_info(call.services, await _signer(call, sid), sid)
 
 
 async def session_signature(call: Call) -> dict[str, Any]:
     sid = str(call.request.path_params["session_id"])
-    return await signing_sessions.complete_session(call.services, call.me, sid, call.body)
+    actor = await _signer(call, sid)
+    return await signing_sessions.complete_session(call.services, actor, sid, call.body)
+
+
+async def cancel_session(call: Call) -> None:
+    sid = str(call.request.path_params["session_id"])
+    await signing_sessions.cancel_session(call.services, call.me, sid)
 
 
 # -- the archive (staff) ------------------------------------------------------------------------
@@ -209,10 +229,13 @@ ROUTES: list[Api] = [
     Api("GET", "/api/signing/inbox", signing_inbox,
         "What awaits the caller's signature: generated resolutions and minutes of the councils "
         "they chair (all, for an administrator)", tag="archive"),
-    Api("GET", S, session_info, "A remote signing session: the digest to sign",
-        tag="archive"),
+    Api("GET", S, session_info, "A remote signing session: the digest to sign (login, or the "
+        "session's signing ticket as bearer)", tag="archive", ticket=True),
     Api("POST", S + "/signature", session_signature,
-        "Return the token's signature; the server completes the PDF", body=RemoteSignature,
+        "Return the token's signature; the server completes the PDF (login, or the session's "
+        "signing ticket as bearer)", body=RemoteSignature, tag="archive", ticket=True),
+    Api("DELETE", S, cancel_session,
+        "Cancel a pending remote signing session; its ticket stops working", status=204,
         tag="archive"),
     Api("GET", "/api/archive", list_records, "Archive records (staff); ?council_id=",
         tag="archive", query=("council_id",)),

@@ -13,6 +13,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
@@ -28,7 +29,7 @@ from meetings.documents.signing.remote import RemoteSigningState, complete_remot
 from meetings.documents.signing.sign import create_timestamper, create_validation_context
 from meetings.domain.errors import Conflict, InvalidInput, NotFound
 from meetings.domain.events import iso
-from meetings.services.accounts.auth import confirm_password
+from meetings.services.accounts.auth import confirm_password, load_actor
 from meetings.services.archive.events import SIGNED
 from meetings.services.archive.signing_keys import (
     SigningKeys,
@@ -38,10 +39,12 @@ from meetings.services.archive.signing_keys import (
 )
 from meetings.services.archive.targets import Kind, Target, load_target, target_public
 from meetings.services.context import Actor, Services
-from meetings.storage.tables import Council, Membership, utcnow
+from meetings.storage.tables import Council, Membership, User, utcnow
 from meetings.storage.tables_archive import SigningSession
 
 SESSION_MINUTES = 30
+TICKET_PREFIX = "qst_"
+"""Signing tickets start with this, so that a leaked one is recognised (docs/SECURITY.md)."""
 DEFAULT_TITLE = "Chủ tọa phiên họp"
 T = TypeVar("T")
 
@@ -214,6 +217,7 @@ async def start_session(
     except SigningFailed as exc:
         raise InvalidInput(exc.message, code="bad_certificate") from None
     now = utcnow()
+    ticket = TICKET_PREFIX + secrets.token_urlsafe(32)
     row = SigningSession(
         id=secrets.token_hex(16),
         kind=kind,
@@ -222,6 +226,7 @@ async def start_session(
         state=state.to_bytes(),
         digest_algorithm=state.digest_algorithm,
         expires_at=now + dt.timedelta(minutes=SESSION_MINUTES),
+        ticket_hash=ticket_digest(ticket),
     )
     async with services.uow() as uow:
         uow.session.add(row)
@@ -234,17 +239,49 @@ async def start_session(
         "digest_b64": base64.b64encode(digest).decode(),
         "digest_algorithm": state.digest_algorithm,
         "expires_at": iso(row.expires_at),
+        "ticket": ticket,
     }
+
+
+def ticket_digest(ticket: str) -> str:
+    return hashlib.sha256(b"quorum-signing-ticket:" + ticket.encode()).hexdigest()
+
+
+def _expired(row: SigningSession) -> bool:
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.UTC)
+    return expires < utcnow()
+
+
+async def actor_for_ticket(services: Services, session_id: str, ticket: str) -> Actor | None:
+    """The signer of `session_id` when `ticket` is that session's live signing ticket.
+
+    A ticket opens only its own session's two routes (GET the digest, POST the signature): the
+    HTTP layer asks here for those routes only, and nowhere else is a ticket a credential. None
+    when the ticket is not this session's, the session is completed, cancelled or expired, or
+    the signer's account is disabled."""
+    if not ticket.startswith(TICKET_PREFIX) or len(ticket) > 200:
+        return None
+    async with services.db.reading() as session:
+        row = await session.get(SigningSession, session_id[:40])
+        if row is None or row.ticket_hash is None or row.status != "pending" or _expired(row):
+            return None
+        if not hmac.compare_digest(row.ticket_hash, ticket_digest(ticket)):
+            return None
+        user = await session.get(User, row.user_id)
+        if user is None or not user.is_active:
+            return None
+        return await load_actor(session, user)
 
 
 async def _session(session: AsyncSession, actor: Actor, session_id: str) -> SigningSession:
     row = await session.get(SigningSession, session_id[:40])
     if row is None or row.user_id != actor.user_id:
         raise NotFound("no such signing session")
+    if row.status == "cancelled":
+        raise Conflict("this signing session was cancelled", code="session_cancelled")
     if row.status != "pending":
         raise Conflict("this signing session is already completed", code="session_done")
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.UTC)
-    if expires < utcnow():
+    if _expired(row):
         raise Conflict("this signing session has expired; start a new one", code="session_expired")
     return row
 
@@ -303,6 +340,20 @@ async def complete_session(
         done = await uow.session.get(SigningSession, row.id, with_for_update=True)
         if done is not None:
             done.status, done.completed_at = "completed", utcnow()
-            done.state = b"{}"
+            done.state, done.ticket_hash = b"{}", None
         await uow.commit()
     return out
+
+
+async def cancel_session(services: Services, actor: Actor, session_id: str) -> None:
+    """DELETE /api/signing-sessions/{id}: the signer gives up; the ticket stops working."""
+    async with services.uow() as uow:
+        row = await uow.session.get(SigningSession, session_id[:40], with_for_update=True)
+        if row is None or row.user_id != actor.user_id:
+            raise NotFound("no such signing session")
+        if row.status != "pending":
+            raise Conflict("this signing session is already completed", code="session_done")
+        row.status, row.completed_at = "cancelled", utcnow()
+        row.state, row.ticket_hash = b"{}", None
+        await uow.audit(actor.user_id, "signing_session.cancel", f"{row.kind}:{row.target_id}")
+        await uow.commit()

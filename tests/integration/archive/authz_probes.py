@@ -217,14 +217,47 @@ def start_session(kind: Kind) -> ProbeFactory:
 async def session_signature(w: World, role: str) -> Probe:
     """The chair's token signature of the session's digest (as `quorum sign-remote` makes it)."""
     started = await chair_session(w)
+    body = await session_signature_for(w, started)
+    return Probe(f"/api/signing-sessions/{started['session_id']}/signature", json=body)
+
+
+async def session_signature_for(w: World, started: dict[str, Any]) -> dict[str, str]:
     key, cert = _chair_key(w)
     algorithm = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}[
         started["digest_algorithm"].lower().replace("-", "")
     ]
     digest = base64.b64decode(started["digest_b64"])
     signature = key.sign(digest, padding.PKCS1v15(), utils.Prehashed(algorithm))
-    body = {"signature_b64": base64.b64encode(signature).decode(), "certificate_pem": cert}
-    return Probe(f"/api/signing-sessions/{started['session_id']}/signature", json=body)
+    return {"signature_b64": base64.b64encode(signature).decode(), "certificate_pem": cert}
+
+
+def with_ticket(suffix: str = "", whose: str = "own", sign: bool = False) -> ProbeFactory:
+    """A fresh session's signing ticket in place of the role's token (docs/SECURITY.md,
+    "Signing tickets"): `own` on its own session, `other` on another session of the chair."""
+
+    async def probe(w: World, role: str) -> Probe:
+        started = await chair_session(w)
+        target = started if whose == "own" else await chair_session(w)
+        path = f"/api/signing-sessions/{target['session_id']}{suffix}"
+        body = (await session_signature_for(w, target)) if sign else None
+        return Probe(path, json=body, token=started["ticket"])
+
+    return probe
+
+
+def ticket_elsewhere(path: str, json: object = None) -> ProbeFactory:
+    """A live ticket on a route that is not its session's: no credential at all."""
+
+    async def probe(w: World, role: str) -> Probe:
+        started = await chair_session(w)
+        rid = await target(w, "resolution")
+        return Probe(path.format(rid), json=json, token=started["ticket"])
+
+    return probe
+
+
+async def cancel(w: World, role: str) -> Probe:
+    return Probe(f"/api/signing-sessions/{(await chair_session(w))['session_id']}")
 
 
 async def inbox(w: World, role: str) -> Probe:
@@ -294,6 +327,17 @@ PROBES: dict[Key, ProbeFactory] = {
     ("GET", MN + "/file", ""): on_shared("minutes", "/api/minutes/{}/file?which=signed"),
     ("GET", S, ""): on_shared("session", "/api/signing-sessions/{}"),
     ("POST", S + "/signature", ""): session_signature,
+    ("GET", S, "the session's ticket"): with_ticket(),
+    ("GET", S, "another session's ticket"): with_ticket(whose="other"),
+    ("POST", S + "/signature", "the session's ticket"): with_ticket("/signature", sign=True),
+    ("POST", S + "/signature", "another session's ticket"): with_ticket(
+        "/signature", whose="other", sign=True
+    ),
+    ("DELETE", S, ""): cancel,
+    ("DELETE", S, "the session's ticket"): with_ticket(),
+    ("GET", R, "a signing ticket"): ticket_elsewhere("/api/resolutions/{}"),
+    ("POST", R + "/sign", "a signing ticket"): ticket_elsewhere("/api/resolutions/{}/sign", SIGN),
+    ("GET", "/api/signing/inbox", "a signing ticket"): ticket_elsewhere("/api/signing/inbox"),
     ("GET", "/api/archive", ""): list_archive,
     ("GET", "/api/archive/export", ""): export,
     ("GET", A + "/file", ""): on_shared("published", "/api/archive/{}/file"),

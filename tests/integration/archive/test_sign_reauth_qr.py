@@ -150,7 +150,7 @@ async def test_tsa_down_leaves_the_resolution_unsigned_and_retryable(flow: Flow)
         finally:
             services.subsystems["signing"].close()
             services.subsystems["signing"] = good
-        assert status == 502 and body["error"]["code"] == "signing_failed", body
+        assert status == 502 and body["error"]["code"] == "tsa_unavailable", body
         shown = await flow.call("GET", f"/api/resolutions/{rid}")
         assert shown["status"] == "generated" and shown["signed_sha256"] is None
         assert shown["signatures"] == []

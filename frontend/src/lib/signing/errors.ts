@@ -12,6 +12,8 @@ export function signingError(error: unknown): string {
       return error.retryAfter
         ? m.signing_error_rate_limited({ seconds: String(error.retryAfter) })
         : m.signing_error_rate_limited_later();
+    case 'tsa_unavailable':
+      return m.signing_error_tsa_unavailable();
     case 'signing_failed':
       return m.signing_error_signing_failed({ detail: error.message });
     case 'signer_unavailable':

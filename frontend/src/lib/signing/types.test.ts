@@ -18,12 +18,13 @@ describe('signing helpers', () => {
     const cmd = remoteCommand({
       origin: 'https://hdnd.example.vn',
       session: 'abc123',
+      ticket: 'qst_Ab-9_x',
       module: '/usr/lib/softhsm/libsofthsm2.so',
       tokenLabel: 'Chu tich',
       keyLabel: 'chair',
     });
     expect(cmd).toBe(
-      "quorum sign-remote --url https://hdnd.example.vn --session abc123 " +
+      " QUORUM_SIGNING_TICKET=qst_Ab-9_x quorum sign-remote --url https://hdnd.example.vn --session abc123 " +
         "--pkcs11-module /usr/lib/softhsm/libsofthsm2.so --token-label 'Chu tich' --key-label chair",
     );
   });

@@ -83,6 +83,8 @@ export interface SessionStarted {
   digest_b64: string;
   digest_algorithm: string;
   expires_at: string | null;
+  /** The one-time signing ticket: returned once, opens only this session (docs/SECURITY.md). */
+  ticket: string;
 }
 
 /** The API path of a resolution or minutes: `/api/resolutions/7`, `/api/minutes/3`. */
@@ -104,16 +106,20 @@ export function shellQuote(value: string): string {
 export interface RemoteCommand {
   origin: string;
   session: string;
+  ticket: string;
   module: string;
   tokenLabel: string;
   keyLabel: string;
 }
 
-/** The exact `quorum sign-remote` command for a session (the API token comes from
- *  QUORUM_TOKEN, which `ps` does not show). */
+/** The exact `quorum sign-remote` command for a session. The session's one-time ticket goes in
+ *  the environment (`ps` does not show it), and the line starts with a space, which keeps it out
+ *  of the shell's history where HISTCONTROL ignores such lines (Debian's and Ubuntu's default);
+ *  the ticket dies anyway when the session is signed, cancelled or expires (docs/SECURITY.md,
+ *  "Signing tickets"). */
 export function remoteCommand(c: RemoteCommand): string {
   return [
-    'quorum sign-remote',
+    ` QUORUM_SIGNING_TICKET=${shellQuote(c.ticket)} quorum sign-remote`,
     `--url ${shellQuote(c.origin)}`,
     `--session ${shellQuote(c.session)}`,
     `--pkcs11-module ${shellQuote(c.module)}`,
