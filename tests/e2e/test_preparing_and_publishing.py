@@ -83,6 +83,16 @@ async def story_app(
     )
 
 
+WIDER_THAN_SCREEN = """() => {
+    const width = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth <= width) return [];
+    return [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > width + 1)
+        .slice(0, 5)
+        .map((e) => `${e.tagName.toLowerCase()}.${e.className} ${e.getBoundingClientRect().right}`);
+}"""
+
+
 async def check_view(page: Page, axe: Any, shot: Any, name: str) -> None:
     """axe-core and a screenshot in the page's language, then in the other one (switched in the
     page, no reload), then back. Landmarks must not nest and the page has one h1."""
@@ -92,6 +102,8 @@ async def check_view(page: Page, axe: Any, shot: Any, name: str) -> None:
     for _ in range(2):
         lang = await page.evaluate("document.documentElement.lang")
         await expect(page.locator('[aria-busy="true"]')).to_have_count(0)
+        wide = await page.evaluate(WIDER_THAN_SCREEN)
+        assert not wide, f"{name} ({lang}) is wider than the screen: {wide}"
         violations = await axe(page)
         assert not violations, f"{name} ({lang}):\n{format_violations(violations)}"
         await shot(page, f"story-{name}-{lang}", full_page=True)
@@ -211,6 +223,12 @@ async def test_preparing_and_publishing(
     )
     good_row = sec.locator("[data-testid=desk-upload-row][data-name='To_trinh_truong_hoc.pdf']")
     await expect(good_row).to_have_attribute("data-state", "done")
+    # the refusal follows a language switch
+    await sec.get_by_role("button", name="English", exact=True).click()
+    await expect(bad_row.get_by_test_id("desk-upload-message")).to_have_text(
+        "The PDF is protected by a password. Remove the password and upload it again."
+    )
+    await sec.get_by_role("button", name="Tiếng Việt", exact=True).click()
     await check_view(sec, axe, shot, "documents")
     status, docs, _ = await app.http("GET", f"/api/meetings/{mid}/documents", token=token)
     assert [d["title"] for d in docs] == ["To trinh truong hoc"], docs
