@@ -177,7 +177,7 @@ async def test_preparing_and_publishing(
     today = datetime.now()
     await sec.get_by_label("Tên phiên họp").fill(MEETING)
     await sec.get_by_label("Ngày họp").fill(today.strftime("%Y-%m-%d"))
-    await sec.get_by_label("Giờ bắt đầu").fill("23:00")
+    await sec.get_by_label("Giờ bắt đầu").fill("14:00")
     await sec.get_by_label("Địa điểm").fill("Hội trường tầng 3")
     await check_view(sec, axe, shot, "meeting-new")
     await sec.get_by_role("button", name="Tạo phiên họp").click()
