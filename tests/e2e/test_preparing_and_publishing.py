@@ -93,12 +93,19 @@ WIDER_THAN_SCREEN = """() => {
 }"""
 
 
+BANNERS = """() => [...document.querySelectorAll('header, [role=banner]')].filter((e) =>
+    e.getAttribute('role') === 'banner' ||
+    (!e.hasAttribute('role') && !e.closest('main, article, aside, nav, section'))).length"""
+
+
 async def check_view(page: Page, axe: Any, shot: Any, name: str) -> None:
     """axe-core and a screenshot in the page's language, then in the other one (switched in the
     page, no reload), then back. Landmarks must not nest and the page has one h1."""
     assert await page.locator("main").count() == 1, f"{name}: one <main>"
     assert await page.locator("main main, main [role=main]").count() == 0, name
     assert await page.locator("h1").count() == 1, f"{name}: one h1"
+    banners = await page.evaluate(BANNERS)
+    assert banners <= 1, f"{name}: {banners} banner landmarks"
     for _ in range(2):
         lang = await page.evaluate("document.documentElement.lang")
         await expect(page.locator('[aria-busy="true"]')).to_have_count(0)
