@@ -309,6 +309,12 @@ async def test_preparing_and_publishing(
     await expect(entry.get_by_test_id("resolution-status")).to_contain_text("Chờ chủ tọa ký")
     rid = int(await entry.get_attribute("data-resolution-id") or 0)
     await expect(sec.get_by_test_id("pdf-view").locator("canvas").first).to_be_visible()
+    # what was done is said in the language chosen afterwards too
+    said = sec.locator("main p.message[role=status]")
+    await expect(said).to_contain_text("đang chờ chủ tọa ký")
+    await sec.get_by_role("button", name="English", exact=True).click()
+    await expect(said).to_contain_text("waiting for the chair")
+    await sec.get_by_role("button", name="Tiếng Việt", exact=True).click()
     await check_view(sec, axe, shot, "records")
 
     # the chair signs, typing the password again
