@@ -117,6 +117,11 @@ async def _call(work: Callable[[Services], Awaitable[T]], services: Services) ->
     return await work(services)
 
 
+OWN_ADDRESS = "http://own.address.invalid"
+"""`webapp_factory(public_url=OWN_ADDRESS)`: QUORUM_PUBLIC_URL becomes the server's own address
+(known once it listens), so a QR code or feed link can be opened by the browser."""
+
+
 class ServerThread:
     """uvicorn serving the whole app (API, Socket.IO, frontend/dist) in a thread of its own."""
 
@@ -148,6 +153,11 @@ class ServerThread:
         app = create_asgi_app(settings, frontend_dir=self.dist)
         self._uv, task, self.port = await start_uvicorn(app)
         self.services = app.quorum_services
+        if self.overrides.get("public_url") == OWN_ADDRESS:
+            # the public links (QR codes, calendar feeds, sitemap) point at this very server
+            self.services.settings = settings.model_copy(
+                update={"public_url": f"http://127.0.0.1:{self.port}"}
+            )
         self.ready.set()
         await task
 

@@ -48,6 +48,8 @@ export interface UploadRow {
   state: UploadState;
   /** the refusal in words */
   message: string;
+  /** What refused it, so the words follow a language switch (`uploadErrorText` in markup). */
+  error?: unknown;
   documentId: number | null;
 }
 
