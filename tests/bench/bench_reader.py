@@ -2,6 +2,7 @@
 docs/PERFORMANCE.md, "Reader").
 
 Run: uv run python -m tests.bench.bench_reader [--runs N] [--turns N] [--passes N]
+[--only open|turn|scroll] (one part alone; all three by default)
 Needs `frontend/dist` (`make frontend`) and Debian's /usr/bin/chromium (never `playwright
 install`). `quorum serve` runs over a fresh rehearsal council; a 300-page and a 500-page agenda
 document (meetings/documents/generate.py) are attached to the current item of an open sitting,
@@ -278,44 +279,65 @@ async def run(base: str, args: argparse.Namespace, pdfs: dict[str, bytes]) -> No
             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
         )
         try:
-            opens = await measure_open(browser, base, mid, ids["Bench 300"], args.runs)
-            print(
-                f"1. open the 300-page document → page 1 shown: "
-                f"{', '.join(f'{t:.0f}' for t in opens)} ms; median {statistics.median(opens):.0f},"
-                f" max {max(opens):.0f} (target ≤ {TARGETS['open_ms']})",
-                flush=True,
-            )
-            turns = await measure_turns(browser, base, mid, ids["Bench 300"], args.turns)
-            print(
-                f"2. turn to a loaded page ({len(turns)} turns): p50 {statistics.median(turns):.0f}"
-                f" ms, p99 {p99(turns):.0f} ms, max {max(turns):.0f} ms"
-                f" (target p99 ≤ {TARGETS['turn_p99_ms']})",
-                flush=True,
-            )
-            scroll = await measure_scroll(browser, base, mid, ids["Bench 500"], args.passes)
-            print(
-                f"3. scroll 500 pages end to end ×{args.passes}: {scroll['steps']} screens in "
-                f"{scroll['seconds']:.0f} s; blank pages {len(scroll['blank'])} "
-                f"{scroll['blank'][:10]}; screen filled p50 {scroll['wait_p50_ms']:.0f} ms, "
-                f"max {scroll['wait_max_ms']:.0f} ms; pages mounted at most "
-                f"{scroll['mounted_max']}",
-                flush=True,
-            )
-            print(
-                f"   JS heap (Performance.getMetrics JSHeapUsedSize): max "
-                f"{scroll['heap_max_mb']:.1f} MB, last {scroll['heap_last_mb']:.1f} MB "
-                f"(target < {TARGETS['memory_mb']})",
-                flush=True,
-            )
-            for name in ("rss", "pss", "private", "shm"):
-                print(
-                    f"   renderer {name}: sitting view {scroll['before'][name]:.0f} MB, while "
-                    f"scrolling max {scroll['max'][name]:.0f} MB, last {scroll['last'][name]:.0f}"
-                    " MB",
-                    flush=True,
-                )
+            if args.only in (None, "open"):
+                await report_open(browser, base, mid, ids, args)
+            if args.only in (None, "turn"):
+                await report_turns(browser, base, mid, ids, args)
+            if args.only in (None, "scroll"):
+                await report_scroll(browser, base, mid, ids, args)
         finally:
             await browser.close()
+
+
+async def report_open(
+    browser: Browser, base: str, mid: int, ids: dict[str, int], args: argparse.Namespace
+) -> None:
+    opens = await measure_open(browser, base, mid, ids["Bench 300"], args.runs)
+    print(
+        f"1. open the 300-page document → page 1 shown: "
+        f"{', '.join(f'{t:.0f}' for t in opens)} ms; median {statistics.median(opens):.0f},"
+        f" max {max(opens):.0f} (target ≤ {TARGETS['open_ms']})",
+        flush=True,
+    )
+
+
+async def report_turns(
+    browser: Browser, base: str, mid: int, ids: dict[str, int], args: argparse.Namespace
+) -> None:
+    turns = await measure_turns(browser, base, mid, ids["Bench 300"], args.turns)
+    print(
+        f"2. turn to a loaded page ({len(turns)} turns): p50 {statistics.median(turns):.0f}"
+        f" ms, p99 {p99(turns):.0f} ms, max {max(turns):.0f} ms"
+        f" (target p99 ≤ {TARGETS['turn_p99_ms']})",
+        flush=True,
+    )
+
+
+async def report_scroll(
+    browser: Browser, base: str, mid: int, ids: dict[str, int], args: argparse.Namespace
+) -> None:
+    scroll = await measure_scroll(browser, base, mid, ids["Bench 500"], args.passes)
+    print(
+        f"3. scroll 500 pages end to end ×{args.passes}: {scroll['steps']} screens in "
+        f"{scroll['seconds']:.0f} s; blank pages {len(scroll['blank'])} "
+        f"{scroll['blank'][:10]}; screen filled p50 {scroll['wait_p50_ms']:.0f} ms, "
+        f"max {scroll['wait_max_ms']:.0f} ms; pages mounted at most "
+        f"{scroll['mounted_max']}",
+        flush=True,
+    )
+    print(
+        f"   JS heap (Performance.getMetrics JSHeapUsedSize): max "
+        f"{scroll['heap_max_mb']:.1f} MB, last {scroll['heap_last_mb']:.1f} MB "
+        f"(target < {TARGETS['memory_mb']})",
+        flush=True,
+    )
+    for name in ("rss", "pss", "private", "shm"):
+        print(
+            f"   renderer {name}: sitting view {scroll['before'][name]:.0f} MB, while "
+            f"scrolling max {scroll['max'][name]:.0f} MB, last {scroll['last'][name]:.0f}"
+            " MB",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -323,6 +345,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--only", choices=("open", "turn", "scroll"), default=None)
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()}", flush=True)
     started = time.perf_counter()

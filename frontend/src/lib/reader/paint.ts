@@ -4,8 +4,10 @@
 // in its decoded-image cache, in discardable shared memory, after the <img> is gone and its
 // URL revoked; it lets them go only under memory pressure. Scrolling 150 pages grew the tab's
 // private memory by 500 MB that way (docs/performance-journal.md, "Reader"). A page decoded by
-// `createImageBitmap` and drawn on a canvas is held by that canvas alone: the bitmap is closed
-// at once, and the canvas's pixels go with the page when it unmounts (`release`).
+// `createImageBitmap` and drawn on a canvas is held by that canvas and by the reader's bitmap
+// cache (bitmaps.ts: a few pages near the one read, bounded in bytes, closed on eviction), or,
+// for a thumbnail, closed at once; the canvas's pixels go with the page when it unmounts
+// (`release`).
 
 import type { PageCache } from './cache';
 
@@ -38,17 +40,29 @@ export async function paintPage(
   const image = await decode(blob);
   try {
     if (!stillWanted()) return false;
-    const width = 'naturalWidth' in image ? image.naturalWidth : image.width;
-    const height = 'naturalHeight' in image ? image.naturalHeight : image.height;
-    canvas.width = width;
-    canvas.height = height;
-    const context = canvas.getContext('2d');
-    if (!context) throw new Error('no 2d context');
-    context.drawImage(image, 0, 0);
+    drawImage(canvas, image);
     return true;
   } finally {
     if ('close' in image) image.close();
   }
+}
+
+/**
+ * Draw a decoded page on `canvas` at its own pixel size (CSS scales the canvas to the page);
+ * the reader's pages come from the bitmap cache (bitmaps.ts), which keeps the bitmap.
+ */
+export function drawImage(canvas: HTMLCanvasElement, image: ImageBitmap | HTMLImageElement): void {
+  const width = 'naturalWidth' in image ? image.naturalWidth : image.width;
+  const height = 'naturalHeight' in image ? image.naturalHeight : image.height;
+  const resized = canvas.width !== width || canvas.height !== height;
+  if (resized) {
+    canvas.width = width; // (resizing clears the canvas)
+    canvas.height = height;
+  }
+  const context = canvas.getContext('2d');
+  if (!context) throw new Error('no 2d context');
+  if (!resized) context.clearRect(0, 0, width, height);
+  context.drawImage(image, 0, 0);
 }
 
 /** Let a canvas's pixels go now rather than when the element is collected. */
