@@ -234,6 +234,7 @@ async def test_secretary_builds_the_agenda(
         "This item cannot be removed yet: documents: 1 still refer to it"
     )
     await expect(error).not_to_contain_text("Chưa xóa được")
+    await shot(page, "desk-agenda-en-landscape-refused-after-switch")
     await page.get_by_role("button", name="Tiếng Việt", exact=True).click()
     await expect(error).to_contain_text("Chưa xóa được mục này vì còn 1 tài liệu gắn với nó")
     # a removable item goes
@@ -270,6 +271,8 @@ async def test_secretary_uploads_and_manages_documents(
     locked.write_bytes(encrypted_pdf())
     page = await new_page(app.secretary, LANDSCAPE, path=path, app=app)
     await expect(page.get_by_role("heading", name="Tài liệu phiên họp")).to_be_visible()
+    title = (await page.locator(".meeting-head .name").inner_text()).strip()
+    await expect(page.locator("h1")).to_have_text(f"Tài liệu phiên họp — {title}")
 
     # watch every row's progress and state as they change, to see the bytes go
     await page.evaluate(
