@@ -108,6 +108,7 @@ async def test_secretary_builds_the_agenda(
     await expect(page.get_by_role("heading", name="Chương trình phiên họp")).to_be_visible()
     await expect(page.get_by_test_id("desk-agenda-row")).to_have_count(len(before))
     # the tab's one h1 carries the meeting's name (shown in view by the frame above the tabs)
+    await expect(page.locator(".meeting-head .name")).not_to_have_text("Đang tải…")
     title = (await page.locator(".meeting-head .name").inner_text()).strip()
     await expect(page.locator("h1")).to_have_count(1)
     await expect(page.get_by_test_id("desk-tab-heading")).to_have_text(
@@ -271,6 +272,7 @@ async def test_secretary_uploads_and_manages_documents(
     locked.write_bytes(encrypted_pdf())
     page = await new_page(app.secretary, LANDSCAPE, path=path, app=app)
     await expect(page.get_by_role("heading", name="Tài liệu phiên họp")).to_be_visible()
+    await expect(page.locator(".meeting-head .name")).not_to_have_text("Đang tải…")
     title = (await page.locator(".meeting-head .name").inner_text()).strip()
     await expect(page.locator("h1")).to_have_text(f"Tài liệu phiên họp — {title}")
 
