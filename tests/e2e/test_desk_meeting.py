@@ -107,6 +107,13 @@ async def test_secretary_builds_the_agenda(
     page = await new_page(app.secretary, LANDSCAPE, path=path, app=app)
     await expect(page.get_by_role("heading", name="Chương trình phiên họp")).to_be_visible()
     await expect(page.get_by_test_id("desk-agenda-row")).to_have_count(len(before))
+    # the tab's one h1 carries the meeting's name (shown in view by the frame above the tabs)
+    await expect(page.locator(".meeting-head .name")).not_to_have_text("Đang tải…")
+    title = (await page.locator(".meeting-head .name").inner_text()).strip()
+    await expect(page.locator("h1")).to_have_count(1)
+    await expect(page.get_by_test_id("desk-tab-heading")).to_have_text(
+        f"Chương trình phiên họp — {title}"
+    )
 
     # --- add, and nest three levels deep
     await add_item(page, "Báo cáo kinh tế - xã hội")
@@ -222,6 +229,15 @@ async def test_secretary_builds_the_agenda(
     assert "Ý kiến của Ban pháp chế" in await agenda(app)
     await shot(page, "desk-agenda-vi-landscape-refused")
     await check_axe(page, axe, "agenda refusal (vi)")
+    # the refusal follows a language switch (kept as the error, said in the language of the moment)
+    await page.get_by_role("button", name="English", exact=True).click()
+    await expect(error).to_contain_text(
+        "This item cannot be removed yet: documents: 1 still refer to it"
+    )
+    await expect(error).not_to_contain_text("Chưa xóa được")
+    await shot(page, "desk-agenda-en-landscape-refused-after-switch")
+    await page.get_by_role("button", name="Tiếng Việt", exact=True).click()
+    await expect(error).to_contain_text("Chưa xóa được mục này vì còn 1 tài liệu gắn với nó")
     # a removable item goes
     await page.get_by_role("button", name=re.compile(f"^Xóa mục \\d+\\. {second}$")).click()
     await page.get_by_role("dialog").get_by_role("button", name="Xóa").click()
@@ -256,6 +272,9 @@ async def test_secretary_uploads_and_manages_documents(
     locked.write_bytes(encrypted_pdf())
     page = await new_page(app.secretary, LANDSCAPE, path=path, app=app)
     await expect(page.get_by_role("heading", name="Tài liệu phiên họp")).to_be_visible()
+    await expect(page.locator(".meeting-head .name")).not_to_have_text("Đang tải…")
+    title = (await page.locator(".meeting-head .name").inner_text()).strip()
+    await expect(page.locator("h1")).to_have_text(f"Tài liệu phiên họp — {title}")
 
     # watch every row's progress and state as they change, to see the bytes go
     await page.evaluate(

@@ -109,6 +109,19 @@ async def test_secretary_imports_members_and_prepares_a_meeting(
     await expect(page.get_by_test_id("members-table").locator("tbody tr")).to_have_count(1)
     await page.get_by_label("Tìm thành viên").fill("")
 
+    # --- a refused member form: the refusal follows a language switch, and back
+    await page.get_by_role("button", name="Thêm thành viên").click()
+    await page.get_by_label("Họ và tên").fill("Người trùng tên đăng nhập")
+    await page.get_by_label("Tên đăng nhập").fill("hang.nt")
+    await page.get_by_role("button", name="Tạo tài khoản").click()
+    refusal = page.locator("p.error[role=alert]")
+    await expect(refusal).to_have_text("Tên đăng nhập này đã có người dùng.")
+    await page.get_by_role("button", name="English", exact=True).click()
+    await expect(refusal).to_have_text("That username is taken.")
+    await page.get_by_role("button", name="Tiếng Việt", exact=True).click()
+    await expect(refusal).to_have_text("Tên đăng nhập này đã có người dùng.")
+    await page.get_by_role("button", name="Hủy").click()
+
     # --- a new meeting, published, invitations sent
     await page.goto(f"/desk/meetings/new?council={app.council_id}")
     today = datetime.now()

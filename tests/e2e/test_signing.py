@@ -192,6 +192,11 @@ async def test_secretary_generates_chair_signs_with_password(
     await expect(password).to_be_focused()
     await expect(password).to_have_value("")
     await shots(chair, shot, "signing-doc-vi-wrong-password")
+    # the refusal follows a language switch, and back
+    await chair.get_by_role("button", name="English", exact=True).click()
+    await expect(alert).to_have_text("Wrong password. The document was not signed.")
+    await chair.get_by_role("button", name="Tiếng Việt", exact=True).click()
+    await expect(alert).to_have_text("Mật khẩu không đúng. Văn bản chưa được ký.")
     shown = await call(app, "GET", f"/api/resolutions/{rid}", app.secretary)
     assert shown["status"] == "generated" and shown["signed_sha256"] is None
 
@@ -462,6 +467,14 @@ async def test_tsa_down_is_said_in_words_and_nothing_is_signed(
         await expect(page.get_by_role("button", name=submit)).to_be_enabled()
         await check_axe(page, axe, f"TSA down ({locale})")
         await shots(page, shot, f"signing-tsa-down-{locale}")
+        # the refusal follows a switch to the other language
+        other, other_words = (
+            ("English", "The time-stamp server (TSA) did not answer")
+            if locale == "vi"
+            else ("Tiếng Việt", "Máy chủ dấu thời gian (TSA) không phản hồi")
+        )
+        await page.get_by_role("button", name=other, exact=True).click()
+        await expect(alert).to_contain_text(other_words)
         assert new_page.errors(page) == []
     shown = await call(app, "GET", f"/api/resolutions/{rid}", app.secretary)
     assert shown["status"] == "generated" and shown["signed_sha256"] is None
