@@ -1,21 +1,24 @@
-// pdf.js for the public pages (docs/WEBAPP.md, "The public site"): imported lazily
-// (`import('$lib/public/pdfview')`) when a visitor opens the document, so the search and the
-// record pages carry none of it. Like the reader's (src/lib/reader/pdf.ts): the worker is a
-// file under /_app/immutable (CSP `script-src 'self'`), the file is read by Range, and each
-// canvas is capped in pixels (iPad Safari's canvas limits).
+// pdf.js for the plain PDF views outside the reader: the public site's document pages
+// (docs/WEBAPP.md, "The public site") and the documents the chair signs and the secretariat
+// reviews ("Signing and records"). Imported lazily (`import('$lib/pdfview')`) so no page carries
+// pdf.js until a document is shown. Separate from the reader's src/lib/reader/pdf.ts, which keeps
+// one document open for the delegate: showing a resolution here must not close it. Like the
+// reader's: the worker is a file under /_app/immutable (CSP `script-src 'self'`), the file is
+// read by Range, and each canvas is capped in pixels (iPad Safari's canvas limits).
 import * as pdfjs from 'pdfjs-dist';
 import type { PDFDocumentProxy } from 'pdfjs-dist';
 import workerUrl from 'pdfjs-dist/build/pdf.worker.min.mjs?url';
 
 pdfjs.GlobalWorkerOptions.workerSrc = workerUrl;
 
-const MAX_PIXELS = 4_000_000;
+/** Largest canvas drawn, in pixels (well under iPad Safari's 16.7 M per canvas). */
+export const MAX_PIXELS = 4_000_000;
 
 export interface OpenPdf {
   pages: number;
   /** width / height of page `index` (0-based) */
   ratio(index: number): Promise<number>;
-  /** Draw page `index` on `canvas`, `cssWidth` pixels wide on screen. */
+  /** Draw page `index` (0-based) on `canvas`, `cssWidth` pixels wide on screen. */
   draw(index: number, canvas: HTMLCanvasElement, cssWidth: number): Promise<void>;
   close(): void;
 }
