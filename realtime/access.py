@@ -15,6 +15,13 @@ for the user's sockets it holds (those of the one token, for a logout):
 
 Changes made by another process (the `quorum user` command) send no signal: each worker also
 reads the audit log's new account and membership entries every `POLL_S` seconds.
+
+And every connection's caller is re-read from the database at least every `RECHECK_TOKEN_S`
+seconds, whatever happened (an expired token, a change written by hand): every `SWEEP_S`
+seconds a sweep reads, in batches of up to 500 tokens, the callers read longer ago than that, and
+re-authorises (as above) a socket whose caller is gone or changed. Commands never wait for this
+read: before, a command more than 30 s after the last read re-read its caller itself, which for
+a province voting at once was one token lookup for nearly every ballot (issue 16).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from typing import Any, Protocol
 from meetings.domain.errors import DomainError
 from meetings.domain.signals import AccessChanged
 from meetings.services.accounts import auth
-from meetings.services.accounts.tokens import TokenBatcher
+from meetings.services.accounts.tokens import TokenBatcher, actors_for_tokens
 from meetings.services.context import Services
 from meetings.services.sitting.state import visible_council
 from realtime import rooms
@@ -38,6 +45,12 @@ from realtime.rooms import meeting_rooms
 log = logging.getLogger("quorum.access")
 
 POLL_S = 2.0
+RECHECK_TOKEN_S = 30.0
+SWEEP_S = 10.0
+STALE_S = RECHECK_TOKEN_S + 3 * SWEEP_S
+"""A caller read longer ago than this (the sweep fell behind, or a change marked it stale) is
+re-read by the next command before it runs."""
+SWEEP_BATCH = 500
 SIGNAL = "access_changed"
 """The worker signal (`DirectEmitManager.signal`) that carries an `AccessChanged`."""
 _MEETING_ROOM = re.compile(r"^(?:meeting|display):(\d+)(?::chair)?$")
@@ -73,6 +86,7 @@ class AccessWatch:
         self.namespace = namespace
         self.services: Services = namespace.services
         self._task: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         self._listening = False
 
     def listen(self) -> None:
@@ -144,15 +158,59 @@ class AccessWatch:
 
     async def start(self, _services: Services) -> None:
         self.listen()
-        self._task = asyncio.get_running_loop().create_task(self._poll())
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._poll())
+        self._sweeper = loop.create_task(self._sweep_forever())
 
     async def stop(self, _services: Services) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in (self._task, self._sweeper):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_S)
             try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+                await self.sweep()
+            except Exception:  # the next sweep tries again; commands fall back after STALE_S
+                log.exception("re-reading the callers of live connections failed")
+
+    async def sweep(self) -> int:
+        """Re-read the callers read more than `RECHECK_TOKEN_S` ago; re-authorise the sockets
+        whose caller is gone or changed. Answers how many callers were read."""
+        ns = self.namespace
+        started = time.monotonic()
+        due: list[tuple[str, dict[str, Any]]] = []
+        for sid, _eio in list(ns.server.manager.get_participants("/", None)):
+            try:
+                session = await ns.get_session(sid)
+            except KeyError:  # disconnected meanwhile
+                continue
+            if "token" in session and started - session["checked"] > RECHECK_TOKEN_S:
+                due.append((sid, session))
+        tokens = list(dict.fromkeys(session["token"] for _sid, session in due))
+        actors: dict[str, Any] = {}
+        for i in range(0, len(tokens), SWEEP_BATCH):
+            actors |= await actors_for_tokens(self.services, tokens[i : i + SWEEP_BATCH])
+        for sid, session in due:
+            if session["checked"] > started:  # re-read meanwhile (a change, a join)
+                continue
+            actor = actors.get(session["token"])
+            if actor is not None and actor == session["actor"]:
+                session["checked"] = time.monotonic()
+                continue
+            try:
+                await self.reauthorise(sid)
+            except KeyError:  # disconnected meanwhile
+                continue
+            except Exception:
+                log.exception("re-authorising a socket failed; it is disconnected")
+                await ns.disconnect(sid)
+        return len(due)
 
     async def _poll(self) -> None:
         last = await auth.newest_audit_entry(self.services)

@@ -102,4 +102,5 @@ def create_asgi_app(
     )
     asgi = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
     asgi.quorum_services = services  # for tests and tools that run the app in-process
+    asgi.quorum_namespace = namespace
     return asgi

@@ -31,7 +31,7 @@ from meetings.services.context import Actor, Services
 from meetings.services.idempotency import once
 from meetings.services.sitting.state import Joiner
 from realtime import rooms
-from realtime.access import AccessWatch
+from realtime.access import STALE_S, AccessWatch
 from realtime.manager import Unparsable
 from realtime.presence import Presence
 from realtime.protocol import Ctx, SocketCommand
@@ -39,7 +39,6 @@ from realtime.protocol import Ctx, SocketCommand
 log = logging.getLogger("quorum.realtime")
 
 MAX_PAYLOAD = 2 * 1024 * 1024
-RECHECK_TOKEN_S = 30.0
 # `meeting.join` re-reads the caller's roles unless they were read this recently (at connect):
 # a tablet that connects and joins at once costs one token lookup, not two
 JOIN_RECHECK_S = 5.0
@@ -120,8 +119,11 @@ class QuorumNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             }
 
     async def _actor(self, sid: str) -> Actor:
+        """The connection's caller as last read. The access watch's sweep re-reads it in the
+        background at least every 30 s; a command re-reads it itself only when a change marked
+        it stale or the sweep fell behind (realtime/access.py)."""
         session = await self.get_session(sid)
-        if time.monotonic() - session["checked"] > RECHECK_TOKEN_S:
+        if time.monotonic() - session["checked"] > STALE_S:
             actor = await self.tokens.resolve(session["token"])
             if actor is None:
                 await self.disconnect(sid)

@@ -201,6 +201,7 @@ class Running:
     backend: str
     _session: aiohttp.ClientSession
     _clients: list[QuorumClient] = field(default_factory=list)
+    app: Any = None  # the ASGI app, when it runs in this process
 
     async def token(self, username: str, password: str = PASSWORD) -> str:
         return await login(self._session, self.base_url, username, password)
@@ -282,6 +283,7 @@ async def server(template: Template, tmp_path: Path) -> AsyncIterator[Running]:
         template.seeded["meeting_id"],
         template.backend,
         session,
+        app=app,
     )
     try:
         yield running

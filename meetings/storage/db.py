@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,6 +21,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.util import await_
+
+from meetings.storage.sqlite_driver import OneTripConnection, one_trip_creator
 
 
 def is_sqlite(url: str) -> bool:
@@ -40,8 +44,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _create_sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
+    path = make_url(url).database
+    # a database file: connections that make one trip to their thread per statement
+    # (meetings/storage/sqlite_driver.py); an in-memory database keeps aiosqlite's own
+    extra: dict[str, Any] = (
+        {"async_creator": one_trip_creator(path)} if path and path != ":memory:" else {}
+    )
     engine = create_async_engine(
         url,
+        **extra,
         poolclass=AsyncAdaptedQueuePool,
         pool_size=1 if writer else 4,
         max_overflow=0 if writer else 4,
@@ -52,7 +63,11 @@ def _create_sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        driver = conn.connection.driver_connection
+        if isinstance(driver, OneTripConnection):
+            await_(driver.begin(begin))  # one trip, no SQLAlchemy cursor
+        else:
+            conn.exec_driver_sql(begin)
 
     return engine
 

@@ -42,7 +42,7 @@ async def seed_province(
     services = create_services(settings)
     out: list[Sitting] = []
     try:
-        password_hash = await auth.hash_password(password)
+        password_hash = await auth.hash_password(services, password)
         starts = datetime.now(UTC).replace(microsecond=0)
         for k in range(1, sittings + 1):
             council = await councils.create_council(

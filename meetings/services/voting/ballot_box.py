@@ -125,14 +125,18 @@ class BallotBox:
         """Drain the queue, a batch per transaction; end when it is empty (no idle task:
         between the emptiness check and the return nothing can run, `submit` restarts it)."""
         while self._queue:
-            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             self.batches += 1
-            await self._write(batch)
+            await self._write()
 
-    async def _write(self, batch: list[_Cast]) -> None:
+    def _take(self) -> list[_Cast]:
+        batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        return batch
+
+    async def _write(self) -> None:
+        batch: list[_Cast] = []
         try:
             try:
-                outcomes = await self._apply(batch)
+                outcomes = await self._apply(None, batch)
             except IntegrityError:
                 outcomes = []
                 for cast in batch:
@@ -143,7 +147,7 @@ class BallotBox:
             for cast, outcome in outcomes:
                 await self._answer(cast, outcome)
         except Exception as exc:  # never leave a caller waiting; the namespace logs it
-            for cast in batch:
+            for cast in batch or self._take():  # failed before taking its batch: the next ones
                 if not cast.future.done():
                     cast.future.set_exception(exc)
 
@@ -165,9 +169,19 @@ class BallotBox:
         settle(cast.future, outcome)
 
     async def _apply(
-        self, batch: list[_Cast]
+        self, batch: list[_Cast] | None, taken: list[_Cast] | None = None
     ) -> list[tuple[_Cast, dict[str, Any] | DomainError | _Replay]]:
+        """Store `batch`, or (None) what is queued once the writer connection is this
+        transaction's, listed into `taken`: the ballots that came while it waited for SQLite's
+        one writer join this commit instead of waiting for the next one."""
         async with self.services.uow() as uow:
+            if batch is None:
+                await uow.session.connection()  # SQLite: BEGIN IMMEDIATE, the writer is ours
+                batch = self._take()
+                if taken is not None:
+                    taken.extend(batch)
+                if not batch:
+                    return []
             b = await _load(uow, batch)
             outcomes: list[tuple[_Cast, dict[str, Any] | DomainError | _Replay]] = []
             for cast in batch:

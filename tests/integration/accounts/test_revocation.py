@@ -9,13 +9,16 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from meetings.services.accounts import auth
-from meetings.storage.tables import Membership, User
+from meetings.storage.tables import AuthToken, Membership, User, utcnow
+from realtime import access as access_module
 from realtime.client import CommandFailed, QuorumClient
 from tests.conftest import PASSWORD, Running
 
@@ -165,3 +168,52 @@ async def test_the_quorum_command_ends_sockets_too(server: Running) -> None:
         "POST", "/api/auth/login", json={"username": "delegate006", "password": PASSWORD}
     )
     assert status == 401, body
+
+
+async def test_callers_are_re_read_in_the_background_not_by_commands(
+    server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command does not wait for a token lookup because its caller was read more than 30 s
+    ago: the sweep re-reads callers in the background, in batches, and ends the socket of a
+    token that stopped working with no signal at all (here: expired in the database). A command
+    re-reads its caller itself only when the sweep fell behind (`STALE_S`)."""
+    namespace = server.app.quorum_namespace
+    access = namespace.access
+    tablet, notices = await connect(server, await server.token("delegate001"))
+    phone, _ = await connect(server, await server.token("delegate002"))
+    await tablet.join(server.meeting_id)
+    sids = [sid for sid, _eio in namespace.server.manager.get_participants("/", None)]
+    sessions = {sid: await namespace.get_session(sid) for sid in sids}
+    assert len(sessions) == 2
+
+    # read 45 s ago: older than the re-check interval, not stale: the command costs no lookup
+    for session in sessions.values():
+        session["checked"] = time.monotonic() - (access_module.RECHECK_TOKEN_S + 15)
+    lookups = namespace.tokens.lookups
+    assert "server_time" in await tablet.call("time.sync")
+    assert namespace.tokens.lookups == lookups
+    # stale (the sweep fell behind): the command re-reads its caller first
+    for session in sessions.values():
+        session["checked"] = time.monotonic() - (access_module.STALE_S + 1)
+    assert "server_time" in await phone.call("time.sync")
+    assert namespace.tokens.lookups == lookups + 1
+
+    # the tablet's token expires in the database, with no signal; nothing is due yet
+    async with server.services.uow() as uow:
+        await uow.session.execute(
+            update(AuthToken)
+            .where(col(AuthToken.token_hash) == auth.token_digest(tablet.token))
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
+        await uow.commit()
+    for session in sessions.values():
+        session["checked"] = time.monotonic()
+    assert await access.sweep() == 0
+    assert tablet.sio.connected and not notices
+    # both are due: one sweep reads them together, ends the tablet, keeps the phone
+    monkeypatch.setattr(access_module, "RECHECK_TOKEN_S", 0.0)
+    assert await access.sweep() == 2
+    await until(lambda: not tablet.sio.connected, 2.0, "the expired token's socket is closed")
+    assert notices and notices[0][0] == "session_ended"
+    assert phone.sio.connected
+    assert "server_time" in await phone.call("time.sync")
