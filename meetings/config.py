@@ -77,6 +77,16 @@ class Settings(BaseSettings):
         "are chosen by Quorum).",
     )
     redis_url: str = Field(default="", description="Redis URL for several workers (scale-out).")
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="PostgreSQL: connections each worker keeps open. Every worker may open this "
+        "many and `QUORUM_DB_POOL_OVERFLOW` more: keep workers × (both) under the server's "
+        "max_connections (PostgreSQL's default is 100).",
+    )
+    db_pool_overflow: int = Field(
+        default=10, ge=0, description="PostgreSQL: connections a worker may open beyond its pool."
+    )
     secret_key: str = Field(default="", description="Signs CSRF tokens; generated on first run.")
     max_upload_mb: int = Field(default=100, description="Largest PDF accepted, in MiB.")
     max_pdf_pages: int = Field(default=3000, description="Largest PDF accepted, in pages.")

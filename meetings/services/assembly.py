@@ -23,7 +23,11 @@ from meetings.storage.ports import EventPublisher, NullPublisher
 def create_services(settings: Settings, publisher: EventPublisher | None = None) -> Services:
     services = Services(
         settings=settings,
-        db=Database(settings.resolved_database_url),
+        db=Database(
+            settings.resolved_database_url,
+            pool_size=settings.db_pool_size,
+            pool_overflow=settings.db_pool_overflow,
+        ),
         blobs=BlobStore(settings.blob_dir),
         publisher=publisher or NullPublisher(),
     )

@@ -75,7 +75,9 @@ def _create_sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
 class Database:
     """The application's engines. Built by the app factory, disposed at shutdown."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, pool_overflow: int = 10
+    ) -> None:
         self.url = url
         self.sqlite = is_sqlite(url)
         if self.sqlite:
@@ -83,7 +85,11 @@ class Database:
             self.read_engine = _create_sqlite_engine(url, writer=False)
         else:
             self.write_engine = create_async_engine(
-                url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True
+                url,
+                echo=echo,
+                pool_size=pool_size,
+                max_overflow=pool_overflow,
+                pool_pre_ping=True,
             )
             self.read_engine = self.write_engine
         self._write = async_sessionmaker(self.write_engine, expire_on_commit=False)

@@ -39,7 +39,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import col
 
 from meetings.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -136,7 +136,15 @@ class BallotBox:
         batch: list[_Cast] = []
         try:
             try:
-                outcomes = await self._apply(None, batch)
+                try:
+                    outcomes = await self._apply(None, batch)
+                except DBAPIError as exc:
+                    if not _transient(exc) or not batch:
+                        raise
+                    # PostgreSQL gave the batch up to another worker's transaction (a deadlock,
+                    # a serialisation failure): rolled back whole, so it is stored again
+                    log.info("a ballot batch was rolled back by the database; trying again")
+                    outcomes = await self._apply(batch)
             except IntegrityError:
                 outcomes = []
                 for cast in batch:
@@ -203,6 +211,11 @@ class BallotBox:
         return outcomes
 
 
+def _transient(exc: DBAPIError) -> bool:
+    """A failure that says "try again": a deadlock or a serialisation failure (PostgreSQL)."""
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
+
+
 def _core(model: Any) -> Any:
     """A model's Core table: writes by the ORM's bulk layers cost as much as the database."""
     return model.__table__
@@ -250,6 +263,7 @@ async def _load(uow: UnitOfWork, batch: list[_Cast]) -> _Batch:
         select(Poll, Meeting)
         .join(Meeting, col(Meeting.id) == col(Poll.meeting_id))
         .where(col(Poll.id).in_(poll_ids))
+        .order_by(col(Poll.id))  # every worker locks polls in one order: no deadlock
         .with_for_update(of=Poll)
     )
     for poll, meeting in found.all():

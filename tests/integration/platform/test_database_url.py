@@ -4,8 +4,13 @@ else stops the command with one line saying what to write, not a SQLAlchemy trac
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import pytest
+
+from meetings.config import Settings
+from meetings.services.assembly import create_services
 from tests.integration.platform.serve import serving
 from tests.integration.platform.test_migrations import empty_db, quorum  # noqa: F401
 
@@ -48,3 +53,31 @@ async def test_an_unknown_database_says_what_to_write(tmp_path: Path) -> None:
         assert "Traceback" not in out, out
         assert "sqlite:///" in out and "postgresql://" in out, out
         assert len(out.strip().splitlines()) == 1, out
+
+
+async def test_the_postgresql_pool_is_sized_by_the_settings(
+    empty_db: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Four workers of 20 connections each filled PostgreSQL's default 100 with the benchmark's
+    own connections: the pool is set by QUORUM_DB_POOL_SIZE and QUORUM_DB_POOL_OVERFLOW, and
+    a worker never holds more than both together."""
+    settings = Settings(
+        data_dir=tmp_path, database_url=empty_db, db_pool_size=3, db_pool_overflow=1
+    ).prepare()
+    services = create_services(settings)
+    engine = services.db.write_engine
+    try:
+        if empty_db.startswith("sqlite"):  # SQLite's own engines: one writer, four readers
+            assert engine.pool.size() == 1  # type: ignore[attr-defined]
+            assert services.db.read_engine.pool.size() == 4  # type: ignore[attr-defined]
+            return
+        held = [await engine.connect() for _ in range(4)]
+        assert engine.pool.size() == 3 and engine.pool.checkedout() == 4  # type: ignore[attr-defined]
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(1.0):
+                await engine.connect()  # the fifth waits for one of the four
+        for connection in held:
+            await connection.close()
+    finally:
+        await services.db.dispose()
