@@ -1,0 +1,47 @@
+"""The province and login-burst benchmarks still run, at a size that takes seconds
+(docs/PERFORMANCE.md). Their figures are not checked here (a test is no benchmark), only that
+they end, count every ballot and log everyone in: `bench_province` once stopped running after
+a change to the password services, and nothing noticed until its next run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+async def bench(module: str, *args: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", f"tests.bench.{module}", *args,
+        cwd=ROOT, env=os.environ.copy(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=240)
+    text = out.decode()
+    assert proc.returncode == 0, text[-3000:]
+    return text
+
+
+async def test_the_province_benchmark_runs() -> None:
+    text = await bench(
+        "bench_province", "--sittings", "3", "--tablets", "4", "--window", "1",
+        "--processes", "1",
+    )  # fmt: skip
+    quorum, bare = (json.loads(line) for line in text.splitlines() if line.startswith("{"))
+    for figures in (quorum, bare):
+        assert figures["acked"] == figures["counted"] == 12 and figures["errors"] == 0
+        assert figures["counts_match"] == figures["published_everywhere"] == 3
+    assert "CPU per ballot" in text
+
+
+async def test_the_login_burst_benchmark_runs() -> None:
+    text = await bench(
+        "bench_login_burst", "--users", "30", "--window", "2", "--voters", "3",
+        "--before", "1", "--processes", "1", "--addresses", "2",
+    )  # fmt: skip
+    assert "| logins succeeded | 30 of 30 |" in text, text[-3000:]
+    assert "| ballot errors | 0 |" in text, text[-3000:]
