@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -10,9 +11,11 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+
+import aiohttp
 
 QUORUM = str(Path(sys.executable).parent / "quorum")
 
@@ -21,6 +24,27 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def bare_server(argv: list[str]) -> AsyncIterator[tuple[str, int]]:
+    """A bare python-socketio server (`argv` plus a free port) until it answers Engine.IO's
+    polling handshake; yields its URL and pid, and stops it after."""
+    port = free_port()
+    proc = subprocess.Popen([*argv, str(port)])  # noqa: ASYNC220 - spawning does not block
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):
+                try:
+                    async with http.get(url + "/socket.io/?EIO=4&transport=polling"):
+                        break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @contextmanager

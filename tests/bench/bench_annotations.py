@@ -21,7 +21,6 @@ import multiprocessing
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -33,7 +32,7 @@ import socketio
 from meetings.documents.generate import generate_agenda_document, vietnamese_paragraphs
 from realtime.client import login
 from realtime.loadtest import LoadSpec, _worker, delegate_tokens
-from tests.bench._server import free_port, quorum_server
+from tests.bench._server import bare_server, quorum_server
 
 PASSWORD = "bench-pass-123"
 
@@ -211,19 +210,7 @@ uvicorn.run(socketio.ASGIApp(sio), host="127.0.0.1", port=int(sys.argv[1]),
 
 
 async def _bare_run(delegates: int, strokes: int) -> dict[str, list[float]]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", BARE, str(port)])  # noqa: ASYNC220
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                async with (
-                    aiohttp.ClientSession() as s,
-                    s.get(url + "/socket.io/?EIO=4&transport=polling"),
-                ):
-                    break
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
+    async with bare_server([sys.executable, "-c", BARE]) as (url, _pid):
         tokens = [f"bare-{i}" for i in range(delegates)]
         pipes = await asyncio.to_thread(_hold, url, tokens, 1)
         try:
@@ -232,9 +219,6 @@ async def _bare_run(delegates: int, strokes: int) -> dict[str, list[float]]:
             )
         finally:
             await asyncio.to_thread(_release, pipes)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def main() -> None:

@@ -43,13 +43,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import socketio
 
 from realtime.loadtest import cpu_s, quiet_gc, rss_kb, run_loop
+from tests.bench._server import bare_server
 from tests.bench.province_seed import Sitting, migrate, seed_province
 from tests.conftest import pg_admin, pg_url
-from tests.integration.voting.rig import QuorumProcess, free_port
+from tests.integration.voting.rig import QuorumProcess
 
 PASSWORD = "bench-province-1"
 CHOICES = ("yes", "no", "abstain")
@@ -338,28 +338,14 @@ def _p(values: list[float], q: float) -> float:
 
 
 async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
-    port = free_port()
-    proc = subprocess.Popen(  # noqa: ASYNC220 - spawning does not block
-        [sys.executable, "-m", "tests.bench.bare_province_server", str(port)]
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                try:
-                    async with http.get(url + "/socket.io/?EIO=4&transport=polling"):
-                        break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
+    argv = [sys.executable, "-m", "tests.bench.bare_province_server"]
+    async with bare_server(argv) as (url, pid):
         fake = [
             Sitting(k, k + 1, f"chair-{k}", [f"t{k}-{i}" for i in range(args.tablets)])
             for k in range(args.sittings)
         ]
         plans = plans_for(fake, [url], args.window)
-        return await drive(plans, [proc.pid], args.processes, args.spread, None)
-    finally:
-        proc.terminate()
-        proc.wait()
+        return await drive(plans, [pid], args.processes, args.spread, None)
 
 
 async def run_quorum(

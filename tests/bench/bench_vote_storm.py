@@ -19,7 +19,6 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,17 +28,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import socketio
 
 from realtime.client import QuorumClient
 from realtime.loadtest import cpu_s, quiet_gc, run_loop
+from tests.bench._server import bare_server
 from tests.integration.voting.rig import (
     QuorumProcess,
     connect_all,
     each,
     first_meeting,
-    free_port,
     log_in,
     mint_tokens,
 )
@@ -226,57 +224,45 @@ async def run_quorum(n: int, spread: float, data_dir: Path) -> dict[str, Any]:
 
 
 async def run_bare(n: int, spread: float) -> dict[str, Any]:
-    port = free_port()
-    proc = subprocess.Popen(  # noqa: ASYNC220 - spawning does not block
-        [sys.executable, "-m", "tests.bench.bare_vote_server", str(port)]
-    )
-    url = f"http://127.0.0.1:{port}"
     clients: list[socketio.AsyncClient] = []
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                try:
-                    async with http.get(url + "/socket.io/?EIO=4&transport=polling"):
-                        break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
-        storm = Storm(n)
-        gate = asyncio.Semaphore(50)
+    argv = [sys.executable, "-m", "tests.bench.bare_vote_server"]
+    async with bare_server(argv) as (url, pid):
+        try:
+            storm = Storm(n)
+            gate = asyncio.Semaphore(50)
 
-        async def connect(index: int) -> socketio.AsyncClient:
-            client = socketio.AsyncClient()
+            async def connect(index: int) -> socketio.AsyncClient:
+                client = socketio.AsyncClient()
 
-            async def update(body: dict[str, Any]) -> None:
-                storm.updates += 1
-                if body["data"]["voted"] == n and index not in storm.final_at:
-                    storm.final_at[index] = time.perf_counter()
+                async def update(body: dict[str, Any]) -> None:
+                    storm.updates += 1
+                    if body["data"]["voted"] == n and index not in storm.final_at:
+                        storm.final_at[index] = time.perf_counter()
 
-            client.on("update", update)
-            async with gate:
-                await client.connect(url, transports=["websocket"], wait_timeout=30)
-            return client
+                client.on("update", update)
+                async with gate:
+                    await client.connect(url, transports=["websocket"], wait_timeout=30)
+                return client
 
-        clients = list(await asyncio.gather(*(connect(i) for i in range(n))))
+            clients = list(await asyncio.gather(*(connect(i) for i in range(n))))
 
-        def caster(client: socketio.AsyncClient, choice: str) -> Any:
-            async def cast() -> str | None:
-                ack = await client.call("ballot.cast", {"choice": choice}, timeout=30)
-                return None if ack.get("ok") else "error"
+            def caster(client: socketio.AsyncClient, choice: str) -> Any:
+                async def cast() -> str | None:
+                    ack = await client.call("ballot.cast", {"choice": choice}, timeout=30)
+                    return None if ack.get("ok") else "error"
 
-            return cast
+                return cast
 
-        await asyncio.sleep(1.0)
-        quiet_gc()
-        rng = random.Random(3)
-        casters = [caster(c, rng.choice(["yes", "no", "abstain"])) for c in clients]
-        await _measured(storm, proc.pid, _storm(casters, spread, storm))
-        figures = storm.figures()
-        figures["counted"] = n
-        return figures
-    finally:
-        await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
-        proc.terminate()
-        proc.wait()
+            await asyncio.sleep(1.0)
+            quiet_gc()
+            rng = random.Random(3)
+            casters = [caster(c, rng.choice(["yes", "no", "abstain"])) for c in clients]
+            await _measured(storm, pid, _storm(casters, spread, storm))
+            figures = storm.figures()
+            figures["counted"] = n
+            return figures
+        finally:
+            await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
 
 
 async def main() -> None:
