@@ -2,9 +2,13 @@
 
 `once` puts the key in a context variable; the command's first commit (`UnitOfWork.commit`)
 inserts the key in the same transaction as the change, so "applied" and "remembered" are one
-fact. After the command returns, its result is stored on that row, and a retry gets it back.
-A concurrent duplicate loses the unique-constraint race, is rolled back whole, and reads the
-winner's result.
+fact. A command that hands its answer to that commit (`uow.commit(answer=...)`) has it stored on
+the same row; for the others it is stored after the command returns. A retry gets it back.
+
+The key is not looked up before the command runs (a read per command, on the hot path of a
+sitting): a retry runs the command again, and either the command refuses (the poll is already
+open) or its commit loses the unique-constraint race on the key and is rolled back whole. Both
+end in reading the first answer. A concurrent duplicate ends the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from meetings.domain.errors import DomainError
 from meetings.services.context import Services
 from meetings.storage.tables import CommandResult
 from meetings.storage.uow import PendingKey, pending_key
@@ -48,21 +53,20 @@ async def once(
 ) -> dict[str, Any]:
     if key is None:
         return await run()
-    first = await _replay(services, user_id, key)
-    if first is not None:
-        return first
     holder = PendingKey(user_id, key, command)
     token = pending_key.set(holder)
     try:
         result = await run()
-    except IntegrityError:
+    except (IntegrityError, DomainError):
+        if holder.stored:  # this run's own commit remembered the key: its error is the answer
+            raise
         first = await _replay(services, user_id, key)
         if first is None:
             raise
         return first
     finally:
         pending_key.reset(token)
-    if holder.stored:
+    if holder.stored and not holder.answered:
         async with services.uow() as uow:
             await uow.session.execute(
                 update(CommandResult)

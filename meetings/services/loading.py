@@ -19,6 +19,16 @@ class InMeeting(Protocol):
     meeting_id: int
 
 
+class MeetingLike(Protocol):
+    """What deciding who may see a meeting reads of it (a `Meeting`, or a row of its columns)."""
+
+    @property
+    def council_id(self) -> int: ...
+
+    @property
+    def status(self) -> str: ...
+
+
 Row = TypeVar("Row", bound=InMeeting)
 
 
@@ -43,7 +53,7 @@ async def get_in_meeting(
     return row, meeting
 
 
-def may_see_meeting(actor: Actor, meeting: Meeting) -> bool:
+def may_see_meeting(actor: Actor, meeting: MeetingLike) -> bool:
     if actor.is_admin:
         return True
     role = actor.role_in(meeting.council_id)

@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
-from sqlalchemy.util import await_
 
 from meetings.storage.sqlite_driver import OneTripConnection, one_trip_creator
 
@@ -65,7 +64,7 @@ def _create_sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
     def _begin(conn: Any) -> None:
         driver = conn.connection.driver_connection
         if isinstance(driver, OneTripConnection):
-            await_(driver.begin(begin))  # one trip, no SQLAlchemy cursor
+            driver.begin(begin)  # sent with the first statement, no SQLAlchemy cursor
         else:
             conn.exec_driver_sql(begin)
 

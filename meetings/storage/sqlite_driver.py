@@ -7,7 +7,8 @@ execute, fetch the rows, close the cursor. Each trip wakes the connection's thre
 the event loop again with the answer; with a province voting at once (issue 16) those wake-ups,
 not SQLite, were most of the database's cost. `OneTripConnection` is aiosqlite's connection
 with a cursor that does all four in one trip: the statement runs, its rows are read and the
-SQLite cursor is closed on the connection's thread, and the rows are handed back at once.
+SQLite cursor is closed on the connection's thread, and the rows are handed back at once. A
+transaction's `BEGIN` rides along with its first statement.
 
 Everything else stays aiosqlite's: the thread per connection (SQLite's waits for a lock, its
 checkpoints and long queries never block the event loop), commit, rollback, close. Rows are
@@ -27,8 +28,13 @@ import aiosqlite
 _Answer = tuple[Any, int, int | None, list[Any]]
 
 
-def _run(conn: sqlite3.Connection, many: bool, sql: str, parameters: Any) -> _Answer:
-    """On the connection's thread: the statement, its rows, and the cursor closed."""
+def _run(
+    conn: sqlite3.Connection, begin: str | None, many: bool, sql: str, parameters: Any
+) -> _Answer:
+    """On the connection's thread: the transaction's BEGIN if it is the first statement, the
+    statement, its rows, and the cursor closed."""
+    if begin is not None:
+        conn.execute(begin).close()
     cursor = conn.cursor()
     try:
         if many:
@@ -39,6 +45,23 @@ def _run(conn: sqlite3.Connection, many: bool, sql: str, parameters: Any) -> _An
         return cursor.description, cursor.rowcount, cursor.lastrowid, rows
     finally:
         cursor.close()
+
+
+def _run_steps(
+    conn: sqlite3.Connection, begin: str | None, steps: list[tuple[str, bool, Any]], commit: bool
+) -> None:
+    """On the connection's thread: several statements (rows unread), then the commit. A failing
+    statement's index is kept on the error; the transaction is left open to be rolled back."""
+    if begin is not None:
+        conn.execute(begin).close()
+    for index, (sql, many, parameters) in enumerate(steps):
+        try:
+            (conn.executemany if many else conn.execute)(sql, parameters).close()
+        except sqlite3.Error as exc:
+            exc.quorum_step = index  # type: ignore[attr-defined]
+            raise
+    if commit:
+        conn.commit()
 
 
 class OneTripCursor:
@@ -59,9 +82,11 @@ class OneTripCursor:
         await self.close()
 
     async def _answer(self, many: bool, sql: str, parameters: Any) -> OneTripCursor:
-        conn = self._connection._conn  # the sqlite3 connection, used on its thread only
-        answer: _Answer = await self._connection._execute(  # type: ignore[no-untyped-call]
-            _run, conn, many, sql, parameters
+        connection = self._connection
+        conn = connection._conn  # the sqlite3 connection, used on its thread only
+        begin, connection.pending_begin = connection.pending_begin, None
+        answer: _Answer = await connection._execute(  # type: ignore[no-untyped-call]
+            _run, conn, begin, many, sql, parameters
         )
         self.description, self.rowcount, self.lastrowid, self._rows = answer
         return self
@@ -88,22 +113,30 @@ class OneTripCursor:
         self._rows = []
 
 
-def _begin(conn: sqlite3.Connection, sql: str) -> None:
-    conn.execute(sql).close()
-
-
 class OneTripConnection(aiosqlite.Connection):
     """aiosqlite's connection whose cursors make one trip to its thread per statement."""
+
+    pending_begin: str | None = None
+    """The transaction's `BEGIN` or `BEGIN IMMEDIATE`, sent with its first statement."""
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
 
-    async def begin(self, sql: str) -> None:
-        """`BEGIN` or `BEGIN IMMEDIATE` in one trip, without a cursor for SQLAlchemy to build
-        (`meetings/storage/db.py` issues it at the start of every transaction)."""
-        await self._execute(_begin, self._conn, sql)  # type: ignore[no-untyped-call]
+    def begin(self, sql: str) -> None:
+        """Start a transaction (`meetings/storage/db.py` calls this at the start of every one):
+        the `BEGIN` goes to the thread with the first statement, in the same trip, so a
+        transaction costs no trip of its own. A transaction that runs no statement never
+        begins, and its commit or rollback makes no trip either."""
+        self.pending_begin = sql
+
+    async def run_steps(self, steps: list[tuple[str, bool, Any]], commit: bool) -> None:
+        """Statements whose rows are not read, and the commit if `commit`, in one trip
+        (`meetings/storage/writes.py`)."""
+        begin, self.pending_begin = self.pending_begin, None
+        await self._execute(_run_steps, self._conn, begin, steps, commit)  # type: ignore[no-untyped-call]
 
     async def commit(self) -> None:
+        self.pending_begin = None
         # no trip when there is nothing to end: the pool ends every checkout with a rollback,
         # most often after the session's own
         if self._connection is not None and not self._connection.in_transaction:
@@ -111,6 +144,7 @@ class OneTripConnection(aiosqlite.Connection):
         await super().commit()
 
     async def rollback(self) -> None:
+        self.pending_begin = None
         if self._connection is not None and not self._connection.in_transaction:
             return
         await super().rollback()

@@ -8,6 +8,7 @@ signals (`signal`) to their after-commit handlers.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from meetings.domain.events import (
     MeetingEventData,
@@ -39,6 +41,7 @@ from meetings.storage.tables import (
     MeetingEvent,
     utcnow,
 )
+from meetings.storage.writes import Rows, insert_into, write_and_commit
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +56,27 @@ class PendingKey:
     key: str
     command: str
     stored: bool = False
+    answered: bool = False
+    """The command's answer was stored with the key, in the commit that applied it."""
 
 
 pending_key: ContextVar[PendingKey | None] = ContextVar("pending_key", default=None)
+
+
+def _table(model: Any) -> Table:
+    """A model's Core table (writes without the ORM's unit of work)."""
+    table: Table = model.__table__
+    return table
+
+
+@functools.cache
+def _head_update() -> Any:
+    heads = _table(AuditHead)
+    return (
+        update(heads)
+        .where(heads.c.id == bindparam("b_id"))
+        .values(hash=bindparam("b_hash"), count=bindparam("b_count"))
+    )
 
 
 def audit_hash(prev_hash: str, entry: dict[str, Any]) -> str:
@@ -86,6 +107,12 @@ class UnitOfWork:
         self.user_events: list[UserEventOut] = []
         self.volatile: list[VolatileOut] = []
         self._session: AsyncSession | None = None
+        # rows written at the commit, with Core statements: the ORM's flush of an event, an
+        # audit entry, the head and a key was a third of a chair command's time
+        self._event_rows: list[dict[str, Any]] = []
+        self._audit_rows: list[dict[str, Any]] = []
+        self._head: tuple[str, int, bool] | None = None  # hash, count, row exists
+        self._writes: list[Rows] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -114,15 +141,21 @@ class UnitOfWork:
         """Store a meeting event with the meeting's next seq (locks the meeting row); its type
         and `data` come from the event's model (`meetings/services/events.py`)."""
         type_, data = event.TYPE, event.wire()
+        meetings = _table(Meeting)
         result = await self.session.execute(
-            update(Meeting)
-            .where(col(Meeting.id) == meeting_id)
-            .values(last_seq=col(Meeting.last_seq) + 1)
-            .returning(col(Meeting.last_seq))
+            update(meetings)
+            .where(meetings.c.id == meeting_id)
+            .values(last_seq=meetings.c.last_seq + 1)
+            .returning(meetings.c.last_seq)
         )
         seq = int(result.scalar_one())
+        loaded = self.session.sync_session.identity_map.get(identity_key(Meeting, meeting_id))
+        if loaded is not None:  # the caller's copy says the seq it now has, as the row does
+            set_committed_value(loaded, "last_seq", seq)
         at = utcnow()
-        self.session.add(MeetingEvent(meeting_id=meeting_id, seq=seq, type=type_, at=at, data=data))
+        self._event_rows.append(
+            {"meeting_id": meeting_id, "seq": seq, "type": type_, "at": at, "data": data}
+        )
         out = MeetingEventOut(meeting_id, seq, type_, at, data)
         self.meeting_events.append(out)
         return out
@@ -142,50 +175,105 @@ class UnitOfWork:
         target: str = "",
         data: dict[str, Any] | None = None,
     ) -> AuditEntry:
-        """Append to the hash chain; the head row stays locked until commit (no fork)."""
-        head = (
-            await self.session.execute(
-                select(AuditHead).where(col(AuditHead.id) == 1).with_for_update()
+        """Append to the hash chain; the head row is locked from the first entry until the
+        commit (no fork), and the entries and the new head are written at the commit."""
+        if self._head is None:
+            heads = _table(AuditHead)
+            found = (
+                await self.session.execute(
+                    select(heads.c.hash, heads.c.count).where(heads.c.id == 1).with_for_update()
+                )
+            ).one_or_none()
+            self._head = (
+                (GENESIS_HASH, 0, False) if found is None else (str(found[0]), int(found[1]), True)
             )
-        ).scalar_one_or_none()
-        if head is None:
-            head = AuditHead(id=1, hash=GENESIS_HASH, count=0)
-            self.session.add(head)
+        prev, count, exists = self._head
         entry = AuditEntry(
             at=utcnow(),
             actor_id=actor_id,
             action=action,
             target=target,
             data=data or {},
-            prev_hash=head.hash,
+            prev_hash=prev,
             hash="",
         )
-        entry.hash = audit_hash(head.hash, audit_payload(entry))
-        head.hash = entry.hash
-        head.count += 1
-        self.session.add(entry)
+        entry.hash = audit_hash(prev, audit_payload(entry))
+        self._head = (entry.hash, count + 1, exists)
+        self._audit_rows.append(
+            {
+                "at": entry.at,
+                "actor_id": actor_id,
+                "action": action,
+                "target": target,
+                "data": entry.data,
+                "prev_hash": prev,
+                "hash": entry.hash,
+            }
+        )
         return entry
 
     def signal(self, signal: object) -> None:
         """Hand `signal` (`domain.signals`) to its after-commit handlers once committed."""
         self.signals.append(signal)
 
-    async def commit(self) -> dict[str, Any]:
-        """Commit, publish, run the after-commit handlers; what they report for the answer."""
+    def write_at_commit(self, writes: Rows) -> None:
+        """Rows the commit writes, after everything else the unit changed, in the commit's
+        own trip on SQLite (`meetings/storage/writes.py`)."""
+        self._writes.append(writes)
+
+    async def commit(self, answer: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Commit, publish, run the after-commit handlers; what they report for the answer.
+
+        `answer`: the command's answer as it will return it, stored with its idempotency key in
+        this same transaction (else `once` stores it in a second one after the command)."""
         key = pending_key.get()
-        if key is not None and not key.stored:
-            self.session.add(CommandResult(user_id=key.user_id, key=key.key, command=key.command))
-            key.stored = True
+        claimed = key is not None and not key.stored
+        writes = self._tail()
+        if claimed:
+            assert key is not None
+            row = {
+                "user_id": key.user_id,
+                "key": key.key,
+                "command": key.command,
+                "result": answer or {},
+                "created_at": utcnow(),
+            }
+            writes.append(Rows(insert_into(_table(CommandResult)), [row]))
+            key.stored, key.answered = True, answer is not None
         try:
-            await self.session.commit()
+            await write_and_commit(self.session, writes)
         except Exception:
-            if key is not None:
-                key.stored = False
+            if claimed:
+                assert key is not None
+                key.stored = key.answered = False
             raise
+        finally:
+            self._head = None  # the head's lock ends with the transaction: read it again
         self.committed = True
         await self._publish()
         signals, self.signals = self.signals, []
         return await self._after_commit.run(signals) if signals else {}
+
+    def _tail(self) -> list[Rows]:
+        """What the commit writes: the events and audit entries of this unit, the new audit
+        head, then the rows handed to `write_at_commit`."""
+        writes = [
+            Rows(insert_into(_table(MeetingEvent)), self._event_rows),
+            Rows(insert_into(_table(AuditEntry)), self._audit_rows),
+        ]
+        if self._audit_rows and self._head is not None:
+            hash_, count, exists = self._head
+            if exists:
+                writes.append(
+                    Rows(_head_update(), [{"b_hash": hash_, "b_count": count, "b_id": 1}])
+                )
+            else:
+                writes.append(
+                    Rows(insert_into(_table(AuditHead)), [{"id": 1, "hash": hash_, "count": count}])
+                )
+        writes += self._writes
+        self._event_rows, self._audit_rows, self._writes = [], [], []
+        return writes
 
     async def _publish(self) -> None:
         meeting_events, user_events, volatile = self.meeting_events, self.user_events, self.volatile

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextvars
+import functools
 import hashlib
 import logging
 import random
@@ -32,7 +33,6 @@ from sqlalchemy import (
     String,
     bindparam,
     delete,
-    insert,
     literal,
     select,
     union_all,
@@ -54,6 +54,7 @@ from meetings.services.voting.polls import close_due
 from meetings.storage.tables import CommandResult, Meeting, Participant, utcnow
 from meetings.storage.tables_voting import Poll, PollBallot, PollParticipation, PollVote
 from meetings.storage.uow import UnitOfWork
+from meetings.storage.writes import Rows, insert_into
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def receipt_for(poll_id: int, seed: str) -> str:
 class _Cast:
     actor: Actor
     cmd: CastBallot
-    seed: str
+    seed: str | None  # the client's, or made for a secret poll's receipt when it is cast
     future: asyncio.Future[dict[str, Any]]
 
 
@@ -81,10 +82,29 @@ class _Replay:
     """The key was used before: answer with the stored result."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Poll:
+    """What the checks read of a poll (a row, not an ORM object: a batch loads them often)."""
+
+    id: int
+    meeting_id: int
+    status: str
+    closes_at: datetime | None
+    spec: dict[str, Any]
+    secret: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Meeting:
+    id: int
+    council_id: int
+    status: str
+
+
 @dataclass
 class _Batch:
-    polls: dict[int, Poll]
-    meetings: dict[int, Meeting]
+    polls: dict[int, _Poll]
+    meetings: dict[int, _Meeting]
     # (meeting id, user id) → (attendance, voting)
     participants: dict[tuple[int, int], tuple[str, bool]] = field(default_factory=dict)
     votes: set[tuple[int, int]] = field(default_factory=set)  # stored open-poll votes
@@ -111,7 +131,7 @@ class BallotBox:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0  # transactions written (for tests and diagnostics)
 
-    async def submit(self, actor: Actor, cmd: CastBallot, seed: str) -> dict[str, Any]:
+    async def submit(self, actor: Actor, cmd: CastBallot, seed: str | None) -> dict[str, Any]:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._queue.append(_Cast(actor, cmd, seed, future))
         if self._task is None or self._task.done():
@@ -197,7 +217,7 @@ class BallotBox:
                     outcomes.append((cast, await _one(uow, b, cast)))
                 except DomainError as exc:
                     outcomes.append((cast, exc))
-            await _insert(uow, b)
+            _write_rows(uow, b)
             if b.dirty:
                 uow.signal(BallotsCounted(tuple(b.dirty)))  # live progress (realtime/tally.py)
             await uow.commit()
@@ -221,31 +241,84 @@ def _core(model: Any) -> Any:
     return model.__table__
 
 
-async def _insert(uow: UnitOfWork, b: _Batch) -> None:
-    """The batch's new rows; a secret poll's anonymous ballots in random order, its "has
-    voted" rows by user id, so the order of neither follows the order of casting."""
+@functools.cache
+def _vote_update() -> Any:
+    votes = _core(PollVote)
+    return (
+        update(votes)
+        .where(votes.c.poll_id == bindparam("b_poll"), votes.c.user_id == bindparam("b_user"))
+        .values(choice=bindparam("b_choice"), cast_at=bindparam("b_at"))
+    )
+
+
+def _write_rows(uow: UnitOfWork, b: _Batch) -> None:
+    """The batch's rows, written with its commit (in the commit's one trip on SQLite); a
+    secret poll's anonymous ballots in random order, its "has voted" rows by user id, so the
+    order of neither follows the order of casting."""
     random.shuffle(b.ballots)
     b.participation.sort(key=itemgetter("user_id"))
-    if b.changed_votes:  # Core, not ORM: an executemany UPDATE by (poll, user)
-        votes = _core(PollVote)
-        await uow.session.execute(
-            update(votes)
-            .where(votes.c.poll_id == bindparam("b_poll"), votes.c.user_id == bindparam("b_user"))
-            .values(choice=bindparam("b_choice"), cast_at=bindparam("b_at")),
+    uow.write_at_commit(
+        Rows(
+            _vote_update(),  # a stored vote changed: an executemany UPDATE by (poll, user)
             [
                 {"b_poll": r["poll_id"], "b_user": r["user_id"], "b_choice": r["choice"],
                  "b_at": r["cast_at"]}
                 for r in b.changed_votes.values()
             ],
-        )  # fmt: skip
+        )
+    )  # fmt: skip
     for table, rows in (
         (PollVote, list(b.new_votes.values())),
         (PollParticipation, b.participation),
         (PollBallot, b.ballots),
         (CommandResult, b.results),
     ):
-        if rows:
-            await uow.session.execute(insert(_core(table)), rows)
+        uow.write_at_commit(Rows(insert_into(_core(table)), rows))
+
+
+def _in(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+@functools.cache
+def _load_statements() -> tuple[Any, Any, Any]:
+    """The batch's two reads, built once with list parameters (building a union of four selects
+    cost more of the event loop than the database took to run it): the polls with their
+    meetings, and the union without and with the idempotency keys."""
+    p, m = _core(Poll), _core(Meeting)
+    polls = (
+        select(
+            p.c.id, p.c.meeting_id, p.c.status, p.c.closes_at, p.c.spec, p.c.secret,
+            m.c.council_id, m.c.status,
+        )
+        .join(m, m.c.id == p.c.meeting_id)
+        .where(p.c.id.in_(_in("poll_ids")))
+        .order_by(p.c.id)  # every worker locks polls in one order: no deadlock
+        .with_for_update(of=p)
+    )  # fmt: skip
+    no_int, no_str = literal(None, Integer), literal(None, String)
+    pa, v, sp, k = (
+        _core(Participant),
+        _core(PollVote),
+        _core(PollParticipation),
+        _core(CommandResult),
+    )
+    parts = [
+        select(
+            literal("p"), pa.c.meeting_id, pa.c.user_id, pa.c.attendance,
+            sql_cast(pa.c.voting, Integer),
+        ).where(pa.c.meeting_id.in_(_in("meeting_ids")), pa.c.user_id.in_(_in("user_ids"))),
+        select(literal("v"), v.c.poll_id, v.c.user_id, no_str, no_int).where(
+            v.c.poll_id.in_(_in("poll_ids")), v.c.user_id.in_(_in("user_ids"))
+        ),
+        select(literal("s"), sp.c.poll_id, sp.c.user_id, no_str, no_int).where(
+            sp.c.poll_id.in_(_in("poll_ids")), sp.c.user_id.in_(_in("user_ids"))
+        ),
+    ]  # fmt: skip
+    keys = select(literal("k"), k.c.user_id, no_int, k.c.key, no_int).where(
+        k.c.user_id.in_(_in("user_ids")), k.c.key.in_(_in("keys"))
+    )
+    return polls, union_all(*parts), union_all(*parts, keys)
 
 
 async def _load(uow: UnitOfWork, batch: list[_Cast]) -> _Batch:
@@ -255,45 +328,23 @@ async def _load(uow: UnitOfWork, batch: list[_Cast]) -> _Batch:
     participation in those meetings, their stored votes, their secret "has voted" rows and
     their idempotency keys already used."""
     s = uow.session
-    poll_ids = {c.cmd.poll_id for c in batch}
-    users = {c.actor.user_id for c in batch}
-    polls: dict[int, Poll] = {}
-    meetings: dict[int, Meeting] = {}
-    found = await s.execute(
-        select(Poll, Meeting)
-        .join(Meeting, col(Meeting.id) == col(Poll.meeting_id))
-        .where(col(Poll.id).in_(poll_ids))
-        .order_by(col(Poll.id))  # every worker locks polls in one order: no deadlock
-        .with_for_update(of=Poll)
-    )
-    for poll, meeting in found.all():
-        polls[poll.id] = poll  # type: ignore[index]
-        meetings[meeting.id] = meeting  # type: ignore[index]
+    polls_read, without_keys, with_keys = _load_statements()
+    poll_ids = sorted({c.cmd.poll_id for c in batch})
+    users = sorted({c.actor.user_id for c in batch})
+    polls: dict[int, _Poll] = {}
+    meetings: dict[int, _Meeting] = {}
+    found = await s.execute(polls_read, {"poll_ids": poll_ids})
+    for pid, mid, status, closes_at, spec, secret, council_id, meeting_status in found.all():
+        polls[pid] = _Poll(pid, mid, status, closes_at, spec, bool(secret))
+        meetings[mid] = _Meeting(mid, council_id, meeting_status)
     b = _Batch(polls, meetings)
-    wanted = {c.cmd.idempotency_key for c in batch if c.cmd.idempotency_key}
-    no_int, no_str = literal(None, Integer), literal(None, String)
-    parts = [
-        select(
-            literal("p"), col(Participant.meeting_id), col(Participant.user_id),
-            col(Participant.attendance), sql_cast(col(Participant.voting), Integer),
-        ).where(col(Participant.meeting_id).in_(meetings), col(Participant.user_id).in_(users)),
-        select(
-            literal("v"), col(PollVote.poll_id), col(PollVote.user_id), no_str, no_int
-        ).where(col(PollVote.poll_id).in_(polls), col(PollVote.user_id).in_(users)),
-        select(
-            literal("s"), col(PollParticipation.poll_id), col(PollParticipation.user_id),
-            no_str, no_int,
-        ).where(
-            col(PollParticipation.poll_id).in_(polls), col(PollParticipation.user_id).in_(users)
-        ),
-    ]  # fmt: skip
+    wanted = sorted({c.cmd.idempotency_key for c in batch if c.cmd.idempotency_key})
+    params: dict[str, Any] = {"meeting_ids": sorted(meetings), "user_ids": users}
+    params["poll_ids"] = sorted(polls)
     if wanted:
-        parts.append(
-            select(
-                literal("k"), col(CommandResult.user_id), no_int, col(CommandResult.key), no_int
-            ).where(col(CommandResult.user_id).in_(users), col(CommandResult.key).in_(wanted))
-        )
-    for tag, a, user_id, text, flag in (await s.execute(union_all(*parts))).all():
+        params["keys"] = wanted
+    rows = await s.execute(with_keys if wanted else without_keys, params)
+    for tag, a, user_id, text, flag in rows.all():
         if tag == "p":
             b.participants[(int(a), int(user_id))] = (str(text), bool(flag))
         elif tag == "v":
@@ -326,7 +377,7 @@ async def _one(uow: UnitOfWork, b: _Batch, cast: _Cast) -> dict[str, Any] | _Rep
     b.specs[pid] = spec
     if not actor.is_voting_member(meeting.council_id):
         raise Forbidden("only voting members may vote", code="not_voting_member")
-    attendance, voting = b.participants.get((meeting.id, uid), ("", False))  # type: ignore[arg-type]
+    attendance, voting = b.participants.get((meeting.id, uid), ("", False))
     if not voting:
         raise Forbidden("only voting participants of this sitting may vote", code="not_participant")
     if attendance != Attendance.present:
@@ -356,6 +407,8 @@ async def _one(uow: UnitOfWork, b: _Batch, cast: _Cast) -> dict[str, Any] | _Rep
         else:
             b.participation.append({"poll_id": pid, "user_id": uid})
             b.voted_secret.add((pid, uid))
+        if cast.seed is None:  # made only here: an open poll's ballot has no receipt
+            cast.seed = secrets.token_urlsafe(24)
         b.ballots.append(
             {
                 "id": secrets.token_hex(16),
@@ -415,5 +468,4 @@ def ballot_box(services: Services) -> BallotBox:
 async def cast(services: Services, actor: Actor, cmd: CastBallot) -> dict[str, Any]:
     """Cast (or change) a ballot; answered after commit. Retrying a key replays the answer
     (the batch finds the key among the stored ones; no extra read per ballot)."""
-    seed = cmd.receipt_seed or secrets.token_urlsafe(24)
-    return await ballot_box(services).submit(actor, cmd, seed)
+    return await ballot_box(services).submit(actor, cmd, cmd.receipt_seed)

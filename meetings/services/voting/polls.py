@@ -7,12 +7,13 @@ computed once, at the close, from the stored ballots, and stored on the poll.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -34,7 +35,7 @@ from meetings.domain.voting import (
     validate_choice,
 )
 from meetings.services.context import Actor, Services
-from meetings.services.loading import get_in_meeting, get_item, get_meeting
+from meetings.services.loading import get_in_meeting, get_item, get_meeting, may_see_meeting
 from meetings.services.quorum import meeting_rule, quorum_of
 from meetings.services.voting import ballot_scrub
 from meetings.services.voting.commands import CancelPoll, CreatePoll, spec_of
@@ -81,17 +82,11 @@ def may_see_result(actor: Actor, meeting: Meeting, poll: Poll) -> bool:
     return poll.status == PollStatus.CLOSED and actor.is_staff(meeting.council_id)
 
 
-async def require_sitting_open(session: AsyncSession, meeting: Meeting) -> None:
+def require_sitting_open(meeting: Meeting) -> None:
     """Opening a poll, closing it by hand and publishing it need the sitting open: a closed
     sitting's polls stay as they were (reopen it to go on), an archived one's for good. The
-    sitting's row is held (FOR SHARE on PostgreSQL; SQLite has one writer) until the commit,
-    so `meeting.close`, which refuses while a poll is open, cannot pass in between."""
-    await session.execute(
-        select(Meeting)
-        .where(col(Meeting.id) == meeting.id)
-        .with_for_update(read=True)
-        .execution_options(populate_existing=True)
-    )
+    caller holds the sitting's row (`load_poll_for_change`) until its commit, so
+    `meeting.close`, which refuses while a poll is open, cannot pass in between."""
     if meeting.status != MeetingStatus.open:
         raise Conflict(
             f"the sitting is {meeting.status}: its polls change only while it is open",
@@ -103,6 +98,27 @@ async def load_poll(
     session: AsyncSession, actor: Actor, poll_id: int, *, lock: bool = False
 ) -> tuple[Poll, Meeting]:
     return await get_in_meeting(session, actor, Poll, poll_id, "poll", lock=lock)
+
+
+async def load_poll_for_change(
+    session: AsyncSession, actor: Actor | None, poll_id: int
+) -> tuple[Poll, Meeting]:
+    """A poll and its sitting in one statement, both rows locked until the commit (PostgreSQL;
+    SQLite has one writer): the poll against the ballot box and a second chair's command, the
+    sitting against `meeting.close`. Every command that changes a poll also stores a meeting
+    event, which updates the sitting's row, so locking it here costs no concurrency.
+    `actor=None`: the timer, which sees every poll."""
+    found = (
+        await session.execute(
+            select(Poll, Meeting)
+            .join(Meeting, col(Meeting.id) == col(Poll.meeting_id))
+            .where(col(Poll.id) == poll_id)
+            .with_for_update()
+        )
+    ).one_or_none()
+    if found is None or (actor is not None and not may_see_meeting(actor, found[1])):
+        raise NotFound(f"no poll {poll_id}")
+    return found[0], found[1]
 
 
 async def open_votes(session: AsyncSession, poll_id: int) -> list[dict[str, Any]]:
@@ -156,15 +172,16 @@ async def create_poll(services: Services, actor: Actor, cmd: CreatePoll) -> dict
         out = poll_public(poll, with_result=False)
         await uow.emit(cmd.meeting_id, PollCreated.model_validate({"poll": out}))
         await uow.audit(actor.user_id, "poll.create", f"poll:{poll.id}", {"title": poll.title})
-        await uow.commit()
-        return {"poll_id": poll.id, "poll": out}
+        answer = {"poll_id": poll.id, "poll": out}
+        await uow.commit(answer=answer)
+        return answer
 
 
 async def open_poll(services: Services, actor: Actor, poll_id: int) -> dict[str, Any]:
     async with services.uow() as uow:
-        poll, meeting = await load_poll(uow.session, actor, poll_id, lock=True)
+        poll, meeting = await load_poll_for_change(uow.session, actor, poll_id)
         actor.require_chair(meeting.council_id)
-        await require_sitting_open(uow.session, meeting)
+        require_sitting_open(meeting)
         q = await quorum_of(uow.session, meeting)
         status = quorum_status(q["present"], q["total"], meeting_rule(meeting))
         poll.status = check_can_open(poll.status, status).value
@@ -178,8 +195,9 @@ async def open_poll(services: Services, actor: Actor, poll_id: int) -> dict[str,
             PollOpened.model_validate({"poll": out, "quorum": q, "server_time": iso(now)}),
         )
         await uow.audit(actor.user_id, "poll.open", f"poll:{poll_id}", {"quorum": q})
-        await uow.commit()
-        return {"poll": out}
+        answer = {"poll": out}
+        await uow.commit(answer=answer)
+        return answer
 
 
 async def close_poll(
@@ -187,25 +205,19 @@ async def close_poll(
 ) -> dict[str, Any]:
     """Close and count. `actor=None` is the timer (automatic close); it is idempotent."""
     async with services.uow() as uow:
-        poll = await uow.session.get(Poll, poll_id, with_for_update=True)
-        if poll is None:
-            raise NotFound(f"no poll {poll_id}")
+        poll, meeting = await load_poll_for_change(uow.session, actor, poll_id)
         if actor is not None:
-            poll, meeting = await load_poll(uow.session, actor, poll_id, lock=True)
             actor.require_chair(meeting.council_id)
-            await require_sitting_open(uow.session, meeting)
+            require_sitting_open(meeting)
         else:
-            found = await uow.session.get(Meeting, poll.meeting_id)
-            assert found is not None
-            meeting = found
             if poll.status != PollStatus.OPEN or meeting.status != MeetingStatus.open:
                 return {"poll": poll_public(poll, with_result=False), "unchanged": True}
-        poll.status = transition(poll.status, PollAction.CLOSE).value
-        poll.closed_at = utcnow()
+        status = transition(poll.status, PollAction.CLOSE).value
         spec = spec_from_dict(poll.spec)
+        # read before changing the poll: one UPDATE at the commit, not an autoflush per read
         q = await quorum_of(uow.session, meeting)
         result = tally(spec, await _choices(uow.session, poll, spec), q["present"], q["total"])
-        poll.result = result.to_dict()
+        poll.status, poll.closed_at, poll.result = status, utcnow(), result.to_dict()
         xid = await ballot_scrub.rewrite(uow, poll_id) if poll.secret else None
         out = poll_public(poll, with_result=False)
         await uow.emit(
@@ -218,31 +230,34 @@ async def close_poll(
             f"poll:{poll_id}",
             {"automatic": auto, "ballots": result.ballots, "outcome": result.outcome.value},
         )
-        await uow.commit()
+        answer = {"poll": out | {"result": poll.result}}
+        await uow.commit(answer=answer)
     if poll.secret:
         await ballot_scrub.scrub(services, xid)
-    return {"poll": out | {"result": poll.result}}
+    return answer
 
 
 async def publish_poll(services: Services, actor: Actor, poll_id: int) -> dict[str, Any]:
     async with services.uow() as uow:
-        poll, meeting = await load_poll(uow.session, actor, poll_id, lock=True)
+        poll, meeting = await load_poll_for_change(uow.session, actor, poll_id)
         actor.require_chair(meeting.council_id)
-        await require_sitting_open(uow.session, meeting)
-        poll.status = transition(poll.status, PollAction.PUBLISH).value
-        poll.published_at = utcnow()
+        require_sitting_open(meeting)
+        status = transition(poll.status, PollAction.PUBLISH).value
+        votes = None if poll.secret else await open_votes(uow.session, poll_id)
+        poll.status, poll.published_at = status, utcnow()
         out = poll_public(poll, with_result=True)
-        if not poll.secret:
-            out["votes"] = await open_votes(uow.session, poll_id)
+        if votes is not None:
+            out["votes"] = votes
         await uow.emit(pk(meeting), PollPublished.model_validate({"poll": out}))
         await uow.audit(actor.user_id, "poll.publish", f"poll:{poll_id}")
-        await uow.commit()
-        return {"poll": out}
+        answer = {"poll": out}
+        await uow.commit(answer=answer)
+        return answer
 
 
 async def cancel_poll(services: Services, actor: Actor, cmd: CancelPoll) -> dict[str, Any]:
     async with services.uow() as uow:
-        poll, meeting = await load_poll(uow.session, actor, cmd.poll_id, lock=True)
+        poll, meeting = await load_poll_for_change(uow.session, actor, cmd.poll_id)
         actor.require_chair(meeting.council_id)
         if meeting.status not in EDITABLE_MEETING:  # a draft may go before the sitting opens
             raise Conflict(
@@ -260,10 +275,11 @@ async def cancel_poll(services: Services, actor: Actor, cmd: CancelPoll) -> dict
         await uow.audit(
             actor.user_id, "poll.cancel", f"poll:{cmd.poll_id}", {"reason": poll.cancel_reason}
         )
-        await uow.commit()
+        answer = {"poll": out}
+        await uow.commit(answer=answer)
     if poll.secret:
         await ballot_scrub.scrub(services, xid)
-    return {"poll": out}
+    return answer
 
 
 async def close_due(services: Services) -> list[int]:
@@ -507,10 +523,12 @@ async def progress_of(services: Services, poll_ids: Collection[int]) -> dict[int
         named = [p for p, (_m, secret, _r, _s) in open_polls.items() if not secret]
         running = {p for p, (_m, secret, run, _s) in open_polls.items() if run and not secret}
         if named:
+            # the choice as its stored JSON text: a running tally decodes each distinct choice
+            # once, not every ballot at every tick
             votes = await session.execute(
-                select(col(PollVote.poll_id), col(PollVote.user_id), col(PollVote.choice)).where(
-                    col(PollVote.poll_id).in_(named)
-                )
+                select(
+                    col(PollVote.poll_id), col(PollVote.user_id), cast(col(PollVote.choice), String)
+                ).where(col(PollVote.poll_id).in_(named))
             )
             for pid, user_id, choice in votes.all():
                 rows[int(pid)].append((int(user_id), choice if int(pid) in running else None))
@@ -536,7 +554,12 @@ async def progress_of(services: Services, poll_ids: Collection[int]) -> dict[int
         }
         if pid in running:
             spec = spec_from_dict(spec_dict)
-            choices = [validate_choice(spec, choice) for _user_id, choice in rows[pid]]
+            known: dict[str, NormalizedChoice] = {}
+            choices: list[NormalizedChoice] = []
+            for _user_id, text in rows[pid]:
+                if (decoded := known.get(text)) is None:
+                    decoded = known[text] = validate_choice(spec, json.loads(text))
+                choices.append(decoded)
             result = tally(spec, choices, q["present"], q["total"])
             data["tally"] = {
                 "counts": result.to_dict()["counts"],

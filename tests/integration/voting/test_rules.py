@@ -96,6 +96,60 @@ async def test_retries_with_the_same_key_count_once(sitting: Sitting) -> None:
         assert result["ballots"] == 1
 
 
+async def test_chair_commands_retried_with_the_same_key_apply_once(sitting: Sitting) -> None:
+    """A chair's command is not looked up before it runs: a retry runs again and either is
+    refused by the state it finds or loses the race for the key at its commit; both answer
+    with the first result. The answer is stored with the key, and a refusal stores nothing."""
+    from sqlalchemy import func, select
+
+    from meetings.storage.tables import CommandResult, MeetingEvent
+    from meetings.storage.tables_voting import Poll
+
+    chair, mid = sitting.chair, sitting.meeting_id
+    create = {
+        "meeting_id": mid,
+        "kind": "motion",
+        "title": "Retried",
+        "secret": False,
+        "idempotency_key": uuid.uuid4().hex,
+    }
+    acks = await asyncio.gather(*(chair.call("poll.create", create) for _ in range(3)))
+    acks.append(await chair.call("poll.create", create))
+    assert sum(1 for a in acks if not a.get("replayed")) == 1
+    poll_id = int(acks[0]["poll_id"])
+    assert {int(a["poll_id"]) for a in acks} == {poll_id}
+
+    opening = {"poll_id": poll_id, "idempotency_key": uuid.uuid4().hex}
+    first = await chair.call("poll.open", opening)
+    again = await asyncio.gather(*(chair.call("poll.open", opening) for _ in range(2)))
+    assert [a.get("replayed") for a in again] == [True, True]  # not "illegal_transition"
+    assert all(a["poll"] == first["poll"] for a in again)
+
+    # refused while the poll is open: the key is not kept, so it works once the poll is closed
+    publishing = {"poll_id": poll_id, "idempotency_key": uuid.uuid4().hex}
+    assert await refused(chair.call("poll.publish", publishing)) == "illegal_transition"
+    await chair.command("poll.close", {"poll_id": poll_id})
+    published = await chair.call("poll.publish", publishing)
+    assert not published.get("replayed") and published["poll"]["status"] == "published"
+
+    async with sitting.server.services.db.reading() as session:
+        polls = await session.scalar(
+            select(func.count()).select_from(Poll).where(Poll.title == "Retried")
+        )
+        opened = await session.scalar(
+            select(func.count())
+            .select_from(MeetingEvent)
+            .where(MeetingEvent.meeting_id == mid, MeetingEvent.type == "poll_opened")
+        )
+        stored = (
+            await session.execute(
+                select(CommandResult.result).where(CommandResult.key == opening["idempotency_key"])
+            )
+        ).scalar_one()
+    assert polls == 1 and opened == 1
+    assert stored == {k: v for k, v in first.items() if k != "ok"}
+
+
 async def test_quorum_is_needed_to_open(sitting: Sitting) -> None:
     server = sitting.server
     poll_id = await sitting.create()
