@@ -73,9 +73,15 @@ class QuorumClient:
         )
 
     async def disconnect(self) -> None:
+        """Leave: a connected client disconnects, one the server dropped stops reconnecting
+        (`disconnect` alone left it trying, each attempt with a new HTTP session), and its
+        HTTP session is closed either way."""
         for task in self._gap_tasks.values():
             task.cancel()
-        await self.sio.disconnect()
+        await self.sio.shutdown()
+        http = self.sio.eio.http
+        if http is not None and not http.closed:
+            await http.close()
 
     async def call(
         self,
