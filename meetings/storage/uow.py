@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -41,7 +41,7 @@ from meetings.storage.tables import (
     MeetingEvent,
     utcnow,
 )
-from meetings.storage.writes import Rows, insert_into, write_and_commit
+from meetings.storage.writes import Rows, core_table, insert_into, write_and_commit
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +63,9 @@ class PendingKey:
 pending_key: ContextVar[PendingKey | None] = ContextVar("pending_key", default=None)
 
 
-def _table(model: Any) -> Table:
-    """A model's Core table (writes without the ORM's unit of work)."""
-    table: Table = model.__table__
-    return table
-
-
 @functools.cache
 def _head_update() -> Any:
-    heads = _table(AuditHead)
+    heads = core_table(AuditHead)
     return (
         update(heads)
         .where(heads.c.id == bindparam("b_id"))
@@ -141,7 +135,7 @@ class UnitOfWork:
         """Store a meeting event with the meeting's next seq (locks the meeting row); its type
         and `data` come from the event's model (`meetings/services/events.py`)."""
         type_, data = event.TYPE, event.wire()
-        meetings = _table(Meeting)
+        meetings = core_table(Meeting)
         result = await self.session.execute(
             update(meetings)
             .where(meetings.c.id == meeting_id)
@@ -178,7 +172,7 @@ class UnitOfWork:
         """Append to the hash chain; the head row is locked from the first entry until the
         commit (no fork), and the entries and the new head are written at the commit."""
         if self._head is None:
-            heads = _table(AuditHead)
+            heads = core_table(AuditHead)
             found = (
                 await self.session.execute(
                     select(heads.c.hash, heads.c.count).where(heads.c.id == 1).with_for_update()
@@ -238,7 +232,7 @@ class UnitOfWork:
                 "result": answer or {},
                 "created_at": utcnow(),
             }
-            writes.append(Rows(insert_into(_table(CommandResult)), [row]))
+            writes.append(Rows(insert_into(core_table(CommandResult)), [row]))
             key.stored, key.answered = True, answer is not None
         try:
             await write_and_commit(self.session, writes)
@@ -258,8 +252,8 @@ class UnitOfWork:
         """What the commit writes: the events and audit entries of this unit, the new audit
         head, then the rows handed to `write_at_commit`."""
         writes = [
-            Rows(insert_into(_table(MeetingEvent)), self._event_rows),
-            Rows(insert_into(_table(AuditEntry)), self._audit_rows),
+            Rows(insert_into(core_table(MeetingEvent)), self._event_rows),
+            Rows(insert_into(core_table(AuditEntry)), self._audit_rows),
         ]
         if self._audit_rows and self._head is not None:
             hash_, count, exists = self._head
@@ -268,9 +262,8 @@ class UnitOfWork:
                     Rows(_head_update(), [{"b_hash": hash_, "b_count": count, "b_id": 1}])
                 )
             else:
-                writes.append(
-                    Rows(insert_into(_table(AuditHead)), [{"id": 1, "hash": hash_, "count": count}])
-                )
+                first = {"id": 1, "hash": hash_, "count": count}
+                writes.append(Rows(insert_into(core_table(AuditHead)), [first]))
         writes += self._writes
         self._event_rows, self._audit_rows, self._writes = [], [], []
         return writes

@@ -35,6 +35,12 @@ class Rows:
     rows: list[dict[str, Any]]
 
 
+def core_table(model: Any) -> Table:
+    """A model's Core table, for statements without the ORM's unit of work or bulk layers."""
+    table: Table = model.__table__
+    return table
+
+
 @functools.cache
 def insert_into(table: Table) -> Insert:
     """The INSERT of a table, built once."""

@@ -54,7 +54,7 @@ from meetings.services.voting.polls import close_due
 from meetings.storage.tables import CommandResult, Meeting, Participant, utcnow
 from meetings.storage.tables_voting import Poll, PollBallot, PollParticipation, PollVote
 from meetings.storage.uow import UnitOfWork
-from meetings.storage.writes import Rows, insert_into
+from meetings.storage.writes import Rows, core_table, insert_into
 
 log = logging.getLogger(__name__)
 
@@ -236,14 +236,9 @@ def _transient(exc: DBAPIError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
 
 
-def _core(model: Any) -> Any:
-    """A model's Core table: writes by the ORM's bulk layers cost as much as the database."""
-    return model.__table__
-
-
 @functools.cache
 def _vote_update() -> Any:
-    votes = _core(PollVote)
+    votes = core_table(PollVote)
     return (
         update(votes)
         .where(votes.c.poll_id == bindparam("b_poll"), votes.c.user_id == bindparam("b_user"))
@@ -273,7 +268,7 @@ def _write_rows(uow: UnitOfWork, b: _Batch) -> None:
         (PollBallot, b.ballots),
         (CommandResult, b.results),
     ):
-        uow.write_at_commit(Rows(insert_into(_core(table)), rows))
+        uow.write_at_commit(Rows(insert_into(core_table(table)), rows))
 
 
 def _in(name: str) -> Any:
@@ -285,7 +280,7 @@ def _load_statements() -> tuple[Any, Any, Any]:
     """The batch's two reads, built once with list parameters (building a union of four selects
     cost more of the event loop than the database took to run it): the polls with their
     meetings, and the union without and with the idempotency keys."""
-    p, m = _core(Poll), _core(Meeting)
+    p, m = core_table(Poll), core_table(Meeting)
     polls = (
         select(
             p.c.id, p.c.meeting_id, p.c.status, p.c.closes_at, p.c.spec, p.c.secret,
@@ -298,10 +293,10 @@ def _load_statements() -> tuple[Any, Any, Any]:
     )  # fmt: skip
     no_int, no_str = literal(None, Integer), literal(None, String)
     pa, v, sp, k = (
-        _core(Participant),
-        _core(PollVote),
-        _core(PollParticipation),
-        _core(CommandResult),
+        core_table(Participant),
+        core_table(PollVote),
+        core_table(PollParticipation),
+        core_table(CommandResult),
     )
     parts = [
         select(
@@ -339,8 +334,9 @@ async def _load(uow: UnitOfWork, batch: list[_Cast]) -> _Batch:
         meetings[mid] = _Meeting(mid, council_id, meeting_status)
     b = _Batch(polls, meetings)
     wanted = sorted({c.cmd.idempotency_key for c in batch if c.cmd.idempotency_key})
-    params: dict[str, Any] = {"meeting_ids": sorted(meetings), "user_ids": users}
-    params["poll_ids"] = sorted(polls)
+    params: dict[str, Any] = {
+        "meeting_ids": sorted(meetings), "user_ids": users, "poll_ids": sorted(polls)
+    }
     if wanted:
         params["keys"] = wanted
     rows = await s.execute(with_keys if wanted else without_keys, params)

@@ -94,10 +94,9 @@ def require_sitting_open(meeting: Meeting) -> None:
         )
 
 
-async def load_poll(
-    session: AsyncSession, actor: Actor, poll_id: int, *, lock: bool = False
-) -> tuple[Poll, Meeting]:
-    return await get_in_meeting(session, actor, Poll, poll_id, "poll", lock=lock)
+async def load_poll(session: AsyncSession, actor: Actor, poll_id: int) -> tuple[Poll, Meeting]:
+    """A poll and its meeting to read (to change one: `load_poll_for_change`)."""
+    return await get_in_meeting(session, actor, Poll, poll_id, "poll")
 
 
 async def load_poll_for_change(
