@@ -67,6 +67,26 @@ async def fill_login(page: Page, username: str, password: str) -> None:
     await page.locator("form button[type=submit]").click()
 
 
+async def login_until_busy(
+    page: Page, locale: str, username: str, password: str, answers: list[int] | None = None
+) -> None:
+    """Logs in until the server answers `busy`. The flood keeps its login queue full, yet a login
+    can land in the instant between one hash ending and the next caller taking the free place,
+    and get in (it happened in one CI run): that page logs out and tries again."""
+    for _ in range(8):
+        await fill_login(page, username, password)
+        waiting = page.get_by_test_id("login-waiting")
+        signed_in = page.locator("li.meeting").first
+        await expect(waiting.or_(signed_in)).to_be_visible(timeout=30_000)
+        if await waiting.is_visible():
+            return
+        await page.get_by_role("button", name=msg(locale, "common_logout")).click()
+        await page.wait_for_url(re.compile(r"/login$"))
+        if answers is not None:
+            answers.clear()  # the login that got in was answered before the logout was sent
+    raise AssertionError("eight logins in a row got past a full login queue")
+
+
 async def test_wrong_password_is_said_and_focus_returns_to_the_password(
     webapp: WebApp, new_page: PageFactory
 ) -> None:
@@ -442,7 +462,7 @@ async def test_a_busy_server_is_waited_out_and_the_page_logs_in_by_itself(
                     answers.append(response.status if response else 0)
 
             page.on("requestfinished", answered)
-            await fill_login(page, app.delegates[n], app.password)
+            await login_until_busy(page, locale, app.delegates[n], app.password, answers)
             waiting = page.get_by_test_id("login-waiting")
             before, after = msg(locale, "common_login_server_busy").split("{seconds}")
             await expect(waiting).to_contain_text(before)
@@ -473,8 +493,7 @@ async def test_a_busy_server_is_waited_out_and_the_page_logs_in_by_itself(
         page = await new_page(None, (1280, 800), "en", path="/login", app=app)
         stopped: list[str] = []
         page.on("request", lambda r: stopped.append(r.url) if "/api/auth/login" in r.url else None)
-        await fill_login(page, app.delegates[2], app.password)
-        await expect(page.get_by_test_id("login-waiting")).to_be_visible()
+        await login_until_busy(page, "en", app.delegates[2], app.password)
         await page.get_by_role("button", name=msg("en", "common_login_busy_cancel")).click()
         await expect(page.get_by_test_id("login-waiting")).to_have_count(0)
         await expect(page.locator("form button[type=submit]")).to_be_focused()
