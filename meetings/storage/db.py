@@ -42,12 +42,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _writer_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """The writer runs its transactions on the event loop's thread (sqlite_driver.py): it never
+    waits there for a lock (a busy `BEGIN` goes to its thread, which waits), and its commits
+    leave the WAL's checkpoints to a thread."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
 def _create_sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
     path = make_url(url).database
     # a database file: connections that make one trip to their thread per statement
     # (meetings/storage/sqlite_driver.py); an in-memory database keeps aiosqlite's own
     extra: dict[str, Any] = (
-        {"async_creator": one_trip_creator(path)} if path and path != ":memory:" else {}
+        {"async_creator": one_trip_creator(path, inline=writer)}
+        if path and path != ":memory:"
+        else {}
     )
     engine = create_async_engine(
         url,
@@ -58,6 +70,8 @@ def _create_sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
         pool_timeout=60,
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if extra and writer:
+        event.listen(engine.sync_engine, "connect", _writer_pragmas)
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
     @event.listens_for(engine.sync_engine, "begin")
