@@ -13,7 +13,8 @@ import hashlib
 import json
 import logging
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -63,6 +64,37 @@ class PendingKey:
 pending_key: ContextVar[PendingKey | None] = ContextVar("pending_key", default=None)
 
 
+@dataclass(frozen=True)
+class AuditLink:
+    """An audit entry as `UnitOfWork.audit` appended it (its row is written at the commit)."""
+
+    at: datetime
+    actor_id: int | None
+    action: str
+    target: str
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@functools.cache
+def _next_seq() -> Any:
+    """The meeting's next event seq (built once, as the statements below)."""
+    meetings = core_table(Meeting)
+    return (
+        update(meetings)
+        .where(meetings.c.id == bindparam("b_meeting"))
+        .values(last_seq=meetings.c.last_seq + 1)
+        .returning(meetings.c.last_seq)
+    )
+
+
+@functools.cache
+def _head_read() -> Any:
+    heads = core_table(AuditHead)
+    return select(heads.c.hash, heads.c.count).where(heads.c.id == 1).with_for_update()
+
+
 @functools.cache
 def _head_update() -> Any:
     heads = core_table(AuditHead)
@@ -79,7 +111,8 @@ def audit_hash(prev_hash: str, entry: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 
 
-def audit_payload(entry: AuditEntry) -> dict[str, Any]:
+def audit_payload(entry: AuditEntry | AuditLink) -> dict[str, Any]:
+    """What an entry's hash covers."""
     return {
         "at": iso(entry.at),
         "actor_id": entry.actor_id,
@@ -135,13 +168,7 @@ class UnitOfWork:
         """Store a meeting event with the meeting's next seq (locks the meeting row); its type
         and `data` come from the event's model (`meetings/services/events.py`)."""
         type_, data = event.TYPE, event.wire()
-        meetings = core_table(Meeting)
-        result = await self.session.execute(
-            update(meetings)
-            .where(meetings.c.id == meeting_id)
-            .values(last_seq=meetings.c.last_seq + 1)
-            .returning(meetings.c.last_seq)
-        )
+        result = await self.session.execute(_next_seq(), {"b_meeting": meeting_id})
         seq = int(result.scalar_one())
         loaded = self.session.sync_session.identity_map.get(identity_key(Meeting, meeting_id))
         if loaded is not None:  # the caller's copy says the seq it now has, as the row does
@@ -168,30 +195,18 @@ class UnitOfWork:
         action: str,
         target: str = "",
         data: dict[str, Any] | None = None,
-    ) -> AuditEntry:
+    ) -> AuditLink:
         """Append to the hash chain; the head row is locked from the first entry until the
         commit (no fork), and the entries and the new head are written at the commit."""
         if self._head is None:
-            heads = core_table(AuditHead)
-            found = (
-                await self.session.execute(
-                    select(heads.c.hash, heads.c.count).where(heads.c.id == 1).with_for_update()
-                )
-            ).one_or_none()
+            found = (await self.session.execute(_head_read())).one_or_none()
             self._head = (
                 (GENESIS_HASH, 0, False) if found is None else (str(found[0]), int(found[1]), True)
             )
         prev, count, exists = self._head
-        entry = AuditEntry(
-            at=utcnow(),
-            actor_id=actor_id,
-            action=action,
-            target=target,
-            data=data or {},
-            prev_hash=prev,
-            hash="",
-        )
-        entry.hash = audit_hash(prev, audit_payload(entry))
+        # a plain record, not the table's model: building a SQLModel object costs more
+        unhashed = AuditLink(utcnow(), actor_id, action, target, data or {}, prev, "")
+        entry = replace(unhashed, hash=audit_hash(prev, audit_payload(unhashed)))
         self._head = (entry.hash, count + 1, exists)
         self._audit_rows.append(
             {

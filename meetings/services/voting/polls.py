@@ -7,13 +7,14 @@ computed once, at the close, from the stored ballots, and stored on the poll.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, bindparam, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -99,6 +100,23 @@ async def load_poll(session: AsyncSession, actor: Actor, poll_id: int) -> tuple[
     return await get_in_meeting(session, actor, Poll, poll_id, "poll")
 
 
+@functools.cache
+def _poll_for_change() -> Any:
+    """Built once: building a statement costs the event loop more than SQLite takes to run it."""
+    return (
+        select(Poll, Meeting)
+        .join(Meeting, col(Meeting.id) == col(Poll.meeting_id))
+        .where(col(Poll.id) == bindparam("poll_id"))
+        .with_for_update()
+    )
+
+
+@functools.cache
+def _choices_of(secret: bool) -> Any:
+    table: Any = PollBallot if secret else PollVote
+    return select(table.choice).where(table.poll_id == bindparam("poll_id"))
+
+
 async def load_poll_for_change(
     session: AsyncSession, actor: Actor | None, poll_id: int
 ) -> tuple[Poll, Meeting]:
@@ -107,14 +125,7 @@ async def load_poll_for_change(
     sitting against `meeting.close`. Every command that changes a poll also stores a meeting
     event, which updates the sitting's row, so locking it here costs no concurrency.
     `actor=None`: the timer, which sees every poll."""
-    found = (
-        await session.execute(
-            select(Poll, Meeting)
-            .join(Meeting, col(Meeting.id) == col(Poll.meeting_id))
-            .where(col(Poll.id) == poll_id)
-            .with_for_update()
-        )
-    ).one_or_none()
+    found = (await session.execute(_poll_for_change(), {"poll_id": poll_id})).one_or_none()
     if found is None or (actor is not None and not may_see_meeting(actor, found[1])):
         raise NotFound(f"no poll {poll_id}")
     return found[0], found[1]
@@ -126,8 +137,7 @@ async def open_votes(session: AsyncSession, poll_id: int) -> list[dict[str, Any]
 
 
 async def _choices(session: AsyncSession, poll: Poll, spec: PollSpec) -> list[NormalizedChoice]:
-    table: Any = PollBallot if poll.secret else PollVote
-    rows = (await session.execute(select(table.choice).where(table.poll_id == poll.id))).scalars()
+    rows = (await session.execute(_choices_of(poll.secret), {"poll_id": poll.id})).scalars()
     return [validate_choice(spec, choice) for choice in rows]
 
 
