@@ -113,21 +113,18 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
     return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
 
 
-def _weight(many: bool, parameters: Any) -> tuple[int, int]:
-    """Rows and bytes of text a statement carries."""
-    rows = parameters if many else (parameters,)
-    size = 0
-    for row in rows:
-        values = row.values() if isinstance(row, dict) else row
-        for value in values:
-            if isinstance(value, str | bytes):
-                size += len(value)
-    return len(rows), size
-
-
-def _heavy(many: bool, parameters: Any) -> bool:
-    rows, size = _weight(many, parameters)
-    return rows > HEAVY_ROWS or size > HEAVY_BYTES
+def _heavy(statements: Iterable[tuple[bool, Any]]) -> bool:
+    """Do these statements (`many`, parameters) carry more rows or text than the event loop
+    should wait for (`HEAVY_ROWS`, `HEAVY_BYTES`)?"""
+    count = size = 0
+    for many, parameters in statements:
+        rows = parameters if many else (parameters,)
+        count += len(rows)
+        for row in rows:
+            for value in row.values() if isinstance(row, dict) else row:
+                if isinstance(value, str | bytes):
+                    size += len(value)
+    return count > HEAVY_ROWS or size > HEAVY_BYTES
 
 
 def _checkpoint(path: str) -> None:
@@ -156,7 +153,7 @@ class OneTripCursor:
     async def _answer(self, many: bool, sql: str, parameters: Any) -> OneTripCursor:
         connection = self._connection
         answer: _Answer = await connection.call(
-            _run, many, sql, parameters, heavy=connection.inline and _heavy(many, parameters)
+            _run, many, sql, parameters, heavy=connection.inline and _heavy([(many, parameters)])
         )
         self.description, self.rowcount, self.lastrowid, self._rows = answer
         return self
@@ -238,13 +235,7 @@ class OneTripConnection(aiosqlite.Connection):
     async def run_steps(self, steps: list[tuple[str, bool, Any]], commit: bool) -> None:
         """Statements whose rows are not read, and the commit if `commit`, in one trip
         (`meetings/storage/writes.py`)."""
-        heavy = False
-        if self.inline:
-            rows = size = 0
-            for _sql, many, parameters in steps:
-                r, b = _weight(many, parameters)
-                rows, size = rows + r, size + b
-            heavy = rows > HEAVY_ROWS or size > HEAVY_BYTES
+        heavy = self.inline and _heavy((many, parameters) for _sql, many, parameters in steps)
         await self.call(_run_steps, steps, commit, heavy=heavy)
         if commit:
             self._committed()
