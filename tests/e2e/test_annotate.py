@@ -153,6 +153,7 @@ async def test_pen_highlight_note_on_two_tablets_then_a_new_version(
     await tool(one, "pen")
     x0, y0 = g.at(20, g.h * 0.6)
     await pen_stroke(one, [(x0 + i * 0.5, y0 + i * 4, 0.2 + i * 0.03) for i in range(20)])
+    await expect(one.locator('[data-kind="ink"]')).to_have_count(1)
     await expect(two.locator('[data-kind="ink"]')).to_have_count(1)
     [ink] = await mine(app, version_id)
     pressures = [p[2] for p in ink["strokes"][0]]

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { AnnotationStore, type Notice } from './store';
 import { MemoryPendingStore } from './pending';
 import { FakeAnnotationServer, type FakeDevice } from './testing/fakeServer';
-import { newId, type AnnotationDraft } from './types';
+import { newId, type Annotation, type AnnotationDraft } from './types';
+import type { AnnotationApi } from './store';
 
 const VERSION = 12;
 
@@ -23,7 +24,7 @@ function ink(id = newId(), x = 100): AnnotationDraft {
   };
 }
 
-async function device(server: FakeAnnotationServer, userId = 1) {
+async function device(server: FakeAnnotationServer, userId = 1, api = server.api(userId)) {
   const transport = server.device(userId);
   const pending = new MemoryPendingStore();
   const store = new AnnotationStore({
@@ -31,7 +32,7 @@ async function device(server: FakeAnnotationServer, userId = 1) {
     documentId: 7,
     versionId: VERSION,
     transport,
-    api: server.api(userId),
+    api,
     pending,
   });
   const notices: Notice[] = [];
@@ -277,5 +278,97 @@ describe('reconnecting', () => {
     transport.reconnect();
     await settle(store);
     expect(store.shown.get(theirs.id)?.mine).toBe(false);
+  });
+});
+
+/** The server's listing as it is now, answered only when `answer` is called: a slow request
+ *  overtaken by user events. */
+function heldListing(server: FakeAnnotationServer, userId = 1) {
+  const api = server.api(userId);
+  const held: (() => void)[] = [];
+  let holding = false;
+  const slow: AnnotationApi = {
+    list: (id) => {
+      const now = api.list(id); // read at once, as the server would
+      return holding ? new Promise((r) => held.push(() => r(now))) : now;
+    },
+    orphaned: (id) => api.orphaned(id),
+  };
+  return {
+    api: slow,
+    hold: () => (holding = true),
+    answer: (i = 0) => held.splice(i, 1)[0]!(),
+  };
+}
+
+const theirs = (over: Partial<Annotation> = {}): Annotation => ({
+  ...ink(), user_id: 2, document_id: 7, version: 1, deleted: false, shared: true,
+  status: 'anchored', carried_from: null, cursor: 1, created_at: '', updated_at: '', ...over,
+});
+
+describe('a listing overtaken by events', () => {
+  it('a stroke received while an older listing was on its way stays shown', async () => {
+    const server = new FakeAnnotationServer();
+    const one = await device(server);
+    const slow = heldListing(server);
+    const two = await device(server, 1, slow.api);
+    slow.hold();
+    const reloading = two.store.reload(); // asked before the stroke is stored
+    const a = ink();
+    await one.store.save(a);
+    await settle(one.store, two.store);
+    expect(two.store.shown.has(a.id)).toBe(true);
+    slow.answer();
+    await reloading;
+    expect(two.store.shown.get(a.id)).toMatchObject({ version: 1, mine: true });
+  });
+
+  it('an older listing does not roll back a newer version received meanwhile', async () => {
+    const server = new FakeAnnotationServer();
+    const one = await device(server);
+    const slow = heldListing(server);
+    const two = await device(server, 1, slow.api);
+    const a = ink();
+    await one.store.save(a);
+    await settle(one.store, two.store);
+    slow.hold();
+    const reloading = two.store.reload(); // lists version 1
+    await one.store.save({ ...a, color: '#0b57d0' });
+    await settle(one.store, two.store);
+    slow.answer();
+    await reloading;
+    expect(two.store.shown.get(a.id)).toMatchObject({ version: 2, color: '#0b57d0' });
+  });
+
+  it("does not bring back another member's annotation unshared meanwhile", async () => {
+    const server = new FakeAnnotationServer();
+    const shared = theirs();
+    server.rows.set(shared.id, shared);
+    const slow = heldListing(server);
+    const { store, transport } = await device(server, 1, slow.api);
+    expect(store.shown.has(shared.id)).toBe(true);
+    slow.hold();
+    const reloading = store.reload();
+    transport.deliver('event', { type: 'annotation_unshared', data: { annotation_id: shared.id, document_id: 7 } });
+    slow.answer();
+    await reloading;
+    expect(store.shown.has(shared.id)).toBe(false);
+  });
+
+  it('two reloads answered out of order: the later one decides', async () => {
+    const server = new FakeAnnotationServer();
+    const slow = heldListing(server);
+    const { store } = await device(server, 1, slow.api);
+    slow.hold();
+    const first = store.reload(); // before the member shares
+    const shared = theirs();
+    server.rows.set(shared.id, shared);
+    const second = store.reload();
+    slow.answer(1);
+    await second;
+    expect(store.shown.has(shared.id)).toBe(true);
+    slow.answer(0);
+    await first;
+    expect(store.shown.has(shared.id)).toBe(true);
   });
 });

@@ -18,6 +18,7 @@
  * - Undo and redo go through the same path (`History`); what the server deleted cannot come
  *   back, so an undone erase makes the annotation again under a new id.
  */
+import { inOrder } from '$lib/inOrder';
 import { History, type Change } from '$lib/ink/history';
 import {
   MemoryPendingStore,
@@ -97,6 +98,12 @@ export class AnnotationStore {
   private seq = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  /** a counter of changes to what is shown, and the count at each annotation's last change:
+   *  a listing asked for before a change must not undo it when its answer comes after */
+  private ticks = 0;
+  private readonly touched = new Map<string, number>();
+  /** listings come back in any order: only the newest answered is applied */
+  private readonly reloads = inOrder();
 
   constructor(private readonly opts: StoreOptions) {
     this.pending = opts.pending ?? new MemoryPendingStore();
@@ -161,19 +168,31 @@ export class AnnotationStore {
     return { annotations: annotations.map((a) => ({ ...a, mine: this.mine(a) })), cursor: this.cursor };
   }
 
+  /** Read this version's annotations and orphans again. An answer is applied only if no
+   *  later reload's answer was, and it neither hides nor rolls back what was received or
+   *  changed here while it was on its way (a user event can overtake a listing). */
   async reload(): Promise<void> {
+    const fresh = this.reloads.begin();
+    const asked = this.ticks;
     const [listing, orphans] = await Promise.all([
       this.opts.api.list(this.opts.versionId),
       this.opts.api.orphaned(this.opts.documentId),
     ]);
     const pending = await this.pending.list();
+    if (!fresh()) return;
     const waiting = new Set(pending.map((p) => p.annotationId));
     const listed = new Set(listing.annotations.map((a) => a.id));
+    const since = (id: string) => (this.touched.get(id) ?? 0) > asked;
     for (const id of [...this.shown.keys()]) {
-      if (!listed.has(id) && !waiting.has(id)) this.shown.delete(id); // deleted or unshared
+      // deleted or unshared, unless it came (or changed here) after the listing was asked for
+      if (!listed.has(id) && !waiting.has(id) && !since(id)) this.shown.delete(id);
     }
     for (const a of listing.annotations) {
-      this.remember(a);
+      const known = this.known.get(a.id);
+      if (known && known.version > a.version) continue; // a newer one was received meanwhile
+      // received, acknowledged, unshared or changed here meanwhile: the listing is no newer
+      if (since(a.id) && (!known || known.version >= a.version)) continue;
+      this.known.set(a.id, a);
       if (!waiting.has(a.id) && a.status !== 'orphaned') {
         this.shown.set(a.id, { ...a, mine: this.mine(a) });
       }
@@ -262,12 +281,14 @@ export class AnnotationStore {
       status: known?.status === 'orphaned' ? 'anchored' : (known?.status ?? 'anchored'),
     };
     this.shown.set(draft.id, shown);
+    this.touch(draft.id);
     this.changed();
     await this.queue('upsert', draft.id, { ...draftOf(draft), base_version: known?.version ?? 0 });
   }
 
   private async drop(id: string): Promise<void> {
     this.shown.delete(id);
+    this.touch(id);
     this.changed();
     await this.queue('delete', id, { annotation_id: id });
   }
@@ -424,6 +445,7 @@ export class AnnotationStore {
       const a = this.shown.get(id);
       if (a && !this.mine(a)) {
         this.shown.delete(id);
+        this.touch(id);
         this.changed();
       }
     }
@@ -466,8 +488,14 @@ export class AnnotationStore {
     this.changed();
   }
 
+  /** Keep the server's copy of an annotation received or acknowledged. */
   private remember(a: Annotation): void {
     this.known.set(a.id, a);
+    this.touch(a.id);
+  }
+
+  private touch(id: string): void {
+    this.touched.set(id, ++this.ticks);
   }
 
   private changed(): void {
