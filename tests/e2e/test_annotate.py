@@ -9,11 +9,12 @@ the sentence and the note is listed as orphaned, with its quote. axe-core over t
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from meetings.documents.generate import generate_agenda_document, vietnamese_paragraphs
 from tests.e2e.conftest import WebApp, format_violations
@@ -146,7 +147,20 @@ async def test_pen_highlight_note_on_two_tablets_then_a_new_version(
     version_id = doc["current_version"]["id"]
     path = f"/m/{app.meeting_id}?doc={doc['id']}"
     one = await new_page(DELEGATE, path=path, app=app)
-    two = await new_page(DELEGATE, viewport=(800, 1280), path=path, app=app)
+    two = await new_page(DELEGATE, viewport=(800, 1280), path=None, app=app)
+    # The second tablet's lists of annotations are read by the server at once but answered
+    # only after the stroke below reached it as a user event: an old list must not hide it.
+    listed = asyncio.Event()
+    held: list[asyncio.Task[None]] = []
+
+    async def answer(route: Route) -> None:
+        response = await route.fetch()
+        await listed.wait()
+        await route.fulfill(response=response)
+
+    await two.route(re.compile(r"/api/document-versions/\d+/annotations$"),
+                    lambda route: held.append(asyncio.ensure_future(answer(route))))
+    await two.goto(path)
     g = await geometry(one, doc)
 
     # a pen stroke in the left margin, pressure rising
@@ -154,6 +168,11 @@ async def test_pen_highlight_note_on_two_tablets_then_a_new_version(
     x0, y0 = g.at(20, g.h * 0.6)
     await pen_stroke(one, [(x0 + i * 0.5, y0 + i * 4, 0.2 + i * 0.03) for i in range(20)])
     await expect(one.locator('[data-kind="ink"]')).to_have_count(1)
+    await expect(two.locator('[data-kind="ink"]')).to_have_count(1)
+    assert held, "the second tablet asked for no list"
+    listed.set()
+    await asyncio.gather(*held)
+    await two.wait_for_load_state("networkidle")  # the old lists answered and applied
     await expect(two.locator('[data-kind="ink"]')).to_have_count(1)
     [ink] = await mine(app, version_id)
     pressures = [p[2] for p in ink["strokes"][0]]
