@@ -98,7 +98,9 @@ async def _clients_main(conn: Connection, plans: list[Plan], spread: float) -> N
     sittings: list[dict[str, Any]] = []
     rng = random.Random(plans[0].index if plans else 0)
 
-    async def enter(sio: socketio.AsyncClient, token: str, url: str, plan: Plan, chair: bool):
+    async def enter(
+        sio: socketio.AsyncClient, token: str, url: str, plan: Plan, chair: bool
+    ) -> socketio.AsyncClient:
         async with gate:
             await sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=60)
             await _call(sio, "meeting.join", {"meeting_id": plan.meeting_id})
@@ -142,7 +144,9 @@ async def _clients_main(conn: Connection, plans: list[Plan], spread: float) -> N
         sio.on("update", on_update)
         return sio
 
-    async def chair_run(plan: Plan, sio: socketio.AsyncClient, state: dict[str, Any], t0: float):
+    async def chair_run(
+        plan: Plan, sio: socketio.AsyncClient, state: dict[str, Any], t0: float
+    ) -> None:
         all_in = asyncio.Event()
         poll: dict[str, int] = {}
 
@@ -360,7 +364,7 @@ async def run_quorum(
     env = dict(SERVER_ENV)
     if url:
         env |= {"QUORUM_DATABASE_URL": url, "QUORUM_REDIS_URL": args.redis}
-    servers = [QuorumProcess(folder, **env) for _ in range(workers)]
+    servers = [QuorumProcess(folder, None, **env) for _ in range(workers)]
     await asyncio.gather(*(s.start(limit_s=300) for s in servers))  # a loaded machine is slow
     try:
         plans = plans_for(seeded, [s.base_url for s in servers], args.window)
