@@ -245,6 +245,17 @@ def plans_for(seeded: list[Sitting], urls: list[str], window: float, seed: int =
     return out
 
 
+def machine_jiffies() -> tuple[int, int]:
+    """All cores' busy and total clock ticks since boot (Linux /proc/stat): how busy the whole
+    machine was between two readings, the servers, the clients and the databases together."""
+    try:
+        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
 async def drive(
     plans: list[Plan], pids: list[int], processes: int, spread: float, profile: str | None
 ) -> dict[str, Any]:
@@ -266,6 +277,8 @@ async def drive(
     await asyncio.sleep(1.0)
     rss_before = sum(rss_kb(p) or 0 for p in pids)
     cpu0 = [cpu_s(p) or 0.0 for p in pids]
+    clients0 = [cpu_s(p.pid) or 0.0 for p in procs]
+    machine0 = machine_jiffies()
     spy = None
     if profile:
         spy = subprocess.Popen(  # noqa: ASYNC220 - spawning does not block
@@ -292,6 +305,8 @@ async def drive(
         updates += part_updates
         sittings += part_sittings
     cpu1 = [cpu_s(p) or 0.0 for p in pids]
+    clients1 = [cpu_s(p.pid) or 0.0 for p in procs]
+    machine1 = machine_jiffies()
     rss_after = sum(rss_kb(p) or 0 for p in pids)
     if spy is not None:
         spy.send_signal(2)
@@ -302,6 +317,9 @@ async def drive(
         await asyncio.to_thread(proc.join, 60)
     busy = max((s.get("published_ack", 0.0) for s in sittings), default=started) - t0
     cpu = sum(b - a for a, b in zip(cpu0, cpu1, strict=True))
+    clients_cpu = sum(b - a for a, b in zip(clients0, clients1, strict=True))
+    machine_busy, machine_all = (b - a for a, b in zip(machine0, machine1, strict=True))
+    tick = os.sysconf("SC_CLK_TCK")
     ballots = sum(len(p.tablets) for p in plans)
     results = sorted(
         max(s["published"]) - s["close"]
@@ -337,6 +355,10 @@ async def drive(
         "server_cpu_s": cpu,
         "cpu_ms_per_ballot": 1000 * cpu / ballots if ballots else None,
         "cpu_ms_per_sitting": 1000 * cpu / len(plans) if plans else None,
+        "clients_cpu_s": clients_cpu,
+        # everything else the machine did meanwhile: PostgreSQL, Redis, this driver, the kernel
+        "other_cpu_s": machine_busy / tick - cpu - clients_cpu,
+        "machine_busy": machine_busy / machine_all if machine_all else None,
         "ballots_per_s": ballots / busy if busy > 0 else None,
         "rss_mb": rss_after / 1024,
         "rss_before_mb": rss_before / 1024,
@@ -432,6 +454,9 @@ ROWS = [
     ("server CPU s", "server_cpu_s"),
     ("server CPU ms per ballot", "cpu_ms_per_ballot"),
     ("server CPU ms per sitting", "cpu_ms_per_sitting"),
+    ("the client processes' CPU s", "clients_cpu_s"),
+    ("the rest of the machine's CPU s (PostgreSQL, Redis, the driver, the kernel)", "other_cpu_s"),
+    ("machine busy (share of all cores, first motion → last answer)", "machine_busy"),
     ("server memory MB (RSS, all workers, at the end)", "rss_mb"),
 ]
 
