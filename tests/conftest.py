@@ -258,6 +258,9 @@ async def start_uvicorn(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], i
         log_level="warning",
         ws="websockets-sansio",
         ws_per_message_deflate=False,
+        # as `quorum serve`: a connection a test left open (a page of a context still closing)
+        # held the session's web app server 30 s at the end of a full run
+        timeout_graceful_shutdown=5,
     )
     uv = uvicorn.Server(config)
     task = asyncio.get_running_loop().create_task(uv.serve())

@@ -19,13 +19,13 @@ import base64
 import getpass
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
+if TYPE_CHECKING:
+    from meetings.documents.signing.api import Pkcs11Config
 
-from meetings.documents.signing.api import Pkcs11Config
-from meetings.documents.signing.remote import read_certificate_pkcs11, sign_digest_pkcs11
-
+# aiohttp and the signing modules (pyHanko) are imported where they are used: `quorum`'s
+# parser is built from `_parser` on every run of the command, whatever the sub-command
 TICKET_ENV = "QUORUM_SIGNING_TICKET"
 
 
@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def create_signature_payload(config: Pkcs11Config, session_info: dict[str, Any]) -> dict[str, str]:
     """Sign the session's digest on the token; the JSON body to post back."""
+    from meetings.documents.signing.remote import read_certificate_pkcs11, sign_digest_pkcs11
+
     digest = base64.b64decode(session_info["digest_b64"])
     algorithm = str(session_info.get("digest_algorithm", "sha256")).lower().replace("-", "")
     signature = sign_digest_pkcs11(config, digest, algorithm)
@@ -59,6 +61,8 @@ def create_signature_payload(config: Pkcs11Config, session_info: dict[str, Any])
 
 
 async def _run(args: argparse.Namespace, config: Pkcs11Config) -> None:
+    import aiohttp
+
     ticket = os.environ.get(TICKET_ENV, "").strip()
     headers = {"Authorization": f"Bearer {ticket or args.token}"}
     url = f"{args.url.rstrip('/')}/api/signing-sessions/{args.session}"
@@ -74,6 +78,8 @@ async def _run(args: argparse.Namespace, config: Pkcs11Config) -> None:
 
 def main_sign_remote(argv: list[str]) -> int:
     """Entry point; returns the exit code (0 signed, 1 failed, 2 usage)."""
+    from meetings.documents.signing.api import Pkcs11Config
+
     args = _parser().parse_args(argv)
     pin = args.pin if args.pin is not None else getpass.getpass("Token PIN: ")
     config = Pkcs11Config(
