@@ -79,7 +79,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     """Add `sign-remote` and `archive` to the `quorum` sub-command parsers."""
-    from meetings.documents.signing.remote_cli import _parser as remote_parser
+    from meetings.documents.signing.remote_args import parser as remote_parser
 
     remote = sub.add_parser(
         "sign-remote",

@@ -19,38 +19,17 @@ import base64
 import getpass
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from meetings.documents.signing.api import Pkcs11Config
+import aiohttp
 
-# aiohttp and the signing modules (pyHanko) are imported where they are used: `quorum`'s
-# parser is built from `_parser` on every run of the command, whatever the sub-command
-TICKET_ENV = "QUORUM_SIGNING_TICKET"
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="quorum sign-remote", description=__doc__.splitlines()[0])
-    p.add_argument("--url", required=True, help="server base URL, e.g. https://hdnd.example.vn")
-    p.add_argument(
-        "--token",
-        default=os.environ.get("QUORUM_TOKEN"),
-        required=not ({"QUORUM_TOKEN", TICKET_ENV} & os.environ.keys()),
-        help="API bearer token of the signing user (or set QUORUM_TOKEN, which `ps` does not "
-        f"show); not needed when {TICKET_ENV} holds the session's signing ticket",
-    )
-    p.add_argument("--session", required=True, help="signing session id shown by the server")
-    p.add_argument("--pkcs11-module", required=True, help="path of the token's PKCS#11 module")
-    p.add_argument("--token-label", required=True, help="label of the PKCS#11 token")
-    p.add_argument("--key-label", required=True, help="label of the signing key on the token")
-    p.add_argument("--pin", help="token PIN (asked for when omitted)")
-    return p
+from meetings.documents.signing.api import Pkcs11Config
+from meetings.documents.signing.remote import read_certificate_pkcs11, sign_digest_pkcs11
+from meetings.documents.signing.remote_args import TICKET_ENV, parser
 
 
 def create_signature_payload(config: Pkcs11Config, session_info: dict[str, Any]) -> dict[str, str]:
     """Sign the session's digest on the token; the JSON body to post back."""
-    from meetings.documents.signing.remote import read_certificate_pkcs11, sign_digest_pkcs11
-
     digest = base64.b64decode(session_info["digest_b64"])
     algorithm = str(session_info.get("digest_algorithm", "sha256")).lower().replace("-", "")
     signature = sign_digest_pkcs11(config, digest, algorithm)
@@ -61,8 +40,6 @@ def create_signature_payload(config: Pkcs11Config, session_info: dict[str, Any])
 
 
 async def _run(args: argparse.Namespace, config: Pkcs11Config) -> None:
-    import aiohttp
-
     ticket = os.environ.get(TICKET_ENV, "").strip()
     headers = {"Authorization": f"Bearer {ticket or args.token}"}
     url = f"{args.url.rstrip('/')}/api/signing-sessions/{args.session}"
@@ -78,9 +55,7 @@ async def _run(args: argparse.Namespace, config: Pkcs11Config) -> None:
 
 def main_sign_remote(argv: list[str]) -> int:
     """Entry point; returns the exit code (0 signed, 1 failed, 2 usage)."""
-    from meetings.documents.signing.api import Pkcs11Config
-
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     pin = args.pin if args.pin is not None else getpass.getpass("Token PIN: ")
     config = Pkcs11Config(
         module_path=args.pkcs11_module,
