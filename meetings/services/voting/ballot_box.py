@@ -288,8 +288,10 @@ def _load_statements() -> tuple[Any, Any, Any]:
         )
         .join(m, m.c.id == p.c.meeting_id)
         .where(p.c.id.in_(_in("poll_ids")))
-        .order_by(p.c.id)  # every worker locks polls in one order: no deadlock
-        .with_for_update(of=p)
+        # FOR SHARE: batches of several workers store ballots in the same polls side by side;
+        # a close (FOR UPDATE) waits for those in flight, and those after it find it closed
+        .order_by(p.c.id)
+        .with_for_update(of=p, read=True)
     )  # fmt: skip
     no_int, no_str = literal(None, Integer), literal(None, String)
     pa, v, sp, k = (

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from realtime.client import QuorumClient, login
+from realtime.client import CommandFailed, QuorumClient, login
 from tests.conftest import (
     DELEGATES,
     PASSWORD,
@@ -193,6 +193,85 @@ async def test_vote_progress_reaches_every_worker(two_workers: tuple[list[str], 
         assert len(voters_b[-1]["user_ids"]) == 1
     finally:
         for client in clients.values():
+            await client.disconnect()
+
+
+async def test_ballots_racing_a_close_on_two_workers(two_workers: tuple[list[str], int]) -> None:
+    """Both workers' ballot batches store ballots in the same polls at once (a batch holds its
+    polls FOR SHARE), while the chair closes one poll in the middle (FOR UPDATE: it waits for
+    the batches in flight). Every member votes in eight polls on both workers, changing their
+    choice five times in each. Every ballot is acknowledged or refused because its poll had
+    closed, none fails, and each poll counts exactly every member's last acknowledged choice."""
+    urls, m = two_workers
+    names = ["chair", *(f"delegate{i:03d}" for i in range(1, DELEGATES + 1))]
+    clients: dict[str, list[QuorumClient]] = {}
+    async with aiohttp.ClientSession() as session:
+        for username in names:  # two tablets each, one on each worker
+            token = await login(session, urls[0], username, PASSWORD)
+            clients[username] = [QuorumClient(url, token) for url in urls]
+    everyone = [c for pair in clients.values() for c in pair]
+    try:
+        for client in everyone:
+            await client.connect()
+            await client.join(m)
+        chair = clients["chair"][0]
+        await chair.command("meeting.open", {"meeting_id": m})
+        for username in names:
+            await clients[username][0].command("attendance.check_in", {"meeting_id": m})
+        polls = []
+        for k in range(8):
+            made = await chair.command(
+                "poll.create",
+                {"meeting_id": m, "kind": "motion", "title": f"Motion {k}", "allow_change": True},
+            )
+            polls.append(int(made["poll_id"]))
+            await chair.command("poll.open", {"poll_id": polls[-1]})
+        last: dict[tuple[int, str], str] = {}  # (poll, member) → last acknowledged choice
+        refused: list[str] = []
+        first_round = asyncio.Event()
+        rounds = 5
+
+        async def vote(username: str, poll_id: int, n: int) -> None:
+            for r in range(rounds):
+                choice = ("yes", "no", "abstain")[(n + r) % 3]
+                tablet = clients[username][(n + r) % 2]
+                try:
+                    ack = await tablet.command(
+                        "ballot.cast", {"poll_id": poll_id, "choice": choice}
+                    )
+                except CommandFailed as exc:
+                    refused.append(str(exc))
+                    assert "poll_not_open" in str(exc) and poll_id == polls[0], exc
+                    return
+                assert ack["choice"] == choice
+                last[(poll_id, username)] = choice
+                if r == 0 and len(last) == len(polls) * len(names):
+                    first_round.set()
+
+        async def close_midway() -> dict[str, Any]:
+            await first_round.wait()
+            return await clients["chair"][1].command("poll.close", {"poll_id": polls[0]})
+
+        votes = [
+            vote(u, p, n) for n, (u, p) in enumerate((u, p) for u in names for p in polls)
+        ]
+        _, closed = await asyncio.gather(asyncio.gather(*votes), close_midway())
+        results = {polls[0]: closed["poll"]["result"]}
+        for poll_id in polls[1:]:
+            results[poll_id] = (await chair.command("poll.close", {"poll_id": poll_id}))[
+                "poll"
+            ]["result"]
+        for poll_id, result in results.items():
+            expected = {option: 0 for option in ("yes", "no", "abstain")}
+            for (p, _), choice in last.items():
+                if p == poll_id:
+                    expected[choice] += 1
+            counts = {c["option"]: c["value"] for c in result["counts"]}
+            assert counts == expected, (poll_id, counts, expected)
+        # the close came while ballots were still arriving: some of the first poll's were late
+        assert refused, "every ballot of the first poll came before its close: no race"
+    finally:
+        for client in everyone:
             await client.disconnect()
 
 
