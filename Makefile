@@ -7,9 +7,9 @@ APT_PACKAGES := chromium softhsm2 poppler-utils postgresql redis-server
 .PHONY: install bytecode system-deps frontend run test test-fast lint bench mutate clean
 
 # Bytecode is compiled here, and our own sources before the tests: where the environment sets
-# PYTHONDONTWRITEBYTECODE (CI's does), Python writes no .pyc, and every process the tests start
-# (servers, the `quorum` command, benchmark clients) compiled some 1,200 modules again: 5 s
-# before a `quorum user list` could answer, 2.6 s with the bytecode.
+# PYTHONDONTWRITEBYTECODE (this machine's does), Python writes no .pyc, and every process the
+# tests start (servers, the `quorum` command, benchmark clients) compiled some 1,200 modules
+# again: 5 s before a `quorum user list` could answer, 2.6 s with the bytecode.
 $(STAMP): pyproject.toml uv.lock Makefile
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 	$(UV) sync --frozen --compile-bytecode
