@@ -118,6 +118,19 @@ def rss_kb(pid: int | None) -> int | None:
     return None
 
 
+def machine_busy_s() -> tuple[float, float]:
+    """(busy, total) CPU seconds of all the machine's cores since boot (Linux /proc/stat), or
+    (0, 0): how busy the whole machine was between two readings, servers, clients and databases
+    together. Idle and iowait are not busy; guest time is already counted in user time."""
+    try:
+        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields) - idle) / tick, sum(fields) / tick
+
+
 def cpu_s(pid: int | None) -> float | None:
     """User + system CPU seconds of a process (Linux /proc), or None."""
     if pid is None:

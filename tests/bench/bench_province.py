@@ -45,7 +45,7 @@ from typing import Any
 
 import socketio
 
-from realtime.loadtest import cpu_s, quiet_gc, rss_kb, run_loop
+from realtime.loadtest import cpu_s, machine_busy_s, quiet_gc, rss_kb, run_loop
 from tests.bench._server import bare_server
 from tests.bench.province_seed import Sitting, migrate, seed_province
 from tests.conftest import pg_admin, pg_url
@@ -245,17 +245,6 @@ def plans_for(seeded: list[Sitting], urls: list[str], window: float, seed: int =
     return out
 
 
-def machine_jiffies() -> tuple[int, int]:
-    """All cores' busy and total clock ticks since boot (Linux /proc/stat): how busy the whole
-    machine was between two readings, the servers, the clients and the databases together."""
-    try:
-        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except (OSError, ValueError):
-        return 0, 0
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return sum(fields[:8]) - idle, sum(fields[:8])
-
-
 async def drive(
     plans: list[Plan], pids: list[int], processes: int, spread: float, profile: str | None
 ) -> dict[str, Any]:
@@ -278,7 +267,7 @@ async def drive(
     rss_before = sum(rss_kb(p) or 0 for p in pids)
     cpu0 = [cpu_s(p) or 0.0 for p in pids]
     clients0 = [cpu_s(p.pid) or 0.0 for p in procs]
-    machine0 = machine_jiffies()
+    machine0 = machine_busy_s()
     spy = None
     if profile:
         spy = subprocess.Popen(  # noqa: ASYNC220 - spawning does not block
@@ -306,7 +295,7 @@ async def drive(
         sittings += part_sittings
     cpu1 = [cpu_s(p) or 0.0 for p in pids]
     clients1 = [cpu_s(p.pid) or 0.0 for p in procs]
-    machine1 = machine_jiffies()
+    machine1 = machine_busy_s()
     rss_after = sum(rss_kb(p) or 0 for p in pids)
     if spy is not None:
         spy.send_signal(2)
@@ -319,7 +308,6 @@ async def drive(
     cpu = sum(b - a for a, b in zip(cpu0, cpu1, strict=True))
     clients_cpu = sum(b - a for a, b in zip(clients0, clients1, strict=True))
     machine_busy, machine_all = (b - a for a, b in zip(machine0, machine1, strict=True))
-    tick = os.sysconf("SC_CLK_TCK")
     ballots = sum(len(p.tablets) for p in plans)
     results = sorted(
         max(s["published"]) - s["close"]
@@ -357,7 +345,7 @@ async def drive(
         "cpu_ms_per_sitting": 1000 * cpu / len(plans) if plans else None,
         "clients_cpu_s": clients_cpu,
         # everything else the machine did meanwhile: PostgreSQL, Redis, this driver, the kernel
-        "other_cpu_s": machine_busy / tick - cpu - clients_cpu,
+        "other_cpu_s": machine_busy - cpu - clients_cpu,
         "machine_busy": machine_busy / machine_all if machine_all else None,
         "ballots_per_s": ballots / busy if busy > 0 else None,
         "rss_mb": rss_after / 1024,

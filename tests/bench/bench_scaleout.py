@@ -47,7 +47,7 @@ import socketio
 
 from meetings.documents.generate import generate_agenda_document, vietnamese_paragraphs
 from realtime.client import QuorumClient, login
-from realtime.loadtest import cpu_s, quiet_gc, run_loop
+from realtime.loadtest import cpu_s, machine_busy_s, quiet_gc, run_loop
 from tests.bench.bench_annotations import _stroke
 from tests.bench.bench_vote_storm import (
     Storm,
@@ -63,14 +63,6 @@ from tests.integration.voting.rig import QuorumProcess, each, mint_tokens, quoru
 
 PASSWORD = "bench-scaleout-1"
 WARMUP_S = 1.0
-
-
-def machine_busy_s() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    tick = os.sysconf("SC_CLK_TCK")
-    return (sum(fields) - idle) / tick, sum(fields) / tick
 
 
 # -- client processes: tablets drawing, laptops receiving -----------------------------------
@@ -182,7 +174,7 @@ async def throughput(
         "error_samples": samples,
         "worker_cpu_ms_per_stroke": 1000 * worker_cpu / strokes if strokes else None,
         "worker_cpu_share": [round((b - a) / seconds, 2) for a, b in zip(cpu0, cpu1, strict=True)],
-        "machine_busy": (busy1 - busy0) / (all1 - all0),
+        "machine_busy": (busy1 - busy0) / (all1 - all0) if all1 > all0 else None,
     }
 
 
@@ -298,7 +290,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             tokens = [minted[x] for x in names]
             prepared = False
             for workers in args.workers:
-                servers = [QuorumProcess(data, **env) for _ in range(workers)]
+                servers = [QuorumProcess(data, None, **env) for _ in range(workers)]
                 await asyncio.gather(*(s.start() for s in servers))
                 urls = [s.base_url for s in servers]
                 pids = [s.proc.pid for s in servers if s.proc]
