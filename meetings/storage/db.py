@@ -8,7 +8,7 @@ PostgreSQL uses one pool for both.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,34 +22,34 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-from meetings.storage.sqlite_driver import OneTripConnection, one_trip_creator
+from meetings.storage.sqlite_driver import WAIT_MS, OneTripConnection, one_trip_creator
 
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    # deleted content is overwritten with zeros, not left in free space (a rewritten or
-    # cancelled secret poll's ballots must not survive in the pages: docs/features/voting.md)
-    cursor.execute("PRAGMA secure_delete=ON")
-    cursor.close()
+def _sqlite_pragmas(*, inline: bool) -> Callable[[Any, Any], None]:
+    """The pragmas of every connection. The writer (`inline`) runs its transactions on the
+    event loop's thread (sqlite_driver.py): it never waits there for a lock (busy timeout 0: a
+    busy `BEGIN` goes to its thread, which waits `WAIT_MS`), and its commits leave the WAL's
+    checkpoints to a thread. The others wait for a lock on their own threads."""
 
+    def pragmas(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={0 if inline else WAIT_MS}")
+        if inline:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
+        # deleted content is overwritten with zeros, not left in free space (a rewritten or
+        # cancelled secret poll's ballots must not survive in the pages: docs/features/voting.md)
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.close()
 
-def _writer_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """The writer runs its transactions on the event loop's thread (sqlite_driver.py): it never
-    waits there for a lock (a busy `BEGIN` goes to its thread, which waits), and its commits
-    leave the WAL's checkpoints to a thread."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=0")
-    cursor.execute("PRAGMA wal_autocheckpoint=0")
-    cursor.close()
+    return pragmas
 
 
 def _create_sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
@@ -69,9 +69,7 @@ def _create_sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
         max_overflow=0 if writer else 4,
         pool_timeout=60,
     )
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    if extra and writer:
-        event.listen(engine.sync_engine, "connect", _writer_pragmas)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas(inline=bool(extra) and writer))
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
     @event.listens_for(engine.sync_engine, "begin")
