@@ -24,6 +24,12 @@ function ink(id = newId(), x = 100): AnnotationDraft {
   };
 }
 
+/** Another member's annotation, shared with the meeting, as the server holds it. */
+const theirs = (): Annotation => ({
+  ...ink(), user_id: 2, document_id: 7, version: 1, deleted: false, shared: true,
+  status: 'anchored', carried_from: null, cursor: 1, created_at: '', updated_at: '',
+});
+
 async function device(server: FakeAnnotationServer, userId = 1, api = server.api(userId)) {
   const transport = server.device(userId);
   const pending = new MemoryPendingStore();
@@ -226,13 +232,13 @@ describe('annotation store', () => {
   it("shows others' shared annotations of this document, and drops them when unshared", async () => {
     const server = new FakeAnnotationServer();
     const { store, transport } = await device(server, 1);
-    const theirs = { ...ink(), user_id: 2, document_id: 7, version: 1, deleted: false, shared: true, status: 'anchored', carried_from: null, cursor: 1, created_at: '', updated_at: '' };
-    transport.deliver('event', { type: 'annotation_shared', data: { annotation_id: theirs.id, document_id: 7, annotation: theirs } });
+    const shared = theirs();
+    transport.deliver('event', { type: 'annotation_shared', data: { annotation_id: shared.id, document_id: 7, annotation: shared } });
     await settle(store);
-    expect(store.shown.get(theirs.id)?.mine).toBe(false);
-    transport.deliver('event', { type: 'annotation_unshared', data: { annotation_id: theirs.id, document_id: 7 } });
-    expect(store.shown.has(theirs.id)).toBe(false);
-    transport.deliver('event', { type: 'annotation_shared', data: { annotation_id: 'x', document_id: 8, annotation: { ...theirs, id: 'x' } } });
+    expect(store.shown.get(shared.id)?.mine).toBe(false);
+    transport.deliver('event', { type: 'annotation_unshared', data: { annotation_id: shared.id, document_id: 7 } });
+    expect(store.shown.has(shared.id)).toBe(false);
+    transport.deliver('event', { type: 'annotation_shared', data: { annotation_id: 'x', document_id: 8, annotation: { ...shared, id: 'x' } } });
     await settle(store);
     expect(store.shown.has('x')).toBe(false);
   });
@@ -273,11 +279,11 @@ describe('reconnecting', () => {
     const server = new FakeAnnotationServer();
     const { store, transport } = await device(server, 1);
     transport.online = false;
-    const theirs = { ...ink(), user_id: 2, document_id: 7, version: 1, deleted: false, shared: true, status: 'anchored' as const, carried_from: null, cursor: 1, created_at: '', updated_at: '' };
-    server.rows.set(theirs.id, theirs);
+    const shared = theirs();
+    server.rows.set(shared.id, shared);
     transport.reconnect();
     await settle(store);
-    expect(store.shown.get(theirs.id)?.mine).toBe(false);
+    expect(store.shown.get(shared.id)?.mine).toBe(false);
   });
 });
 
@@ -300,11 +306,6 @@ function heldListing(server: FakeAnnotationServer, userId = 1) {
     answer: (i = 0) => held.splice(i, 1)[0]!(),
   };
 }
-
-const theirs = (over: Partial<Annotation> = {}): Annotation => ({
-  ...ink(), user_id: 2, document_id: 7, version: 1, deleted: false, shared: true,
-  status: 'anchored', carried_from: null, cursor: 1, created_at: '', updated_at: '', ...over,
-});
 
 describe('a listing overtaken by events', () => {
   it('a stroke received while an older listing was on its way stays shown', async () => {
