@@ -142,6 +142,20 @@ def cpu_s(pid: int | None) -> float | None:
         return None
 
 
+def io_writes(pid: int | None) -> tuple[int, int] | None:
+    """Write system calls and bytes written (sockets included) by a process (Linux
+    /proc/PID/io), or None: what a server sends, counted by the kernel."""
+    if pid is None:
+        return None
+    try:
+        fields = dict(
+            line.split(": ", 1) for line in Path(f"/proc/{pid}/io").read_text().splitlines()
+        )
+        return int(fields["syscw"]), int(fields["wchar"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def run_loop(main: Coroutine[Any, Any, T]) -> T:
     """Run a load generator on uvloop where it is installed (it comes with uvicorn's standard
     extras, as the server runs): on a machine shared with the server the generator's own event

@@ -45,7 +45,7 @@ from typing import Any
 
 import socketio
 
-from realtime.loadtest import cpu_s, machine_busy_s, quiet_gc, rss_kb, run_loop
+from realtime.loadtest import cpu_s, io_writes, machine_busy_s, quiet_gc, rss_kb, run_loop
 from tests.bench._server import bare_server
 from tests.bench.province_seed import Sitting, migrate, seed_province
 from tests.conftest import pg_admin, pg_url
@@ -268,6 +268,7 @@ async def drive(
     cpu0 = [cpu_s(p) or 0.0 for p in pids]
     clients0 = [cpu_s(p.pid) or 0.0 for p in procs]
     machine0 = machine_busy_s()
+    io0 = [io_writes(p) or (0, 0) for p in pids]
     spy = None
     if profile:
         spy = subprocess.Popen(  # noqa: ASYNC220 - spawning does not block
@@ -296,6 +297,7 @@ async def drive(
     cpu1 = [cpu_s(p) or 0.0 for p in pids]
     clients1 = [cpu_s(p.pid) or 0.0 for p in procs]
     machine1 = machine_busy_s()
+    io1 = [io_writes(p) or (0, 0) for p in pids]
     rss_after = sum(rss_kb(p) or 0 for p in pids)
     if spy is not None:
         spy.send_signal(2)
@@ -309,6 +311,7 @@ async def drive(
     clients_cpu = sum(b - a for a, b in zip(clients0, clients1, strict=True))
     machine_busy, machine_all = (b - a for a, b in zip(machine0, machine1, strict=True))
     ballots = sum(len(p.tablets) for p in plans)
+    writes, written = (sum(b[i] - a[i] for a, b in zip(io0, io1, strict=True)) for i in (0, 1))
     results = sorted(
         max(s["published"]) - s["close"]
         for s in sittings
@@ -343,6 +346,8 @@ async def drive(
         "server_cpu_s": cpu,
         "cpu_ms_per_ballot": 1000 * cpu / ballots if ballots else None,
         "cpu_ms_per_sitting": 1000 * cpu / len(plans) if plans else None,
+        "server_writes_per_ballot": writes / ballots if ballots else None,
+        "server_kb_per_ballot": written / 1024 / ballots if ballots else None,
         "clients_cpu_s": clients_cpu,
         # everything else the machine did meanwhile: PostgreSQL, Redis, this driver, the kernel
         "other_cpu_s": machine_busy - cpu - clients_cpu,
@@ -365,7 +370,10 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
             for k in range(args.sittings)
         ]
         plans = plans_for(fake, [url], args.window)
-        return await drive(plans, [pid], args.processes, args.spread, None)
+        profile = None
+        if args.profile:  # beside Quorum's: FILE-bare.EXT
+            profile = str(Path(args.profile).with_stem(Path(args.profile).stem + "-bare"))
+        return await drive(plans, [pid], args.processes, args.spread, profile)
 
 
 async def run_quorum(
@@ -442,6 +450,8 @@ ROWS = [
     ("server CPU s", "server_cpu_s"),
     ("server CPU ms per ballot", "cpu_ms_per_ballot"),
     ("server CPU ms per sitting", "cpu_ms_per_sitting"),
+    ("the server's write system calls per ballot (sockets and files)", "server_writes_per_ballot"),
+    ("kB the server wrote per ballot", "server_kb_per_ballot"),
     ("the client processes' CPU s", "clients_cpu_s"),
     ("the rest of the machine's CPU s (PostgreSQL, Redis, the driver, the kernel)", "other_cpu_s"),
     ("machine busy (share of all cores, first motion → last answer)", "machine_busy"),
@@ -502,7 +512,7 @@ def main() -> int:
     parser.add_argument(
         "--profile",
         help="record the first worker with py-spy into this file (.txt: collapsed stacks, .json:"
-        " speedscope, else SVG)",
+        " speedscope, else SVG), and the bare server into FILE-bare",
     )
     args = parser.parse_args()
     args.workers = [int(w) for w in args.workers.split(",")]
