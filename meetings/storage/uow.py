@@ -18,7 +18,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -105,10 +105,37 @@ def _head_update() -> Any:
     )
 
 
+def canonical_json(entry: dict[str, Any]) -> str:
+    return json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def audit_hash(prev_hash: str, entry: dict[str, Any]) -> str:
     """The chain link: sha256 over the previous hash and the entry's canonical JSON."""
-    canonical = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+    return hashlib.sha256((prev_hash + canonical_json(entry)).encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def _append_statement() -> Any:
+    return text("SELECT quorum_audit_append(CAST(:b_entries AS json), :b_genesis)")
+
+
+def _append_on_server(entries: list[AuditLink]) -> Rows:
+    """PostgreSQL: the entries linked by the database (migration 0012): it locks the head, hashes
+    each entry's canonical JSON after the previous hash as `audit_hash` does, inserts the
+    entries and moves the head, in one statement instead of a trip for each."""
+    doc = [
+        {
+            "at": e.at.isoformat(),
+            "actor_id": e.actor_id,
+            "action": e.action,
+            "target": e.target,
+            "data": e.data,
+            "canonical": canonical_json(audit_payload(e)),
+        }
+        for e in entries
+    ]
+    params = {"b_entries": json.dumps(doc, ensure_ascii=False), "b_genesis": GENESIS_HASH}
+    return Rows(_append_statement(), [params])
 
 
 def audit_payload(entry: AuditEntry | AuditLink) -> dict[str, Any]:
@@ -137,6 +164,7 @@ class UnitOfWork:
         # rows written at the commit, with Core statements: the ORM's flush of an event, an
         # audit entry, the head and a key was a third of a chair command's time
         self._event_rows: list[dict[str, Any]] = []
+        self._audit_pending: list[AuditLink] = []  # linked at the commit
         self._audit_rows: list[dict[str, Any]] = []
         self._head: tuple[str, int, bool] | None = None  # hash, count, row exists
         self._writes: list[Rows] = []
@@ -195,31 +223,55 @@ class UnitOfWork:
         action: str,
         target: str = "",
         data: dict[str, Any] | None = None,
+    ) -> None:
+        """Append to the hash chain at the commit: the head row is locked by the commit's last
+        statements only (on PostgreSQL one statement, `quorum_audit_append`), so commands of
+        several workers wait for each other's commits, not for each other's whole commands."""
+        # a plain record, not the table's model: building a SQLModel object costs more
+        entry = AuditLink(utcnow(), actor_id, action, target, data or {}, "", "")
+        self._audit_pending.append(entry)
+
+    async def audit_linked(
+        self,
+        actor_id: int | None,
+        action: str,
+        target: str = "",
+        data: dict[str, Any] | None = None,
     ) -> AuditLink:
-        """Append to the hash chain; the head row is locked from the first entry until the
-        commit (no fork), and the entries and the new head are written at the commit."""
+        """As `audit`, but linked now, for a caller that stores the entry's hash: the head row
+        is then locked from here until the commit. Take the unit's other row locks first (the
+        meeting's `seq` in `emit`): every other unit takes the head last."""
+        await self.audit(actor_id, action, target, data)
+        return (await self._link())[-1]
+
+    async def _link(self) -> list[AuditLink]:
+        """Hash the entries waiting for their link, on the head read (and locked) once."""
         if self._head is None:
             found = (await self.session.execute(_head_read())).one_or_none()
             self._head = (
                 (GENESIS_HASH, 0, False) if found is None else (str(found[0]), int(found[1]), True)
             )
         prev, count, exists = self._head
-        # a plain record, not the table's model: building a SQLModel object costs more
-        unhashed = AuditLink(utcnow(), actor_id, action, target, data or {}, prev, "")
-        entry = replace(unhashed, hash=audit_hash(prev, audit_payload(unhashed)))
-        self._head = (entry.hash, count + 1, exists)
-        self._audit_rows.append(
-            {
-                "at": entry.at,
-                "actor_id": actor_id,
-                "action": action,
-                "target": target,
-                "data": entry.data,
-                "prev_hash": prev,
-                "hash": entry.hash,
-            }
-        )
-        return entry
+        linked = []
+        for unhashed in self._audit_pending:
+            entry = replace(unhashed, prev_hash=prev)
+            entry = replace(entry, hash=audit_hash(prev, audit_payload(entry)))
+            self._audit_rows.append(
+                {
+                    "at": entry.at,
+                    "actor_id": entry.actor_id,
+                    "action": entry.action,
+                    "target": entry.target,
+                    "data": entry.data,
+                    "prev_hash": prev,
+                    "hash": entry.hash,
+                }
+            )
+            prev, count = entry.hash, count + 1
+            linked.append(entry)
+        self._head = (prev, count, exists)
+        self._audit_pending = []
+        return linked
 
     def signal(self, signal: object) -> None:
         """Hand `signal` (`domain.signals`) to its after-commit handlers once committed."""
@@ -237,6 +289,13 @@ class UnitOfWork:
         this same transaction (else `once` stores it in a second one after the command)."""
         key = pending_key.get()
         claimed = key is not None and not key.stored
+        appended = None
+        if self._audit_pending:
+            if self._head is None and not self._db.sqlite:
+                appended = _append_on_server(self._audit_pending)
+                self._audit_pending = []
+            else:
+                await self._link()
         writes = self._tail()
         if claimed:
             assert key is not None
@@ -249,6 +308,8 @@ class UnitOfWork:
             }
             writes.append(Rows(insert_into(core_table(CommandResult)), [row]))
             key.stored, key.answered = True, answer is not None
+        if appended is not None:  # the head's lock: the last statement before the COMMIT
+            writes.append(appended)
         try:
             await write_and_commit(self.session, writes)
         except Exception:

@@ -27,7 +27,7 @@ from meetings.services.archive.signing_keys import runtime
 from meetings.services.archive.signing_sessions import signatures_summary
 from meetings.services.archive.targets import Kind, load_target, target_public
 from meetings.services.context import Actor, Services
-from meetings.storage.tables import Council, utcnow
+from meetings.storage.tables import Council, Meeting, utcnow
 from meetings.storage.tables_archive import ArchiveRecord, MinutesDoc, Resolution
 
 
@@ -126,7 +126,11 @@ async def archive(
         )
         uow.session.add(record)
         await uow.session.flush()
-        entry = await uow.audit(
+        # the meeting's row (its `seq`, taken by `emit` below) before the audit head, which
+        # every other unit takes last, at its commit: never the two in opposite orders
+        lock = select(col(Meeting.id)).where(col(Meeting.id) == meeting.id).with_for_update()
+        await uow.session.execute(lock)
+        entry = await uow.audit_linked(
             actor.user_id if actor else None,
             f"{kind}.archive",
             f"archive:{record.id}",

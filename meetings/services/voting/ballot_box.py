@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 1000
 # A batch starts at most this long after the previous one started: under load the ballots of
 # these 10 ms share one transaction instead of a transaction each; the first ballot after a
-# quiet spell is written at once (docs/features/voting.md, "Group commit")
+# quiet spell is written at once (docs/features/voting.md, "Exactly once")
 GATHER_S = 0.010
 COMMAND = "ballot.cast"
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, event, func, insert, select, update
 from sqlmodel import col
 
+from meetings.services.assembly import create_services
+from meetings.services.sitting.events import MeetingStatusChanged
 from meetings.storage.audit import verify_audit_chain
 from meetings.storage.tables import AuditEntry
 from tests.support.world import World, quorum
@@ -106,3 +109,89 @@ async def test_tampering_with_one_row_is_detected(world: World) -> None:
     assert (await _verify(world)).ok
     async with world.services.db.reading() as session:
         assert await session.scalar(select(func.count()).select_from(AuditEntry)) == len(ids)
+
+
+VIETNAMESE = {"ghi_chú": "Nghị quyết số 12/NQ-HĐND về phân bổ ngân sách", "số": [1, 2.5, None]}
+
+
+async def test_units_of_two_workers_link_one_chain_at_their_commits(world: World) -> None:
+    """Audited units of two workers' services at once, one to three entries each: the chain
+    stays one line with every entry, each hashed as `audit_hash` hashes it in Python (on
+    PostgreSQL the database links them, `quorum_audit_append`), Vietnamese text included."""
+    other = create_services(world.services.settings)
+    before = await _verify(world)
+    sizes = [n % 3 + 1 for n in range(40)]
+
+    async def unit(services: Any, n: int) -> None:
+        async with services.uow() as uow:
+            for k in range(sizes[n]):
+                await uow.audit(None, "test.concurrent", f"unit:{n}", VIETNAMESE | {"k": k})
+            await uow.commit()
+
+    try:
+        await asyncio.gather(*(unit(other if n % 2 else world.services, n) for n in range(40)))
+    finally:
+        await other.db.dispose()
+    after = await _verify(world)
+    assert after.ok and after.checked == before.checked + sum(sizes), after.summary()
+    async with world.services.db.reading() as session:
+        rows = (
+            await session.execute(
+                select(AuditEntry)
+                .where(col(AuditEntry.action) == "test.concurrent")
+                .order_by(col(AuditEntry.id))
+            )
+        ).scalars()
+        stored = [(r.target, r.data) for r in rows]
+    for n in range(40):  # each unit's entries in its order, next to each other
+        mine = [data for target, data in stored if target == f"unit:{n}"]
+        assert mine == [VIETNAMESE | {"k": k} for k in range(sizes[n])]
+
+
+async def test_the_head_is_taken_by_the_commits_last_statement(world: World) -> None:
+    """A unit's audit head is locked at its commit, after its other rows, not where it called
+    `audit`: on PostgreSQL the last statement before the COMMIT links the entries; an entry
+    linked on the spot (`audit_linked`, for a caller that stores its hash) and those around it
+    keep their order."""
+    engine = world.services.db.write_engine.sync_engine
+    seen: list[str] = []
+
+    def trace(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split())[:60])
+
+    event.listen(engine, "before_cursor_execute", trace)
+    try:
+        async with world.services.uow() as uow:
+            await uow.audit(None, "test.head", "first")
+            changed = MeetingStatusChanged(status="open", opened_at=None, closed_at=None)
+            await uow.emit(world.meeting_id, changed)
+            await uow.commit()
+        heads = [s for s in seen if "audit_head" in s or "audit_append" in s]
+        if world.services.db.sqlite:
+            assert heads[0].startswith("SELECT audit_head.hash")
+            assert seen.index(heads[0]) > min(
+                i for i, s in enumerate(seen) if s.startswith("UPDATE meetings")
+            )
+        else:
+            assert heads == [seen[-1]] and seen[-1].startswith("SELECT quorum_audit_append")
+        seen.clear()
+        async with world.services.uow() as uow:
+            await uow.audit(None, "test.head", "before")
+            linked = await uow.audit_linked(None, "test.head", "linked")
+            await uow.audit(None, "test.head", "after")
+            await uow.commit()
+        assert any(s.startswith("SELECT audit_head.hash") for s in seen)
+    finally:
+        event.remove(engine, "before_cursor_execute", trace)
+    report = await _verify(world)
+    assert report.ok, report.summary()
+    async with world.services.db.reading() as session:
+        last = list(
+            (
+                await session.execute(
+                    select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(3)
+                )
+            ).scalars()
+        )[::-1]
+    assert [e.target for e in last] == ["before", "linked", "after"]
+    assert last[1].hash == linked.hash and last[1].prev_hash == last[0].hash

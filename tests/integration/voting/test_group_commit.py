@@ -1,4 +1,4 @@
-"""Group commit of ballots (docs/features/voting.md, "Group commit"): under load the ballots of
+"""Group commit of ballots (docs/features/voting.md, "Exactly once"): under load the ballots of
 a short time share one transaction; the first one after a quiet spell is not held back."""
 
 from __future__ import annotations
