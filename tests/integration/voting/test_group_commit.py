@@ -21,9 +21,9 @@ async def test_ballots_arriving_one_by_one_share_a_transaction(sitting: Sitting)
         actors.append(actor)
     poll_id = await sitting.open()
     loop = asyncio.get_running_loop()
-    box.gather_s = 1.0  # long, so that the test does not depend on the machine's speed
+    box.gather_s = 2.0  # long, so that the test does not depend on the machine's speed
     try:
-        await asyncio.sleep(1.0)  # a quiet spell: no batch began within gather_s
+        await asyncio.sleep(box.gather_s)  # a quiet spell: no batch began within gather_s
         before = box.batches
         began = loop.time()
         yes = CastBallot(poll_id=poll_id, choice="yes")
