@@ -279,8 +279,13 @@ class OneTripConnection(aiosqlite.Connection):
 
     def _checkpointed(self, job: asyncio.Future[None]) -> None:
         self._checkpointing = None
-        if not job.cancelled() and job.exception() is not None:
-            log.warning("the WAL checkpoint failed: %s", job.exception())
+        exc = None if job.cancelled() else job.exception()
+        if isinstance(exc, sqlite3.OperationalError) and _busy(exc):
+            # another connection was checkpointing or held a lock it needs: nothing is lost,
+            # the WAL is looked at again CHECK_EVERY commits later
+            log.debug("the WAL checkpoint was put off: %s", exc)
+        elif exc is not None:
+            log.warning("the WAL checkpoint failed: %s", exc)
 
 
 def one_trip_creator(path: str, *, inline: bool = False) -> Callable[[], Any]:
