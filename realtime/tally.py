@@ -56,8 +56,9 @@ EARLY_S = 0.002
 class TallyBroadcaster:
     """One ticker per worker for every poll: a tick reads the progress of all the polls that
     are dirty and due in one go (`polls.progress_of`), sends each to its rooms, then waits
-    `interval` before the next tick; a poll is due once its window has passed since its last
-    update. The first ballot after a quiet spell starts a tick at once (leading edge).
+    `interval`, or longer for the sockets the whole tick reached (`window_s`), before the next
+    tick; a poll is due once its window has passed since its last update. The first ballot
+    after a quiet spell starts a tick at once (leading edge).
 
     A province's dozens of sittings voting at once made one flush task per poll, each with its
     own three queries, up to 20 times a second per poll; read together they cost a few queries
@@ -104,17 +105,23 @@ class TallyBroadcaster:
         try:
             while self._dirty:
                 due = self._due(time.monotonic())
+                reached = 0
                 if due:
                     self._dirty -= due
-                    await self._tick(due)
-                # the window starts when the updates have gone out: a broadcast to many
+                    reached = await self._tick(due)
+                # the pause starts when the updates have gone out: a broadcast to many
                 # clients can take longer than the window, and back-to-back broadcasts would
-                # starve the acks
-                await asyncio.sleep(self.interval)
+                # starve the acks. It grows with the sockets the whole tick reached, whatever
+                # the rooms: dozens of small sittings voting at once cost the worker as much
+                # as one large room (`window_s`)
+                await asyncio.sleep(window_s(self.interval, reached))
         finally:
             self._task = None
 
-    async def _tick(self, due: set[int]) -> None:
+    async def _tick(self, due: set[int]) -> int:
+        """Reads and sends the progress of the polls `due`; returns how many of this worker's
+        sockets the updates went to."""
+        reached = 0
         wanted = [
             poll_id
             for poll_id in due
@@ -126,11 +133,11 @@ class TallyBroadcaster:
             found = await polls.progress_of(self.services, wanted)
             for poll_id, progress in found.items():
                 self._meeting[poll_id] = int(progress["meeting_id"])
-                await self._emit(progress)
+                reached += await self._emit(progress)
                 await asyncio.sleep(0)  # acks waiting meanwhile go out between the sittings
         except Exception:
             log.exception("vote progress for polls %s failed", sorted(wanted))
-            return
+            return reached
         finally:
             now = time.monotonic()
             for poll_id in due:
@@ -139,13 +146,17 @@ class TallyBroadcaster:
             self._last.pop(poll_id, None)
             self._window.pop(poll_id, None)
             self._meeting.pop(poll_id, None)
+        return reached
 
-    async def _emit(self, found: dict[str, Any]) -> None:
-        """To this worker's sockets only (`ignore_queue`): every worker sends its own."""
+    async def _emit(self, found: dict[str, Any]) -> int:
+        """To this worker's sockets only (`ignore_queue`): every worker sends its own. Returns
+        how many sockets the two updates went to."""
         meeting_id = int(found["meeting_id"])
         poll_id = int(found["data"]["poll_id"])
         room = rooms.meeting(meeting_id)
-        self._window[poll_id] = window_s(self.interval, self._audience(room))
+        audience = self._audience(room)
+        chairs = self._audience(rooms.chair(meeting_id))
+        self._window[poll_id] = window_s(self.interval, audience)
         await self.sio.emit(
             "update",
             {"type": "poll_progress", "meeting_id": meeting_id, "data": found["data"]},
@@ -162,6 +173,7 @@ class TallyBroadcaster:
             room=rooms.chair(meeting_id),
             ignore_queue=True,
         )
+        return audience + chairs
 
 
 class PollTimer:
