@@ -151,6 +151,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
             "warning: several workers without QUORUM_REDIS_URL cannot share live events",
             file=sys.stderr,
         )
+    _public_url(settings, host, port)
     print(f"Serving Quorum on http://{host}:{port} (Ctrl+C stops)")
     uvicorn.run(
         "realtime.asgi:create_asgi_app",
@@ -174,6 +175,28 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         timeout_graceful_shutdown=5,
     )
     return 0
+
+
+ANY_ADDRESS = ("0.0.0.0", "::", "")
+
+
+def _public_url(settings: Settings, host: str, port: int) -> None:
+    """Without QUORUM_PUBLIC_URL, the links the server prints into signed PDFs (their QR
+    codes), the calendar feeds and the sitemap name the address it serves on, for the workers
+    too (they read it from the environment); for every address at once (0.0.0.0) no such
+    address exists, so the operator is told to set it before a PDF is signed."""
+    if "public_url" in settings.model_fields_set:
+        return
+    if host in ANY_ADDRESS:
+        print(
+            f"warning: QUORUM_PUBLIC_URL is not set, so signed PDFs, calendar feeds and the"
+            f" sitemap will link to {settings.public_url}; set it to the address the public"
+            " reaches this server at (for example https://hdnd.example.gov.vn)",
+            file=sys.stderr,
+        )
+        return
+    name = f"[{host}]" if ":" in host else host
+    os.environ["QUORUM_PUBLIC_URL"] = f"http://{name}:{port}"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
