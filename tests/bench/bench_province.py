@@ -19,8 +19,16 @@ sitting's tablets then spread over the workers, so its events cross Redis). Bare
 events, counts in memory, the same 50 ms coalescing), the same load from the same client code,
 in the same run.
 
+How much more several workers carry is a question about the server only when each worker has
+a core of its own. On a machine whose cores the client processes, PostgreSQL and Redis share
+with the workers, one worker already keeps most of the machine busy, and a second one mostly
+measures what is left over. `--worker-cpu C` caps every worker (and the bare server) at C
+cores, each in a cgroup of its own, for the run: each worker gets the same fixed budget, as a
+core would give it, and the rest of the machine is left to the clients and the databases
+(`tests/bench/_server.py`, `cpu_capped`; Linux, as root).
+
     uv run python -m tests.bench.bench_province [--sittings 100] [--tablets 30]
-        [--workers 1] [--rounds 1] [--profile FILE]
+        [--workers 1] [--window 10] [--rounds 1] [--no-bare] [--worker-cpu C] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -46,7 +54,7 @@ from typing import Any
 import socketio
 
 from realtime.loadtest import cpu_s, io_writes, machine_busy_s, quiet_gc, rss_kb, run_loop
-from tests.bench._server import bare_server
+from tests.bench._server import bare_server, cpu_capped, throttled_s
 from tests.bench.province_seed import Sitting, migrate, seed_province
 from tests.conftest import pg_admin, pg_url
 from tests.integration.voting.rig import QuorumProcess
@@ -373,7 +381,12 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
         profile = None
         if args.profile:  # beside Quorum's: FILE-bare.EXT
             profile = str(Path(args.profile).with_stem(Path(args.profile).stem + "-bare"))
-        return await drive(plans, [pid], args.processes, args.spread, profile)
+        with cpu_capped([pid], args.worker_cpu):
+            figures = await drive(plans, [pid], args.processes, args.spread, profile)
+            held = throttled_s(pid)
+        figures["worker_cpu"] = args.worker_cpu
+        figures["throttled_s"] = held if args.worker_cpu else None
+        return figures
 
 
 async def run_quorum(
@@ -387,7 +400,12 @@ async def run_quorum(
     try:
         plans = plans_for(seeded, [s.base_url for s in servers], args.window)
         pids = [s.proc.pid for s in servers if s.proc]
-        return await drive(plans, pids, args.processes, args.spread, args.profile)
+        with cpu_capped(pids, args.worker_cpu):
+            figures = await drive(plans, pids, args.processes, args.spread, args.profile)
+            held = [throttled_s(p) for p in pids]
+        figures["worker_cpu"] = args.worker_cpu
+        figures["throttled_s"] = sum(h or 0.0 for h in held) if args.worker_cpu else None
+        return figures
     finally:
         for server in servers:
             server.stop()
@@ -456,11 +474,13 @@ ROWS = [
     ("the rest of the machine's CPU s (PostgreSQL, Redis, the driver, the kernel)", "other_cpu_s"),
     ("machine busy (share of all cores, first motion → last answer)", "machine_busy"),
     ("server memory MB (RSS, all workers, at the end)", "rss_mb"),
+    ("each worker's CPU cap, cores (--worker-cpu)", "worker_cpu"),
+    ("s the workers were held back by their caps (sum, whole run)", "throttled_s"),
 ]
 
 
 def _cell(runs: list[dict[str, Any]], key: str) -> str:
-    values = [r[key] for r in runs]
+    values = [r.get(key) for r in runs]
     if len(values) == 1 or any(v is None for v in values):
         return " / ".join(_fmt(v) for v in values)
     return f"{_fmt(statistics.median(values))} ({', '.join(_fmt(v) for v in values)})"
@@ -507,6 +527,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--no-bare", action="store_true")
     parser.add_argument(
+        "--worker-cpu",
+        type=float,
+        help="cap each Quorum worker at this many cores (a cgroup each; Linux, root), so that"
+        " the clients and the database sharing the machine do not decide how many workers help",
+    )
+    parser.add_argument(
         "--redis", default=os.environ.get("QUORUM_TEST_REDIS", "redis://127.0.0.1:6379/0")
     )
     parser.add_argument(
@@ -524,6 +550,7 @@ def main() -> int:
         f" {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {platform.machine()},"
         f" {os.cpu_count()} cores, Python {platform.python_version()},"
         f" load average {os.getloadavg()[0]:.1f}"
+        + (f"; each worker capped at {args.worker_cpu:g} cores" if args.worker_cpu else "")
     )
     print(table(report))
     return 0

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 
+PROVINCE_WORKERS = ["--workers", "1,2,4", "--window", "2", "--no-bare"]
 BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench_signing", ["--runs", "50", "--batch", "400"]),
     ("bench_signing_load", []),
@@ -27,6 +28,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench_login_burst", ["--users", "2000", "--window", "60"]),
     ("bench_scaleout", []),
     ("bench_province", ["--sittings", "100", "--tablets", "30"]),
+    ("bench_province", [*PROVINCE_WORKERS, "--worker-cpu", "0.4", "--rounds", "2"]),
     ("bench_webapp", []),
     ("bench_annotate_webapp", ["--strokes", "100"]),
     ("bench_reader", []),

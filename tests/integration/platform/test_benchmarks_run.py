@@ -1,7 +1,9 @@
 """The province and login-burst benchmarks still run, at a size that takes seconds
 (docs/PERFORMANCE.md). Their figures are not checked here (a test is no benchmark), only that
 they end, count every ballot and log everyone in: `bench_province` once stopped running after
-a change to the password services, and nothing noticed until its next run."""
+a change to the password services, and nothing noticed until its next run. The province over
+one and two workers with their CPU capped (`--worker-cpu`) gives the same results, and the
+caps are gone after it."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ import json
 import os
 import sys
 from pathlib import Path
+
+from tests.bench._server import CGROUP_V1, CGROUP_V2
+from tests.conftest import need, pg_available, redis_available
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -45,3 +50,28 @@ async def test_the_login_burst_benchmark_runs() -> None:
     )  # fmt: skip
     assert "| logins succeeded | 30 of 30 |" in text, text[-3000:]
     assert "| ballot errors | 0 |" in text, text[-3000:]
+
+
+def _cgroups() -> list[Path]:
+    return sorted(CGROUP_V2.glob("quorum-bench-*")) + sorted(CGROUP_V1.glob("quorum-bench-*"))
+
+
+async def test_the_province_over_capped_workers_runs() -> None:
+    need("PostgreSQL", *await pg_available())
+    need("Redis", *await redis_available())
+    root = CGROUP_V2 if (CGROUP_V2 / "cgroup.controllers").exists() else CGROUP_V1
+    writable = os.access(root, os.W_OK) and (root / "cgroup.procs").exists()
+    need("a cgroup to cap a process's CPU (Linux, root)", writable, str(root))
+    before = _cgroups()
+    text = await bench(
+        "bench_province", "--sittings", "3", "--tablets", "4", "--window", "1",
+        "--processes", "1", "--workers", "1,2", "--no-bare", "--worker-cpu", "0.5",
+    )  # fmt: skip
+    one, two = (json.loads(line) for line in text.splitlines() if line.startswith("{"))
+    for figures in (one, two):
+        assert figures["acked"] == figures["counted"] == 12 and figures["errors"] == 0
+        assert figures["counts_match"] == figures["published_everywhere"] == 3
+        assert figures["worker_cpu"] == 0.5 and figures["throttled_s"] is not None
+    assert "each worker capped at 0.5 cores" in text
+    assert "× the ballots per second of one worker" in text
+    assert _cgroups() == before  # every worker's group removed after its run
