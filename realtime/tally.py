@@ -154,8 +154,9 @@ class TallyBroadcaster:
         meeting_id = int(found["meeting_id"])
         poll_id = int(found["data"]["poll_id"])
         room = rooms.meeting(meeting_id)
+        chair_room = rooms.chair(meeting_id)
         audience = self._audience(room)
-        chairs = self._audience(rooms.chair(meeting_id))
+        chairs = self._audience(chair_room)
         self._window[poll_id] = window_s(self.interval, audience)
         await self.sio.emit(
             "update",
@@ -170,7 +171,7 @@ class TallyBroadcaster:
                 "meeting_id": meeting_id,
                 "data": {"poll_id": found["data"]["poll_id"], "user_ids": found["voters"]},
             },
-            room=rooms.chair(meeting_id),
+            room=chair_room,
             ignore_queue=True,
         )
         return audience + chairs

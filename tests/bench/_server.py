@@ -104,15 +104,12 @@ def cpu_capped(pids: list[int], cores: float | None) -> Iterator[None]:
     v2 = (CGROUP_V2 / "cgroup.controllers").exists()
     try:
         for pid in pids:
+            group = (CGROUP_V2 if v2 else CGROUP_V1) / f"quorum-bench-{pid}"
+            group.mkdir(exist_ok=True)
+            made.append(group)
             if v2:
-                group = CGROUP_V2 / f"quorum-bench-{pid}"
-                group.mkdir(exist_ok=True)
-                made.append(group)
                 (group / "cpu.max").write_text(f"{quota} {period}")
             else:
-                group = CGROUP_V1 / f"quorum-bench-{pid}"
-                group.mkdir(exist_ok=True)
-                made.append(group)
                 (group / "cpu.cfs_period_us").write_text(str(period))
                 (group / "cpu.cfs_quota_us").write_text(str(quota))
             # cgroup.procs moves the whole process, every thread of it

@@ -370,6 +370,18 @@ def _p(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+async def drive_capped(
+    args: argparse.Namespace, plans: list[Plan], pids: list[int], profile: str | None
+) -> dict[str, Any]:
+    """`drive`, with each of the servers `pids` capped at `--worker-cpu` cores if given."""
+    with cpu_capped(pids, args.worker_cpu):
+        figures = await drive(plans, pids, args.processes, args.spread, profile)
+        held = [throttled_s(p) for p in pids]
+    figures["worker_cpu"] = args.worker_cpu
+    figures["throttled_s"] = sum(h or 0.0 for h in held) if args.worker_cpu else None
+    return figures
+
+
 async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
     argv = [sys.executable, "-m", "tests.bench.bare_province_server"]
     async with bare_server(argv) as (url, pid):
@@ -381,12 +393,7 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
         profile = None
         if args.profile:  # beside Quorum's: FILE-bare.EXT
             profile = str(Path(args.profile).with_stem(Path(args.profile).stem + "-bare"))
-        with cpu_capped([pid], args.worker_cpu):
-            figures = await drive(plans, [pid], args.processes, args.spread, profile)
-            held = throttled_s(pid)
-        figures["worker_cpu"] = args.worker_cpu
-        figures["throttled_s"] = held if args.worker_cpu else None
-        return figures
+        return await drive_capped(args, plans, [pid], profile)
 
 
 async def run_quorum(
@@ -400,12 +407,7 @@ async def run_quorum(
     try:
         plans = plans_for(seeded, [s.base_url for s in servers], args.window)
         pids = [s.proc.pid for s in servers if s.proc]
-        with cpu_capped(pids, args.worker_cpu):
-            figures = await drive(plans, pids, args.processes, args.spread, args.profile)
-            held = [throttled_s(p) for p in pids]
-        figures["worker_cpu"] = args.worker_cpu
-        figures["throttled_s"] = sum(h or 0.0 for h in held) if args.worker_cpu else None
-        return figures
+        return await drive_capped(args, plans, pids, args.profile)
     finally:
         for server in servers:
             server.stop()
