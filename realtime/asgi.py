@@ -23,6 +23,7 @@ from meetings.ratelimit import RateLimiter
 from meetings.services.assembly import create_services
 from meetings.services.context import Services
 from realtime import commands
+from realtime.engine import QuorumServer
 from realtime.fanout import SocketFanout
 from realtime.manager import DirectEmitManager, DirectEmitRedisManager, JsonPacket
 from realtime.namespace import MAX_PAYLOAD, QuorumNamespace
@@ -41,7 +42,7 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
     manager = (
         DirectEmitRedisManager(settings.redis_url) if settings.redis_url else DirectEmitManager()
     )
-    return socketio.AsyncServer(
+    return QuorumServer(
         async_mode="asgi",
         client_manager=manager,
         serializer=JsonPacket,
