@@ -51,6 +51,7 @@ from meetings.services.idempotency import remembered
 from meetings.services.loading import may_see_meeting
 from meetings.services.voting.commands import CastBallot
 from meetings.services.voting.polls import close_due
+from meetings.storage.lists import in_list
 from meetings.storage.tables import CommandResult, Meeting, Participant, utcnow
 from meetings.storage.tables_voting import Poll, PollBallot, PollParticipation, PollVote
 from meetings.storage.uow import UnitOfWork
@@ -284,15 +285,16 @@ def _write_rows(uow: UnitOfWork, b: _Batch) -> None:
         uow.write_at_commit(Rows(insert_into(core_table(table)), rows))
 
 
-def _in(name: str) -> Any:
-    return bindparam(name, expanding=True)
-
-
 @functools.cache
-def _load_statements() -> tuple[Any, Any, Any]:
-    """The batch's two reads, built once with list parameters (building a union of four selects
-    cost more of the event loop than the database took to run it): the polls with their
-    meetings, and the union without and with the idempotency keys."""
+def _load_statements(dialect: str) -> tuple[Any, Any, Any]:
+    """The batch's two reads, built once per database with list parameters of one SQL text
+    whatever their length (`in_list`; building a union of four selects cost more of the event
+    loop than the database took to run it): the polls with their meetings, and the union
+    without and with the idempotency keys."""
+
+    def _in(column: Any, name: str) -> Any:
+        return in_list(column, name, dialect, String if name == "keys" else Integer)
+
     p, m = core_table(Poll), core_table(Meeting)
     polls = (
         select(
@@ -300,7 +302,7 @@ def _load_statements() -> tuple[Any, Any, Any]:
             m.c.council_id, m.c.status,
         )
         .join(m, m.c.id == p.c.meeting_id)
-        .where(p.c.id.in_(_in("poll_ids")))
+        .where(_in(p.c.id, "poll_ids"))
         # FOR SHARE: batches of several workers store ballots in the same polls side by side;
         # a close (FOR UPDATE) waits for those in flight, and those after it find it closed
         .order_by(p.c.id)
@@ -317,16 +319,16 @@ def _load_statements() -> tuple[Any, Any, Any]:
         select(
             literal("p"), pa.c.meeting_id, pa.c.user_id, pa.c.attendance,
             sql_cast(pa.c.voting, Integer),
-        ).where(pa.c.meeting_id.in_(_in("meeting_ids")), pa.c.user_id.in_(_in("user_ids"))),
+        ).where(_in(pa.c.meeting_id, "meeting_ids"), _in(pa.c.user_id, "user_ids")),
         select(literal("v"), v.c.poll_id, v.c.user_id, no_str, no_int).where(
-            v.c.poll_id.in_(_in("poll_ids")), v.c.user_id.in_(_in("user_ids"))
+            _in(v.c.poll_id, "poll_ids"), _in(v.c.user_id, "user_ids")
         ),
         select(literal("s"), sp.c.poll_id, sp.c.user_id, no_str, no_int).where(
-            sp.c.poll_id.in_(_in("poll_ids")), sp.c.user_id.in_(_in("user_ids"))
+            _in(sp.c.poll_id, "poll_ids"), _in(sp.c.user_id, "user_ids")
         ),
     ]  # fmt: skip
     keys = select(literal("k"), k.c.user_id, no_int, k.c.key, no_int).where(
-        k.c.user_id.in_(_in("user_ids")), k.c.key.in_(_in("keys"))
+        _in(k.c.user_id, "user_ids"), _in(k.c.key, "keys")
     )
     return polls, union_all(*parts), union_all(*parts, keys)
 
@@ -338,7 +340,7 @@ async def _load(uow: UnitOfWork, batch: list[_Cast]) -> _Batch:
     participation in those meetings, their stored votes, their secret "has voted" rows and
     their idempotency keys already used."""
     s = uow.session
-    polls_read, without_keys, with_keys = _load_statements()
+    polls_read, without_keys, with_keys = _load_statements(s.get_bind().dialect.name)
     poll_ids = sorted({c.cmd.poll_id for c in batch})
     users = sorted({c.actor.user_id for c in batch})
     polls: dict[int, _Poll] = {}

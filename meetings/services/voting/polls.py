@@ -47,6 +47,7 @@ from meetings.services.voting.events import (
     PollOpened,
     PollPublished,
 )
+from meetings.storage.lists import in_list
 from meetings.storage.tables import Meeting, Participant, User, pk, utcnow
 from meetings.storage.tables_voting import Poll, PollBallot, PollParticipation, PollVote
 
@@ -516,11 +517,13 @@ async def progress_of(services: Services, poll_ids: Collection[int]) -> dict[int
     if not poll_ids:
         return {}
     async with services.db.reading() as session:
+        dialect = session.get_bind().dialect.name
         found = await session.execute(
             select(
                 col(Poll.id), col(Poll.meeting_id), col(Poll.secret), col(Poll.show_running),
                 col(Poll.spec),
-            ).where(col(Poll.id).in_(sorted(poll_ids)), col(Poll.status) == PollStatus.OPEN)
+            ).where(in_list(col(Poll.id), "ids", dialect), col(Poll.status) == PollStatus.OPEN),
+            {"ids": sorted(poll_ids)},
         )  # fmt: skip
         open_polls = {
             int(pid): (int(mid), bool(secret), bool(run), spec)
@@ -537,7 +540,8 @@ async def progress_of(services: Services, poll_ids: Collection[int]) -> dict[int
             votes = await session.execute(
                 select(
                     col(PollVote.poll_id), col(PollVote.user_id), cast(col(PollVote.choice), String)
-                ).where(col(PollVote.poll_id).in_(named))
+                ).where(in_list(col(PollVote.poll_id), "ids", dialect)),
+                {"ids": named},
             )
             for pid, user_id, choice in votes.all():
                 rows[int(pid)].append((int(user_id), choice if int(pid) in running else None))
@@ -545,8 +549,9 @@ async def progress_of(services: Services, poll_ids: Collection[int]) -> dict[int
         if secret_ids:
             voted = await session.execute(
                 select(col(PollParticipation.poll_id), col(PollParticipation.user_id)).where(
-                    col(PollParticipation.poll_id).in_(secret_ids)
-                )
+                    in_list(col(PollParticipation.poll_id), "ids", dialect)
+                ),
+                {"ids": secret_ids},
             )
             for pid, user_id in voted.all():
                 rows[int(pid)].append((int(user_id), None))
@@ -584,10 +589,12 @@ async def _attendance_of(
 ) -> dict[int, dict[str, int]]:
     """Voting participants and those present in each of several meetings, counted in SQL in one
     query (progress runs every 50 ms while polls are open)."""
+    dialect = session.get_bind().dialect.name
     rows = await session.execute(
         select(col(Participant.meeting_id), col(Participant.attendance), func.count())
-        .where(col(Participant.meeting_id).in_(sorted(meeting_ids)), col(Participant.voting))
-        .group_by(col(Participant.meeting_id), col(Participant.attendance))
+        .where(in_list(col(Participant.meeting_id), "ids", dialect), col(Participant.voting))
+        .group_by(col(Participant.meeting_id), col(Participant.attendance)),
+        {"ids": sorted(meeting_ids)},
     )
     out: dict[int, dict[str, int]] = {}
     for meeting_id, attendance, n in rows.all():
