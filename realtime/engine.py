@@ -23,7 +23,8 @@ the next poll, at once. Over WebSocket each packet is its own frame and nothing 
 
 The engine adopts each socket as it connects (`QuorumEngine._trigger_event`): the library
 builds its sockets inside `_handle_connect` and offers no factory, and a `QuorumSocket` is an
-`AsyncSocket` with three methods replaced (`poll`, `send`, `close`), so changing the class of the new object is safe.
+`AsyncSocket` with three methods replaced (`poll`, `send`, `close`), so changing the class of
+the new object is safe.
 """
 
 from __future__ import annotations
