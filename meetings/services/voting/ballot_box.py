@@ -292,8 +292,8 @@ def _load_statements(dialect: str) -> tuple[Any, Any, Any]:
     loop than the database took to run it): the polls with their meetings, and the union
     without and with the idempotency keys."""
 
-    def _in(column: Any, name: str) -> Any:
-        return in_list(column, name, dialect, String if name == "keys" else Integer)
+    def _in(column: Any, name: str, item: Any = Integer) -> Any:
+        return in_list(column, name, dialect, item)
 
     p, m = core_table(Poll), core_table(Meeting)
     polls = (
@@ -328,7 +328,7 @@ def _load_statements(dialect: str) -> tuple[Any, Any, Any]:
         ),
     ]  # fmt: skip
     keys = select(literal("k"), k.c.user_id, no_int, k.c.key, no_int).where(
-        _in(k.c.user_id, "user_ids"), _in(k.c.key, "keys")
+        _in(k.c.user_id, "user_ids"), _in(k.c.key, "keys", String)
     )
     return polls, union_all(*parts), union_all(*parts, keys)
 
