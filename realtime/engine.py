@@ -1,17 +1,23 @@
 """Engine.IO sockets whose writer waits for its next packet without a task per packet
 (docs/performance-journal.md, "Realtime: connections and broadcast").
 
-Every connection has a writer task that takes packets from the socket's queue and writes them
-to the WebSocket. The library's `AsyncSocket.poll` waits with `asyncio.wait_for(queue.get(),
+Every connection has a writer task that takes packets from the socket's queue and writes them to
+the WebSocket. The library's `AsyncSocket.poll` waits with `asyncio.wait_for(queue.get(),
 timeout)`, which wraps the `get` in a new task and arms and cancels a timer for every wake-up:
 with one packet per wake-up, as a broadcast gives each socket, that is two tasks, a timer and
-four turns of the event loop per packet sent. Here the writer awaits the queue itself under
-`asyncio.timeout`, which keeps the same limit (no packet within the ping interval plus the ping
-timeout ends the writer, and the socket closes) with one timer and no task. The queue's part of
-a packet's way fell from 16–17 to 10–11 µs (2,000 sockets, 40 broadcasts, in one process), and
-a worker's CPU per broadcast to 2,000 clients from 77–102 ms to 78–81 ms, that is from 1.0–1.13
-to 0.83–0.96 times the bare stack's in the same run (docs/performance-journal.md, "Realtime:
-connections and broadcast").
+four turns of the event loop per packet sent. Here the writer awaits the queue itself. Over
+WebSocket it arms no timer at all: the library's reader already waits at most the ping interval
+plus the ping timeout for the client's next message (its pong, if nothing else), then ends the
+connection and puts the closing marker that ends the writer, so the writer's own limit never
+fired first; the timer it armed and cancelled for every packet was 4 % of the event loop's
+samples in the province benchmark (docs/performance-journal.md, "A province on one server"), and
+a client gone silent is still closed in that time (`tests/integration/platform/test_engine.py`).
+A long-polling request still waits under `asyncio.timeout` with the library's limit (no packet
+within the ping interval plus the ping timeout ends it, and the socket closes): one timer, no
+task. The queue's part of a packet's way fell from 16–17 to 10–11 µs (2,000 sockets, 40
+broadcasts, in one process), and a worker's CPU per broadcast to 2,000 clients from 77–102 ms to
+78–81 ms, that is from 1.0–1.13 to 0.83–0.96 times the bare stack's in the same run
+(docs/performance-journal.md, "Realtime: connections and broadcast").
 
 A long-polling response carries at most `POLLING_BATCH` packets: python-engineio's client
 (`realtime/client.py`, the load tests, a third party's script) refuses a payload of more than
@@ -44,13 +50,19 @@ class QuorumSocket(async_socket.AsyncSocket):  # type: ignore[misc]
     async def poll(self) -> list[Any]:
         """The packets waiting, at least one (at most `POLLING_BATCH` for a long-polling
         client); [] once the socket is closing (the library's `None` marker, left in the queue
-        for the next poll); `QueueEmpty` if none came within the ping interval and timeout, or
-        the writer was cancelled."""
+        for the next poll); `QueueEmpty` if the writer was cancelled, or if a long-polling
+        request got none within the ping interval and timeout (over WebSocket there is no
+        timer: module docstring)."""
         queue = self.queue
         if queue.empty():
             try:
-                async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                if self.upgraded:  # the reader ends a silent WebSocket and wakes the writer
                     first = await queue.get()
+                else:
+                    async with asyncio.timeout(
+                        self.server.ping_interval + self.server.ping_timeout
+                    ):
+                        first = await queue.get()
             except (TimeoutError, asyncio.CancelledError):
                 raise exceptions.QueueEmpty() from None
         else:

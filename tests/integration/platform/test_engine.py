@@ -8,7 +8,10 @@ tests/unit/platform/test_engine_socket.py."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
+
+import aiohttp
 
 from realtime.client import QuorumClient
 from realtime.engine import QuorumSocket
@@ -59,3 +62,37 @@ async def test_bursts_reach_websocket_and_polling_clients_whole_and_in_order(
     async with asyncio.timeout(10):  # the writers ended and the sockets are gone
         while engine.sockets:  # noqa: ASYNC110 - the library's dict, no event
             await asyncio.sleep(0.02)
+
+
+async def test_a_websocket_client_gone_silent_is_closed_and_its_writer_ends(
+    server: Running,
+) -> None:
+    """The writer waits for packets without a timer over WebSocket: the reader's own wait (the
+    ping interval plus the ping timeout) must still close a client that stopped answering, and
+    its closing marker end the writer."""
+    engine = server.app.quorum_namespace.server.eio
+    engine.ping_interval, engine.ping_timeout = 0.3, 0.3
+    token = await server.token("delegate001")
+    ws_url = server.base_url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+
+    def writers() -> int:
+        names = (getattr(t.get_coro(), "__qualname__", "") for t in asyncio.all_tasks())
+        return sum(1 for name in names if name.endswith("_websocket_handler.<locals>.writer"))
+
+    before = writers()
+    async with aiohttp.ClientSession() as session, session.ws_connect(ws_url) as ws:
+        opened = await ws.receive_str()
+        assert opened.startswith("0")
+        await ws.send_str("40" + json.dumps({"token": token}))
+        assert (await ws.receive_str()).startswith("40")
+        assert len(engine.sockets) == 1
+        assert writers() == before + 1
+        started = asyncio.get_running_loop().time()
+        async with asyncio.timeout(10):  # never answers the pings ("2") it is sent
+            while engine.sockets:  # noqa: ASYNC110 - the library's dict, no event
+                await asyncio.sleep(0.02)
+        waited = asyncio.get_running_loop().time() - started
+        async with asyncio.timeout(5):
+            while writers() > before:  # noqa: ASYNC110 - the writer's task, no event
+                await asyncio.sleep(0.02)
+    assert waited < 3, waited

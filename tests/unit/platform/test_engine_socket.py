@@ -71,6 +71,18 @@ async def test_no_packet_within_the_ping_interval_and_timeout_ends_the_writer() 
     assert 0.09 <= asyncio.get_running_loop().time() - started < 1
 
 
+async def test_over_websocket_the_writer_waits_without_a_timer() -> None:
+    """The reader ends a silent WebSocket and queues the closing marker
+    (tests/integration/platform/test_engine.py): the writer keeps no limit of its own."""
+    sock = _socket(wait_s=0.1)
+    sock.upgraded = True
+    waiting = asyncio.create_task(sock.poll())
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    sock.queue.put_nowait(None)
+    assert await asyncio.wait_for(waiting, 1) == []
+
+
 async def test_a_cancelled_writer_ends_as_the_library_ends_it() -> None:
     sock = _socket()
     waiting = asyncio.create_task(sock.poll())
