@@ -17,6 +17,7 @@ from sqlmodel import col
 from meetings.domain.events import Payload
 from meetings.domain.majority import QuorumRule, quorum_status
 from meetings.domain.model import Attendance
+from meetings.storage.prepared import rows
 from meetings.storage.tables import Meeting, Participant
 
 
@@ -42,7 +43,7 @@ def _attendance() -> Any:
 
 
 async def quorum_of(session: AsyncSession, meeting: Meeting) -> dict[str, Any]:
-    rows = (await session.execute(_attendance(), {"meeting_id": meeting.id})).scalars().all()
-    present = sum(1 for a in rows if a == Attendance.present)
-    status = quorum_status(present, len(rows), meeting_rule(meeting))
-    return {"present": present, "total": len(rows), "needed": status.needed, "met": status.met}
+    found = await rows(session, _attendance(), {"meeting_id": meeting.id})
+    present = sum(1 for (a,) in found if a == Attendance.present)
+    status = quorum_status(present, len(found), meeting_rule(meeting))
+    return {"present": present, "total": len(found), "needed": status.needed, "met": status.met}

@@ -34,6 +34,7 @@ from meetings.domain.events import (
 from meetings.storage.after_commit import AfterCommit
 from meetings.storage.db import Database
 from meetings.storage.ports import EventPublisher
+from meetings.storage.prepared import rows
 from meetings.storage.tables import (
     AuditEntry,
     AuditHead,
@@ -196,8 +197,7 @@ class UnitOfWork:
         """Store a meeting event with the meeting's next seq (locks the meeting row); its type
         and `data` come from the event's model (`meetings/services/events.py`)."""
         type_, data = event.TYPE, event.wire()
-        result = await self.session.execute(_next_seq(), {"b_meeting": meeting_id})
-        seq = int(result.scalar_one())
+        (seq,) = (await rows(self.session, _next_seq(), {"b_meeting": meeting_id}))[0]
         loaded = self.session.sync_session.identity_map.get(identity_key(Meeting, meeting_id))
         if loaded is not None:  # the caller's copy says the seq it now has, as the row does
             set_committed_value(loaded, "last_seq", seq)
@@ -247,7 +247,8 @@ class UnitOfWork:
     async def _link(self) -> list[AuditLink]:
         """Hash the entries waiting for their link, on the head read (and locked) once."""
         if self._head is None:
-            found = (await self.session.execute(_head_read())).one_or_none()
+            head = await rows(self.session, _head_read())
+            found = head[0] if head else None
             self._head = (
                 (GENESIS_HASH, 0, False) if found is None else (str(found[0]), int(found[1]), True)
             )

@@ -52,6 +52,7 @@ from meetings.services.loading import may_see_meeting
 from meetings.services.voting.commands import CastBallot
 from meetings.services.voting.polls import close_due
 from meetings.storage.lists import in_list
+from meetings.storage.prepared import rows
 from meetings.storage.tables import CommandResult, Meeting, Participant, utcnow
 from meetings.storage.tables_voting import Poll, PollBallot, PollParticipation, PollVote
 from meetings.storage.uow import UnitOfWork
@@ -276,13 +277,13 @@ def _write_rows(uow: UnitOfWork, b: _Batch) -> None:
             ],
         )
     )  # fmt: skip
-    for table, rows in (
+    for table, new_rows in (
         (PollVote, list(b.new_votes.values())),
         (PollParticipation, b.participation),
         (PollBallot, b.ballots),
         (CommandResult, b.results),
     ):
-        uow.write_at_commit(Rows(insert_into(core_table(table)), rows))
+        uow.write_at_commit(Rows(insert_into(core_table(table)), new_rows))
 
 
 @functools.cache
@@ -345,8 +346,8 @@ async def _load(uow: UnitOfWork, batch: list[_Cast]) -> _Batch:
     users = sorted({c.actor.user_id for c in batch})
     polls: dict[int, _Poll] = {}
     meetings: dict[int, _Meeting] = {}
-    found = await s.execute(polls_read, {"poll_ids": poll_ids})
-    for pid, mid, status, closes_at, spec, secret, council_id, meeting_status in found.all():
+    found = await rows(s, polls_read, {"poll_ids": poll_ids})
+    for pid, mid, status, closes_at, spec, secret, council_id, meeting_status in found:
         polls[pid] = _Poll(pid, mid, status, closes_at, spec, bool(secret))
         meetings[mid] = _Meeting(mid, council_id, meeting_status)
     b = _Batch(polls, meetings)
@@ -356,8 +357,7 @@ async def _load(uow: UnitOfWork, batch: list[_Cast]) -> _Batch:
     }
     if wanted:
         params["keys"] = wanted
-    rows = await s.execute(with_keys if wanted else without_keys, params)
-    for tag, a, user_id, text, flag in rows.all():
+    for tag, a, user_id, text, flag in await rows(s, with_keys if wanted else without_keys, params):
         if tag == "p":
             b.participants[(int(a), int(user_id))] = (str(text), bool(flag))
         elif tag == "v":

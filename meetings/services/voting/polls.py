@@ -47,6 +47,7 @@ from meetings.services.voting.events import (
     PollOpened,
     PollPublished,
 )
+from meetings.storage import prepared
 from meetings.storage.lists import in_list
 from meetings.storage.tables import Meeting, Participant, User, pk, utcnow
 from meetings.storage.tables_voting import Poll, PollBallot, PollParticipation, PollVote
@@ -138,8 +139,8 @@ async def open_votes(session: AsyncSession, poll_id: int) -> list[dict[str, Any]
 
 
 async def _choices(session: AsyncSession, poll: Poll, spec: PollSpec) -> list[NormalizedChoice]:
-    rows = (await session.execute(_choices_of(poll.secret), {"poll_id": poll.id})).scalars()
-    return [validate_choice(spec, choice) for choice in rows]
+    found = await prepared.rows(session, _choices_of(poll.secret), {"poll_id": poll.id})
+    return [validate_choice(spec, choice) for (choice,) in found]
 
 
 async def voted_count(session: AsyncSession, poll: Poll) -> int:
@@ -481,18 +482,24 @@ async def read_polls(
     return MeetingPolls(polls, voted, votes, choices, secret_voted)
 
 
+@functools.cache
+def _open_votes_read(dialect: str) -> Any:
+    return (
+        select(col(PollVote.poll_id), col(PollVote.user_id), col(User.name), col(PollVote.choice))
+        .join(User, col(User.id) == col(PollVote.user_id))
+        .where(in_list(col(PollVote.poll_id), "ids", dialect))
+        .order_by(col(User.name))
+    )
+
+
 async def _open_votes_of(
     session: AsyncSession, poll_ids: list[int]
 ) -> dict[int, list[dict[str, Any]]]:
     """`open_votes` of several polls in one query."""
-    rows = await session.execute(
-        select(col(PollVote.poll_id), col(PollVote.user_id), col(User.name), col(PollVote.choice))
-        .join(User, col(User.id) == col(PollVote.user_id))
-        .where(col(PollVote.poll_id).in_(poll_ids))
-        .order_by(col(User.name))
-    )
+    statement = _open_votes_read(session.get_bind().dialect.name)
+    found = await prepared.rows(session, statement, {"ids": sorted(poll_ids)})
     out: dict[int, list[dict[str, Any]]] = {pid: [] for pid in poll_ids}
-    for pid, uid, name, choice in rows.all():
+    for pid, uid, name, choice in found:
         out[int(pid)].append({"user_id": uid, "name": name, "choice": choice})
     return out
 
@@ -517,17 +524,11 @@ async def progress_of(services: Services, poll_ids: Collection[int]) -> dict[int
     if not poll_ids:
         return {}
     async with services.db.reading() as session:
-        dialect = session.get_bind().dialect.name
-        found = await session.execute(
-            select(
-                col(Poll.id), col(Poll.meeting_id), col(Poll.secret), col(Poll.show_running),
-                col(Poll.spec),
-            ).where(in_list(col(Poll.id), "ids", dialect), col(Poll.status) == PollStatus.OPEN),
-            {"ids": sorted(poll_ids)},
-        )  # fmt: skip
+        polls_read, votes_read, voted_read = _progress_reads(session.get_bind().dialect.name)
+        found = await prepared.rows(session, polls_read, {"ids": sorted(poll_ids)})
         open_polls = {
             int(pid): (int(mid), bool(secret), bool(run), spec)
-            for pid, mid, secret, run, spec in found.all()
+            for pid, mid, secret, run, spec in found
         }
         if not open_polls:
             return {}
@@ -535,25 +536,11 @@ async def progress_of(services: Services, poll_ids: Collection[int]) -> dict[int
         named = [p for p, (_m, secret, _r, _s) in open_polls.items() if not secret]
         running = {p for p, (_m, secret, run, _s) in open_polls.items() if run and not secret}
         if named:
-            # the choice as its stored JSON text: a running tally decodes each distinct choice
-            # once, not every ballot at every tick
-            votes = await session.execute(
-                select(
-                    col(PollVote.poll_id), col(PollVote.user_id), cast(col(PollVote.choice), String)
-                ).where(in_list(col(PollVote.poll_id), "ids", dialect)),
-                {"ids": named},
-            )
-            for pid, user_id, choice in votes.all():
+            for pid, user_id, choice in await prepared.rows(session, votes_read, {"ids": named}):
                 rows[int(pid)].append((int(user_id), choice if int(pid) in running else None))
         secret_ids = [p for p in open_polls if p not in named]
         if secret_ids:
-            voted = await session.execute(
-                select(col(PollParticipation.poll_id), col(PollParticipation.user_id)).where(
-                    in_list(col(PollParticipation.poll_id), "ids", dialect)
-                ),
-                {"ids": secret_ids},
-            )
-            for pid, user_id in voted.all():
+            for pid, user_id in await prepared.rows(session, voted_read, {"ids": secret_ids}):
                 rows[int(pid)].append((int(user_id), None))
         attendance = await _attendance_of(session, {m for m, *_ in open_polls.values()})
     out: dict[int, dict[str, Any]] = {}
@@ -584,20 +571,42 @@ async def progress_of(services: Services, poll_ids: Collection[int]) -> dict[int
     return out
 
 
+@functools.cache
+def _progress_reads(dialect: str) -> tuple[Any, Any, Any]:
+    """`progress_of`'s reads, built once: the open polls among some, their votes (the choice as
+    its stored JSON text: a running tally decodes each distinct choice once, not every ballot
+    at every tick), the secret polls' "has voted" rows."""
+    polls = select(
+        col(Poll.id), col(Poll.meeting_id), col(Poll.secret), col(Poll.show_running), col(Poll.spec)
+    ).where(in_list(col(Poll.id), "ids", dialect), col(Poll.status) == PollStatus.OPEN)
+    votes = select(
+        col(PollVote.poll_id), col(PollVote.user_id), cast(col(PollVote.choice), String)
+    ).where(in_list(col(PollVote.poll_id), "ids", dialect))
+    voted = select(col(PollParticipation.poll_id), col(PollParticipation.user_id)).where(
+        in_list(col(PollParticipation.poll_id), "ids", dialect)
+    )
+    return polls, votes, voted
+
+
+@functools.cache
+def _attendance_read(dialect: str) -> Any:
+    return (
+        select(col(Participant.meeting_id), col(Participant.attendance), func.count())
+        .where(in_list(col(Participant.meeting_id), "ids", dialect), col(Participant.voting))
+        .group_by(col(Participant.meeting_id), col(Participant.attendance))
+    )
+
+
 async def _attendance_of(
     session: AsyncSession, meeting_ids: Collection[int]
 ) -> dict[int, dict[str, int]]:
     """Voting participants and those present in each of several meetings, counted in SQL in one
     query (progress runs every 50 ms while polls are open)."""
-    dialect = session.get_bind().dialect.name
-    rows = await session.execute(
-        select(col(Participant.meeting_id), col(Participant.attendance), func.count())
-        .where(in_list(col(Participant.meeting_id), "ids", dialect), col(Participant.voting))
-        .group_by(col(Participant.meeting_id), col(Participant.attendance)),
-        {"ids": sorted(meeting_ids)},
-    )
+    statement = _attendance_read(session.get_bind().dialect.name)
     out: dict[int, dict[str, int]] = {}
-    for meeting_id, attendance, n in rows.all():
+    for meeting_id, attendance, n in await prepared.rows(
+        session, statement, {"ids": sorted(meeting_ids)}
+    ):
         q = out.setdefault(int(meeting_id), {"present": 0, "total": 0})
         q["total"] += int(n)
         if str(attendance) == Attendance.present:

@@ -156,10 +156,22 @@ async def test_the_head_is_taken_by_the_commits_last_statement(world: World) -> 
     engine = world.services.db.write_engine.sync_engine
     seen: list[str] = []
 
-    def trace(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def traced(statement: str) -> None:
         seen.append(" ".join(statement.split())[:60])
 
-    event.listen(engine, "before_cursor_execute", trace)
+    def trace(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        traced(statement)
+
+    if world.services.db.sqlite:
+        # SQLite's own trace of the writer's one connection: hot statements and the commit's
+        # rows go to the driver without SQLAlchemy's execution (meetings/storage/prepared.py)
+        async with world.services.db.writer() as session:
+            raw = await (await session.connection()).get_raw_connection()
+            sqlite_conn = raw.driver_connection._conn
+            await session.rollback()
+        sqlite_conn.set_trace_callback(traced)
+    else:
+        event.listen(engine, "before_cursor_execute", trace)
     try:
         async with world.services.uow() as uow:
             await uow.audit(None, "test.head", "first")
@@ -182,7 +194,10 @@ async def test_the_head_is_taken_by_the_commits_last_statement(world: World) -> 
             await uow.commit()
         assert any(s.startswith("SELECT audit_head.hash") for s in seen)
     finally:
-        event.remove(engine, "before_cursor_execute", trace)
+        if world.services.db.sqlite:
+            sqlite_conn.set_trace_callback(None)
+        else:
+            event.remove(engine, "before_cursor_execute", trace)
     report = await _verify(world)
     assert report.ok, report.summary()
     async with world.services.db.reading() as session:
