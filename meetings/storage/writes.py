@@ -24,7 +24,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meetings.storage.sqlite_driver import OneTripConnection
+from meetings.storage.prepared import one_trip_driver
 
 
 @dataclass(frozen=True)
@@ -80,18 +80,11 @@ def _step(dialect: Dialect, write: Rows) -> tuple[str, bool, Any]:
     return compiled.sql, True, params
 
 
-async def _one_trip(session: AsyncSession) -> OneTripConnection | None:
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    return driver if isinstance(driver, OneTripConnection) else None
-
-
 async def write_and_commit(session: AsyncSession, writes: list[Rows]) -> None:
     """The session's pending ORM changes, then `writes` in order, then the commit."""
     writes = [w for w in writes if w.rows]
     await session.flush()
-    driver = await _one_trip(session) if writes else None
+    driver = await one_trip_driver(session) if writes else None
     if driver is None:
         for write in writes:
             await session.execute(
