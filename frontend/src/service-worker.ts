@@ -20,6 +20,7 @@ import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { createPartialResponse } from 'workbox-range-requests';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { replaceHeld } from '$lib/offline/held';
 import { BRIEFCASE_CACHE, EXPIRES_HEADER, expired, parsePageImage } from '$lib/offline/urls';
 
 declare let self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: string; revision: string | null }> };
@@ -92,15 +93,12 @@ function isJson(response: Response): boolean {
 
 async function refreshStored(request: Request, response: Response): Promise<void> {
   const url = new URL(request.url);
-  const key = url.pathname + url.search;
-  // (caches.match with a name does not make the cache, which a wipe may just have deleted)
-  const stored = await caches.match(key, { cacheName: BRIEFCASE_CACHE, ignoreVary: true });
-  if (!stored) return;
-  const cache = await caches.open(BRIEFCASE_CACHE);
-  const headers = new Headers(response.headers);
-  const until = stored.headers.get(EXPIRES_HEADER);
-  if (until !== null) headers.set(EXPIRES_HEADER, until);
-  await cache.put(key, new Response(await response.blob(), { status: response.status, headers }));
+  await replaceHeld(self.caches, url.pathname + url.search, async (stored) => {
+    const headers = new Headers(response.headers);
+    const until = stored.headers.get(EXPIRES_HEADER);
+    if (until !== null) headers.set(EXPIRES_HEADER, until);
+    return new Response(await response.blob(), { status: response.status, headers });
+  }, { ignoreVary: true });
 }
 
 async function fromBriefcase(request: Request): Promise<Response | null> {

@@ -6,7 +6,8 @@
  */
 import type { AnnotationStore } from '$lib/annotations/store';
 import type { Annotation } from '$lib/annotations/types';
-import { BRIEFCASE_CACHE, annotationListUrl } from './urls';
+import { replaceHeld } from './held';
+import { annotationListUrl } from './urls';
 
 const DELAY_MS = 500;
 
@@ -28,13 +29,9 @@ export function keepAnnotations(store: AnnotationStore, versionId: number): () =
 
 async function writeListing(versionId: number, listing: unknown): Promise<void> {
   if (typeof caches === 'undefined') return;
-  const url = annotationListUrl(versionId);
-  // (caches.match with a name does not make the cache, which a wipe may just have deleted)
-  const stored = await caches.match(url, { cacheName: BRIEFCASE_CACHE });
-  if (!stored) return;
-  const cache = await caches.open(BRIEFCASE_CACHE);
   // the stored headers carry a confidential document's expiry
-  await cache.put(url, new Response(JSON.stringify(listing), { headers: stored.headers }));
+  await replaceHeld(caches, annotationListUrl(versionId),
+    (stored) => new Response(JSON.stringify(listing), { headers: stored.headers }));
 }
 
 /** The outbox sent a change of a version no store is showing: put the server's answer into the
@@ -42,14 +39,11 @@ async function writeListing(versionId: number, listing: unknown): Promise<void> 
  *  a network starts from the version the server holds and the next edit is made on it. */
 export async function keepAcknowledged(versionId: number, annotation: Annotation): Promise<void> {
   if (typeof caches === 'undefined') return;
-  const url = annotationListUrl(versionId);
-  const stored = await caches.match(url, { cacheName: BRIEFCASE_CACHE });
-  if (!stored) return;
-  const listing = (await stored.clone().json()) as { annotations: Annotation[]; cursor: number };
-  const others = listing.annotations.filter((a) => a.id !== annotation.id);
-  const annotations = annotation.deleted ? others : [...others, { ...annotation, mine: true }];
-  // (the cursor stays: raising it would skip other devices' changes made in between)
-  const cache = await caches.open(BRIEFCASE_CACHE);
-  const body = JSON.stringify({ ...listing, annotations });
-  await cache.put(url, new Response(body, { headers: stored.headers }));
+  await replaceHeld(caches, annotationListUrl(versionId), async (stored) => {
+    const listing = (await stored.clone().json()) as { annotations: Annotation[]; cursor: number };
+    const others = listing.annotations.filter((a) => a.id !== annotation.id);
+    const annotations = annotation.deleted ? others : [...others, { ...annotation, mine: true }];
+    // (the cursor stays: raising it would skip other devices' changes made in between)
+    return new Response(JSON.stringify({ ...listing, annotations }), { headers: stored.headers });
+  });
 }

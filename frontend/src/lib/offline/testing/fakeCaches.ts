@@ -1,8 +1,12 @@
 /**
  * An in-memory stand-in for the browser's Cache API (Node has none), with what the briefcase
- * uses: `open`, `delete`, and a cache's `put`, `match`, `delete`, `keys`, by URL path.
+ * uses: `open`, `delete`, `match` with a cache's name, and a cache's `put`, `match`, `delete`,
+ * `keys`, by URL path. As in the browser, a cache deleted while a handle on it is held stays
+ * usable through that handle but is no longer found by its name.
  */
 class FakeCache {
+  constructor(private readonly storage: FakeCacheStorage) {}
+
   readonly entries = new Map<string, { body: ArrayBuffer; status: number; headers: [string, string][] }>();
 
   async put(url: string, response: Response): Promise<void> {
@@ -13,7 +17,8 @@ class FakeCache {
     });
   }
 
-  async match(url: string | Request): Promise<Response | undefined> {
+  async match(url: string | Request, _options?: CacheQueryOptions): Promise<Response | undefined> {
+    await this.storage.afterRead?.();
     const entry = this.entries.get(typeof url === 'string' ? url : new URL(url.url).pathname);
     if (!entry) return undefined;
     return new Response(entry.body.slice(0), { status: entry.status, headers: entry.headers });
@@ -30,11 +35,17 @@ class FakeCache {
 
 export class FakeCacheStorage {
   readonly caches = new Map<string, FakeCache>();
+  /** Run after each lookup of a response, before it is answered (a wipe landing there). */
+  afterRead?: () => Promise<unknown> | unknown;
 
   async open(name: string): Promise<FakeCache> {
     let cache = this.caches.get(name);
-    if (!cache) this.caches.set(name, (cache = new FakeCache()));
+    if (!cache) this.caches.set(name, (cache = new FakeCache(this)));
     return cache;
+  }
+
+  async match(url: string, options: { cacheName: string }): Promise<Response | undefined> {
+    return this.caches.get(options.cacheName)?.match(url);
   }
 
   async delete(name: string): Promise<boolean> {
