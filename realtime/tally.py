@@ -73,13 +73,20 @@ class TallyBroadcaster:
         self._last: dict[int, float] = {}  # per poll: when its last update had gone out
         self._window: dict[int, float] = {}  # per poll, from the audience of its last update
         self._meeting: dict[int, int] = {}  # poll → its meeting, once read
-        sio.manager.on_signal("poll_dirty", lambda poll_id: self.mark(int(poll_id)))
+        sio.manager.on_signal("polls_dirty", self._marked)
 
     async def counted(self, signal: BallotsCounted) -> None:
-        """After-commit handler of a ballot batch (registered in `realtime/asgi.py`): each
-        poll's dirty mark goes to every worker's broadcaster (the `poll_dirty` handler above)."""
-        for poll_id in signal.poll_ids:
-            await self.sio.manager.signal("poll_dirty", poll_id)
+        """After-commit handler of a ballot batch (registered in `realtime/asgi.py`): the
+        batch's polls go to every worker's broadcaster in one signal (`_marked`). With several
+        workers each signal is a Redis message that every worker decodes, and a batch holds
+        ballots of several sittings when a province votes at once: one signal per poll cost
+        about one message per ballot (docs/performance-journal.md, "A province on one
+        server")."""
+        await self.sio.manager.signal("polls_dirty", list(signal.poll_ids))
+
+    def _marked(self, poll_ids: Any) -> None:
+        for poll_id in poll_ids if isinstance(poll_ids, list) else ():
+            self.mark(int(poll_id))
 
     def mark(self, poll_id: int) -> None:
         self._dirty.add(poll_id)
@@ -155,7 +162,12 @@ class TallyBroadcaster:
         poll_id = int(found["data"]["poll_id"])
         room = rooms.meeting(meeting_id)
         chair_room = rooms.chair(meeting_id)
-        audience = self._audience(room)
+        # the sitting's members present on every worker, as the database counts them (or this
+        # worker's sockets in the room, if more): how often a tablet hears progress is the
+        # sitting's, not the deployment's. Counting only this worker's sockets, two workers
+        # sharing a province's sittings each sent twice as often as one worker did, every
+        # tablet got twice the updates, and the second worker bought less than it cost
+        audience = max(self._audience(room), int(found["data"]["present"]))
         chairs = self._audience(chair_room)
         self._window[poll_id] = window_s(self.interval, audience)
         await self.sio.emit(

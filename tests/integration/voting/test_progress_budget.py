@@ -68,3 +68,51 @@ async def test_the_pause_after_a_tick_grows_with_every_socket_it_reached(
     # a tick reaching 48 sockets is followed by a 0.24 s pause (a per-room budget: 50 ms)
     assert statistics.median(gaps) >= 0.8 * pause, gaps
     assert len(first_poll) <= voted_s / pause + 2, (len(first_poll), voted_s)
+
+
+async def test_the_pause_counts_the_members_present_on_every_worker(
+    sitting: Sitting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sitting's tablets may be spread over several workers, each sending progress to its own:
+    each worker's pause counts the members present as the database knows them, not only its
+    own sockets in the room, so a tablet hears progress as often whatever the number of
+    workers. Here four of the five members present leave the room (as if on another worker):
+    this worker holds the chair and one voter, and still pauses for the five present."""
+    monkeypatch.setattr(tally, "PER_RECIPIENT_S", PER_RECIPIENT_S)
+    polls = [await sitting.open(title=f"Motion {n}", allow_change=True) for n in range(POLLS)]
+    for client in sitting.delegates[1:]:
+        await client.disconnect()
+    voter = sitting.delegates[0]
+    arrivals: list[float] = []  # when the voter received an update of the first poll
+    seen = len(voter.updates)
+    stop = asyncio.Event()
+
+    async def watch() -> None:
+        nonlocal seen, present
+        while not stop.is_set():
+            now = time.monotonic()
+            for update in voter.updates[seen:]:
+                if update["type"] == "poll_progress" and update["data"]["poll_id"] == polls[0]:
+                    arrivals.append(now)
+                    present = int(update["data"]["present"])
+            seen = len(voter.updates)
+            await asyncio.sleep(0.002)
+
+    present = 0
+    watching = asyncio.create_task(watch())
+    for wave in range(20):
+        for poll_id in polls:
+            await cast(voter, poll_id, ("yes", "no")[wave % 2])
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)  # the trailing updates
+    stop.set()
+    await watching
+
+    assert len(arrivals) >= 2, arrivals
+    assert present >= 5
+    # each poll's update counts `present` tablets (the chair's room: one socket more); this
+    # worker's own sockets in the room are the chair's and the voter's
+    pause = POLLS * (present + 1) * PER_RECIPIENT_S
+    local_pause = POLLS * (2 + 1) * PER_RECIPIENT_S
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    assert statistics.median(gaps) >= 0.8 * pause > 1.5 * local_pause, (gaps, pause, local_pause)
