@@ -16,9 +16,19 @@ statement sees them.
 Only statements built once (module-level or `functools.cache`) belong here: the compiled form is
 kept by the statement's identity, with the values of its literal parameters. `IN` lists go as
 one parameter (`meetings.storage.lists.in_list`); an expanding `in_()` is refused
-(`ValueError`), on every backend. On PostgreSQL, or on a connection that is not a
-`OneTripConnection`, the statement goes through `session.execute` as any other. A database error
-is raised as SQLAlchemy would raise it (`OperationalError`, `IntegrityError`, …).
+(`ValueError`), on every backend.
+
+On PostgreSQL the same holds, on asyncpg: the statement is prepared once per connection in
+the prepared-statement cache SQLAlchemy's asyncpg adapter keeps, and run in the transaction
+the adapter begins, under its lock, as its own cursor does (`pg_fetch`, `pg_executemany`): 55 µs
+of the worker's CPU a statement against 155 µs through `session.execute`. Each ballot batch's
+transaction is a handful of statements, and two workers each commit half as many ballots per
+batch as one would, so this per-statement cost decided how much a second worker added
+(docs/performance-journal.md, "A province on one server"). The adapter's lock, transaction,
+statement cache and error translation are not public API: `tests/integration/platform/
+test_prepared.py` runs on both backends and fails if a new SQLAlchemy changes them. A
+database error is raised as SQLAlchemy would raise it (`OperationalError`, `IntegrityError`,
+…), with the driver's `sqlstate` on its `orig`.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,8 +73,7 @@ def _prepare(dialect: Dialect, statement: Any) -> _Prepared:
     names = tuple(compiled.positiontup or ())
     binds = tuple(compiled.binds[n].type._cached_bind_processor(dialect) for n in names)
     results = tuple(
-        column.type._cached_result_processor(dialect, None)
-        for column in compiled._result_columns
+        column.type._cached_result_processor(dialect, None) for column in compiled._result_columns
     )
     found = _prepared[key] = _Prepared(
         statement,
@@ -80,20 +90,80 @@ def _prepare(dialect: Dialect, statement: Any) -> _Prepared:
 _DRIVER = "quorum.prepared.driver"
 
 
-async def one_trip_driver(session: AsyncSession) -> OneTripConnection | None:
-    """The session's SQLite connection (None on PostgreSQL), kept in `session.info` for the rest
-    of its transaction: asking the session for it again costs two greenlet switches, half of
-    what a statement here costs. Also the commit's one trip (`meetings/storage/writes.py`)."""
+async def _drivers(
+    session: AsyncSession,
+) -> tuple[OneTripConnection | None, AsyncAdapt_asyncpg_connection | None]:
+    """The session's SQLite connection or its asyncpg adapter, kept in `session.info` for the
+    rest of its transaction: asking the session for it again costs two greenlet switches, half
+    of what a statement here costs."""
     kept = session.info.get(_DRIVER)
     if kept is not None and kept[0] is session.sync_session.get_transaction():
-        driver: OneTripConnection | None = kept[1]
-        return driver
+        return kept[1], kept[2]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    found = raw.driver_connection
-    driver = found if isinstance(found, OneTripConnection) else None
-    session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
-    return driver
+    found, adapter = raw.driver_connection, raw.dbapi_connection
+    sqlite = found if isinstance(found, OneTripConnection) else None
+    postgres = adapter if isinstance(adapter, AsyncAdapt_asyncpg_connection) else None
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), sqlite, postgres)
+    return sqlite, postgres
+
+
+async def one_trip_driver(session: AsyncSession) -> OneTripConnection | None:
+    """The session's SQLite connection (None on PostgreSQL), for the rest of its transaction.
+    Also the commit's one trip (`meetings/storage/writes.py`)."""
+    return (await _drivers(session))[0]
+
+
+async def pg_driver(session: AsyncSession) -> AsyncAdapt_asyncpg_connection | None:
+    """The session's asyncpg adapter (None on SQLite), for the rest of its transaction."""
+    return (await _drivers(session))[1]
+
+
+async def _on_pg(
+    adapter: AsyncAdapt_asyncpg_connection, dialect: Dialect, sql: str, args: Any, many: bool
+) -> Any:
+    """`sql` on the adapter's connection, in the transaction the adapter begins (as its cursor
+    does), under its lock; asyncpg's errors translated as SQLAlchemy translates them."""
+    adapter_: Any = adapter  # its lock, transaction and cache are not typed API
+    error_class = adapter_.dbapi.Error
+    try:
+        async with adapter_._execute_mutex:
+            try:
+                if many:
+                    await adapter_._check_type_cache_invalidation(
+                        dialect._invalidate_schema_cache_asof  # type: ignore[attr-defined]
+                    )
+                if adapter_._transaction is None:
+                    await adapter_._start_transaction()
+                if many:
+                    await adapter_._connection.executemany(sql, args)
+                    return []
+                statement, _attributes = await adapter_._prepare(
+                    sql,
+                    dialect._invalidate_schema_cache_asof,  # type: ignore[attr-defined]
+                )
+                return await statement.fetch(*args)
+            except error_class:
+                raise
+            except Exception as error:  # asyncpg's own: raised again as the adapter's
+                adapter_._handle_exception(error)
+    except error_class as exc:
+        raise DBAPIError.instance(sql, args, exc, error_class) from exc
+
+
+async def pg_fetch(
+    adapter: AsyncAdapt_asyncpg_connection, dialect: Dialect, sql: str, args: Sequence[Any]
+) -> Sequence[Any]:
+    """The rows of `sql` with positional `args`, in the adapter's transaction."""
+    found: Sequence[Any] = await _on_pg(adapter, dialect, sql, args, many=False)
+    return found
+
+
+async def pg_executemany(
+    adapter: AsyncAdapt_asyncpg_connection, dialect: Dialect, sql: str, args: list[Any]
+) -> None:
+    """`sql` once per tuple of `args`, in the adapter's transaction (asyncpg's executemany)."""
+    await _on_pg(adapter, dialect, sql, args, many=True)
 
 
 async def rows(
@@ -101,9 +171,10 @@ async def rows(
 ) -> Sequence[Sequence[Any]]:
     """The rows `statement` returns with `params`, in the session's transaction (module
     docstring); [] for a statement that returns none."""
-    driver = await one_trip_driver(session)
-    prepared = _prepare(session.get_bind().dialect, statement)
-    if driver is None:
+    sqlite, postgres = await _drivers(session)
+    dialect = session.get_bind().dialect
+    prepared = _prepare(dialect, statement)
+    if sqlite is None and postgres is None:
         result = await session.execute(statement, params or {})
         return result.all() if prepared.returns_rows else []
     sync = session.sync_session
@@ -114,12 +185,17 @@ async def rows(
         values[name] if p is None else p(values[name])
         for name, p in zip(prepared.names, prepared.binds, strict=True)
     )
-    cursor = driver.cursor()
-    try:
-        await cursor.execute(prepared.sql, args)
-    except sqlite3.Error as exc:
-        raise DBAPIError.instance(prepared.sql, args, exc, sqlite3.Error) from exc
-    found = await cursor.fetchall()
+    found: Sequence[Sequence[Any]]
+    if postgres is not None:
+        found = await pg_fetch(postgres, dialect, prepared.sql, args)
+    else:
+        assert sqlite is not None
+        cursor = sqlite.cursor()
+        try:
+            await cursor.execute(prepared.sql, args)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(prepared.sql, args, exc, sqlite3.Error) from exc
+        found = await cursor.fetchall()
     processors = prepared.results
     if processors is None:
         return found

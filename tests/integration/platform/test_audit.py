@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, event, func, insert, select, update
 from sqlmodel import col
 
 from meetings.services.assembly import create_services
 from meetings.services.sitting.events import MeetingStatusChanged
+from meetings.storage import prepared
 from meetings.storage.audit import verify_audit_chain
 from meetings.storage.tables import AuditEntry
 from tests.support.world import World, quorum
@@ -148,7 +150,9 @@ async def test_units_of_two_workers_link_one_chain_at_their_commits(world: World
         assert mine == [VIETNAMESE | {"k": k} for k in range(sizes[n])]
 
 
-async def test_the_head_is_taken_by_the_commits_last_statement(world: World) -> None:
+async def test_the_head_is_taken_by_the_commits_last_statement(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A unit's audit head is locked at its commit, after its other rows, not where it called
     `audit`: on PostgreSQL the last statement before the COMMIT links the entries; an entry
     linked on the spot (`audit_linked`, for a caller that stores its hash) and those around it
@@ -171,7 +175,16 @@ async def test_the_head_is_taken_by_the_commits_last_statement(world: World) -> 
             await session.rollback()
         sqlite_conn.set_trace_callback(traced)
     else:
+        # SQLAlchemy's statements, and those sent to asyncpg without it (prepared._on_pg,
+        # called through, recorded in the same order)
         event.listen(engine, "before_cursor_execute", trace)
+        on_pg = prepared._on_pg
+
+        async def recorded(adapter: Any, dialect: Any, sql: str, *rest: Any, **kw: Any) -> Any:
+            traced(sql)
+            return await on_pg(adapter, dialect, sql, *rest, **kw)
+
+        monkeypatch.setattr(prepared, "_on_pg", recorded)
     try:
         async with world.services.uow() as uow:
             await uow.audit(None, "test.head", "first")
