@@ -1,4 +1,4 @@
-"""Hot statements run on SQLite's driver without SQLAlchemy's execution layer
+"""Hot statements run on the driver (SQLite's, asyncpg) without SQLAlchemy's execution layer
 (docs/ARCHITECTURE.md, "Storage").
 
 `session.execute` of a Core statement built once still costs the event loop 0.15–0.2 ms around
@@ -21,10 +21,9 @@ one parameter (`meetings.storage.lists.in_list`); an expanding `in_()` is refuse
 On PostgreSQL the same holds, on asyncpg: the statement is prepared once per connection in
 the prepared-statement cache SQLAlchemy's asyncpg adapter keeps, and run in the transaction
 the adapter begins, under its lock, as its own cursor does (`pg_fetch`, `pg_executemany`): 55 µs
-of the worker's CPU a statement against 155 µs through `session.execute`. Each ballot batch's
-transaction is a handful of statements, and two workers each commit half as many ballots per
-batch as one would, so this per-statement cost decided how much a second worker added
-(docs/performance-journal.md, "A province on one server"). The adapter's lock, transaction,
+of the worker's CPU a statement against 155 µs through `session.execute`; each ballot batch's
+transaction is a handful of statements, and a capped worker carried a third more ballots a
+second (docs/performance-journal.md, "A province on one server"). The adapter's lock, transaction,
 statement cache and error translation are not public API: `tests/integration/platform/
 test_prepared.py` runs on both backends and fails if a new SQLAlchemy changes them. A
 database error is raised as SQLAlchemy would raise it (`OperationalError`, `IntegrityError`,
