@@ -20,7 +20,7 @@ one parameter (`meetings.storage.lists.in_list`); an expanding `in_()` is refuse
 
 On PostgreSQL the same holds, on asyncpg: the statement is prepared once per connection in
 the prepared-statement cache SQLAlchemy's asyncpg adapter keeps, and run in the transaction
-the adapter begins, under its lock, as its own cursor does (`pg_fetch`, `pg_executemany`): 55 µs
+the adapter begins, under its lock, as its own cursor does (`pg_run`): 55 µs
 of the worker's CPU a statement against 155 µs through `session.execute`; each ballot batch's
 transaction is a handful of statements, and a capped worker carried a third more ballots a
 second (docs/performance-journal.md, "A province on one server"). The adapter's lock, transaction,
@@ -89,12 +89,13 @@ def _prepare(dialect: Dialect, statement: Any) -> _Prepared:
 _DRIVER = "quorum.prepared.driver"
 
 
-async def _drivers(
+async def drivers(
     session: AsyncSession,
 ) -> tuple[OneTripConnection | None, AsyncAdapt_asyncpg_connection | None]:
-    """The session's SQLite connection or its asyncpg adapter, kept in `session.info` for the
-    rest of its transaction: asking the session for it again costs two greenlet switches, half
-    of what a statement here costs."""
+    """The session's SQLite connection or its asyncpg adapter (the other one None), kept in
+    `session.info` for the rest of its transaction: asking the session for it again costs two
+    greenlet switches, half of what a statement here costs. Also the commit's writes
+    (`meetings/storage/writes.py`)."""
     kept = session.info.get(_DRIVER)
     if kept is not None and kept[0] is session.sync_session.get_transaction():
         return kept[1], kept[2]
@@ -107,21 +108,11 @@ async def _drivers(
     return sqlite, postgres
 
 
-async def one_trip_driver(session: AsyncSession) -> OneTripConnection | None:
-    """The session's SQLite connection (None on PostgreSQL), for the rest of its transaction.
-    Also the commit's one trip (`meetings/storage/writes.py`)."""
-    return (await _drivers(session))[0]
-
-
-async def pg_driver(session: AsyncSession) -> AsyncAdapt_asyncpg_connection | None:
-    """The session's asyncpg adapter (None on SQLite), for the rest of its transaction."""
-    return (await _drivers(session))[1]
-
-
-async def _on_pg(
+async def pg_run(
     adapter: AsyncAdapt_asyncpg_connection, dialect: Dialect, sql: str, args: Any, many: bool
 ) -> Any:
-    """`sql` on the adapter's connection, in the transaction the adapter begins (as its cursor
+    """`sql` on the adapter's connection with positional `args` (`many`: a list of them, run by
+    asyncpg's executemany; no rows), in the transaction the adapter begins (as its cursor
     does), under its lock; asyncpg's errors translated as SQLAlchemy translates them."""
     adapter_: Any = adapter  # its lock, transaction and cache are not typed API
     error_class = adapter_.dbapi.Error
@@ -150,27 +141,12 @@ async def _on_pg(
         raise DBAPIError.instance(sql, args, exc, error_class) from exc
 
 
-async def pg_fetch(
-    adapter: AsyncAdapt_asyncpg_connection, dialect: Dialect, sql: str, args: Sequence[Any]
-) -> Sequence[Any]:
-    """The rows of `sql` with positional `args`, in the adapter's transaction."""
-    found: Sequence[Any] = await _on_pg(adapter, dialect, sql, args, many=False)
-    return found
-
-
-async def pg_executemany(
-    adapter: AsyncAdapt_asyncpg_connection, dialect: Dialect, sql: str, args: list[Any]
-) -> None:
-    """`sql` once per tuple of `args`, in the adapter's transaction (asyncpg's executemany)."""
-    await _on_pg(adapter, dialect, sql, args, many=True)
-
-
 async def rows(
     session: AsyncSession, statement: Any, params: dict[str, Any] | None = None
 ) -> Sequence[Sequence[Any]]:
     """The rows `statement` returns with `params`, in the session's transaction (module
     docstring); [] for a statement that returns none."""
-    sqlite, postgres = await _drivers(session)
+    sqlite, postgres = await drivers(session)
     dialect = session.get_bind().dialect
     prepared = _prepare(dialect, statement)
     if sqlite is None and postgres is None:
@@ -186,7 +162,7 @@ async def rows(
     )
     found: Sequence[Sequence[Any]]
     if postgres is not None:
-        found = await pg_fetch(postgres, dialect, prepared.sql, args)
+        found = await pg_run(postgres, dialect, prepared.sql, args, many=False)
     else:
         assert sqlite is not None
         cursor = sqlite.cursor()

@@ -6,8 +6,8 @@ ballot batch's votes. On SQLite each statement is a trip to the connection's thr
 through the event loop, and under a province's load every trip waits for a busy loop: these
 writes and the `COMMIT` go in ONE trip (`OneTripConnection.run_steps`), compiled once per
 statement shape. On PostgreSQL they are executed one by one, compiled the same way, on asyncpg
-in the session's transaction (`prepared.pg_fetch`, `prepared.pg_executemany`: a third of the
-CPU of `session.execute` per statement), then committed.
+in the session's transaction (`prepared.pg_run`: a third of the CPU of `session.execute` per
+statement), then committed.
 
 Only Core INSERT and UPDATE statements built once (with bind parameters) are written this way;
 their rows are complete dicts. A failure raises the error SQLAlchemy would have raised (an
@@ -26,7 +26,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meetings.storage.prepared import one_trip_driver, pg_driver, pg_executemany, pg_fetch
+from meetings.storage import prepared
 
 
 @dataclass(frozen=True)
@@ -86,26 +86,22 @@ async def write_and_commit(session: AsyncSession, writes: list[Rows]) -> None:
     """The session's pending ORM changes, then `writes` in order, then the commit."""
     writes = [w for w in writes if w.rows]
     await session.flush()
-    driver = await one_trip_driver(session) if writes else None
+    sqlite, postgres = await prepared.drivers(session) if writes else (None, None)
     dialect = session.get_bind().dialect
-    if driver is None:
-        postgres = await pg_driver(session) if writes else None
+    if sqlite is None:
         for write in writes:
-            if postgres is None:
+            if postgres is not None:
+                sql, many, params = _step(dialect, write)
+                await prepared.pg_run(postgres, dialect, sql, params, many=many)
+            else:
                 await session.execute(
                     write.statement, write.rows[0] if len(write.rows) == 1 else write.rows
                 )
-                continue
-            sql, many, params = _step(dialect, write)
-            if many:
-                await pg_executemany(postgres, dialect, sql, params)
-            else:
-                await pg_fetch(postgres, dialect, sql, params)
         await session.commit()
         return
     steps = [_step(dialect, w) for w in writes]
     try:
-        await driver.run_steps(steps, commit=True)
+        await sqlite.run_steps(steps, commit=True)
     except sqlite3.Error as exc:
         failed = getattr(exc, "quorum_step", None)
         sql, _many, params = steps[failed] if failed is not None else ("COMMIT", False, ())

@@ -175,16 +175,16 @@ async def test_the_head_is_taken_by_the_commits_last_statement(
             await session.rollback()
         sqlite_conn.set_trace_callback(traced)
     else:
-        # SQLAlchemy's statements, and those sent to asyncpg without it (prepared._on_pg,
+        # SQLAlchemy's statements, and those sent to asyncpg without it (prepared.pg_run,
         # called through, recorded in the same order)
         event.listen(engine, "before_cursor_execute", trace)
-        on_pg = prepared._on_pg
+        pg_run = prepared.pg_run
 
         async def recorded(adapter: Any, dialect: Any, sql: str, *rest: Any, **kw: Any) -> Any:
             traced(sql)
-            return await on_pg(adapter, dialect, sql, *rest, **kw)
+            return await pg_run(adapter, dialect, sql, *rest, **kw)
 
-        monkeypatch.setattr(prepared, "_on_pg", recorded)
+        monkeypatch.setattr(prepared, "pg_run", recorded)
     try:
         async with world.services.uow() as uow:
             await uow.audit(None, "test.head", "first")

@@ -1,8 +1,8 @@
 /**
  * An in-memory stand-in for the browser's Cache API (Node has none), with what the briefcase
- * uses: `open`, `delete`, `match` with a cache's name, and a cache's `put`, `match`, `delete`,
- * `keys`, by URL path. As in the browser, a cache deleted while a handle on it is held stays
- * usable through that handle but is no longer found by its name.
+ * uses: `open`, `delete`, and a cache's `put`, `match`, `delete`, `keys`, by URL path. As in the
+ * browser, a cache deleted while a handle on it is held stays usable through that handle but is
+ * no longer found by its name.
  */
 class FakeCache {
   constructor(private readonly storage: FakeCacheStorage) {}
@@ -42,10 +42,6 @@ export class FakeCacheStorage {
     let cache = this.caches.get(name);
     if (!cache) this.caches.set(name, (cache = new FakeCache(this)));
     return cache;
-  }
-
-  async match(url: string, options: { cacheName: string }): Promise<Response | undefined> {
-    return this.caches.get(options.cacheName)?.match(url);
   }
 
   async delete(name: string): Promise<boolean> {
