@@ -78,14 +78,19 @@ class Settings(BaseSettings):
     )
     redis_url: str = Field(default="", description="Redis URL for several workers (scale-out).")
     db_pool_size: int = Field(
-        default=10,
+        default=5,
         ge=1,
-        description="PostgreSQL: connections each worker keeps open. Every worker may open this "
-        "many and `QUORUM_DB_POOL_OVERFLOW` more: keep workers × (both) under the server's "
-        "max_connections (PostgreSQL's default is 100).",
+        description="PostgreSQL: connections each worker keeps open; a transaction that finds "
+        "them all in use waits for one. A worker is one event loop on one core: more "
+        "transactions at once only interleave, each holding its locks longer. Keep workers × "
+        "(pool + overflow) under the server's max_connections (PostgreSQL's default is 100).",
     )
     db_pool_overflow: int = Field(
-        default=10, ge=0, description="PostgreSQL: connections a worker may open beyond its pool."
+        default=0,
+        ge=0,
+        description="PostgreSQL: connections a worker may open beyond its pool for a burst, "
+        "each closed again when it is returned (a new PostgreSQL process, its statements "
+        "prepared again).",
     )
     secret_key: str = Field(default="", description="Signs CSRF tokens; generated on first run.")
     max_upload_mb: int = Field(default=100, description="Largest PDF accepted, in MiB.")
