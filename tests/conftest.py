@@ -271,13 +271,27 @@ async def start_uvicorn(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], i
     return uv, task, uv.servers[0].sockets[0].getsockname()[1]
 
 
+# uvicorn closes a keep-alive connection idle for 5 s. A client keeping it longer (aiohttp: 15 s)
+# can send a request on it just as the server closes it, and get "Server disconnected" (seen
+# once in CI, in an e2e test that uploaded after 5 s of screenshots). The tests' HTTP sessions
+# let an idle connection go well before the server does.
+CLIENT_KEEPALIVE_S = 2.0
+
+
+def http_session() -> aiohttp.ClientSession:
+    """The tests' HTTP session to a test server (`CLIENT_KEEPALIVE_S`)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(keepalive_timeout=CLIENT_KEEPALIVE_S)
+    )
+
+
 @pytest.fixture
 async def server(template: Template, tmp_path: Path) -> AsyncIterator[Running]:
     url, pg_name = await fresh_database(template, tmp_path)
     settings = server_settings(url, tmp_path)
     app = create_asgi_app(settings)
     uv, task, port = await start_uvicorn(app)
-    session = aiohttp.ClientSession()
+    session = http_session()
     running = Running(
         f"http://127.0.0.1:{port}",
         settings,

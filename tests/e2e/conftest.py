@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import aiohttp
 import pytest
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 
@@ -51,6 +50,7 @@ from tests.conftest import (
     PASSWORD,
     Running,
     _seed,
+    http_session,
     need,
     server_settings,
     start_uvicorn,
@@ -215,7 +215,7 @@ async def serve_webapp(
     thread = ServerThread(database, folder, settings or {}, seed.dist)
     await thread.start()
     assert thread.services is not None
-    session = aiohttp.ClientSession()
+    session = http_session()
     app = WebApp(
         base_url=f"http://127.0.0.1:{thread.port}",
         settings=thread.services.settings,
