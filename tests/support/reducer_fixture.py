@@ -35,7 +35,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from fpdf import FPDF
 
 from meetings.storage.tables import Meeting
@@ -48,7 +47,7 @@ from realtime.events import (
     apply_poll,
     apply_user_event,
 )
-from tests.conftest import PASSWORD, Running, _seed, server_settings, start_uvicorn
+from tests.conftest import PASSWORD, Running, _seed, http_session, server_settings, start_uvicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "frontend/src/lib/realtime/fixtures/sitting.json"
@@ -421,7 +420,7 @@ async def record(folder: Path) -> dict[str, Any]:
     seeded = await _seed(url, folder)
     app = create_asgi_app(server_settings(url, folder))
     uv, task, port = await start_uvicorn(app)
-    session = aiohttp.ClientSession()
+    session = http_session()
     server = Running(
         f"http://127.0.0.1:{port}",
         app.quorum_services.settings,

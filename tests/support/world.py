@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 import uvicorn
 from sqlalchemy import func, select
 
@@ -41,7 +40,15 @@ from meetings.storage.tables import (
     User,
 )
 from realtime.asgi import create_asgi_app
-from tests.conftest import PASSWORD, Running, Template, fresh_database, pg_admin, server_settings
+from tests.conftest import (
+    PASSWORD,
+    Running,
+    Template,
+    fresh_database,
+    http_session,
+    pg_admin,
+    server_settings,
+)
 from tests.support.upload_pdfs import text_pdf
 
 ROLES = ("admin", "secretary", "chair", "delegate", "display", "outsider", "anonymous")
@@ -201,7 +208,7 @@ async def running_server(template: Template, folder: Path) -> AsyncIterator[Runn
             task.result()
         await asyncio.sleep(0.01)
     port = uv.servers[0].sockets[0].getsockname()[1]
-    session = aiohttp.ClientSession()
+    session = http_session()
     running = Running(
         f"http://127.0.0.1:{port}",
         settings,
