@@ -7,7 +7,8 @@ connections in memory and, at most every `interval` seconds, flushes what change
 meeting over all workers and, after commit, pushes one coalesced volatile `presence` update to
 the meeting's chair and display rooms). Clients keep the update with the highest `version`. Rows
 of a worker whose heartbeat is older than `stale_after` seconds (a crashed process) are dropped
-by whichever worker notices first.
+by whichever worker notices first; a stopping worker removes its own, but waits at most
+`retire_within` seconds for the database to do so.
 """
 
 from __future__ import annotations
@@ -40,11 +41,13 @@ class Presence:
         interval: float = 0.5,
         heartbeat: float = 5.0,
         stale_after: float = 30.0,
+        retire_within: float = 5.0,
     ) -> None:
         self.services = services
         self.interval = interval
         self.heartbeat = heartbeat
         self.stale_after = stale_after
+        self.retire_within = retire_within
         self.worker_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._connections: dict[str, Connection] = {}
         self._counts: dict[tuple[int, int], int] = {}
@@ -94,7 +97,10 @@ class Presence:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         try:
-            await self._retire()
+            # bounded: a worker asked to stop must not wait on a busy or unreachable database
+            # for the pool's timeout (30 s and more) before it exits
+            async with asyncio.timeout(self.retire_within):
+                await self._retire()
         except Exception:  # shutting down: the heartbeat timeout cleans up for us
             log.warning("could not remove this worker's presence rows", exc_info=True)
 
