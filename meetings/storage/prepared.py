@@ -33,6 +33,7 @@ database error is raised as SQLAlchemy would raise it (`OperationalError`, `Inte
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -97,14 +98,21 @@ async def drivers(
     greenlet switches, half of what a statement here costs. Also the commit's writes
     (`meetings/storage/writes.py`)."""
     kept = session.info.get(_DRIVER)
-    if kept is not None and kept[0] is session.sync_session.get_transaction():
+    transaction = session.sync_session.get_transaction()
+    if kept is not None and transaction is not None and kept[0]() is transaction:
         return kept[1], kept[2]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     found, adapter = raw.driver_connection, raw.dbapi_connection
     sqlite = found if isinstance(found, OneTripConnection) else None
     postgres = adapter if isinstance(adapter, AsyncAdapt_asyncpg_connection) else None
-    session.info[_DRIVER] = (session.sync_session.get_transaction(), sqlite, postgres)
+    # the transaction by a weak reference: it refers to the session, and a strong one here
+    # made every session that ran a statement this way a reference cycle of about 40 objects
+    # (the session, its transaction, its connection and their event dispatchers), freed only
+    # by the garbage collector (docs/performance-journal.md, "A province on one server")
+    transaction = session.sync_session.get_transaction()
+    if transaction is not None:
+        session.info[_DRIVER] = (weakref.ref(transaction), sqlite, postgres)
     return sqlite, postgres
 
 

@@ -5,6 +5,8 @@ Both backends."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -175,3 +177,29 @@ async def test_json_and_the_commits_rows(server: Running) -> None:
     async with db.reading() as session:
         ids = (await session.execute(select(col(AuditHead.id)))).scalars().all()
         assert 903 not in ids
+
+
+async def test_a_session_that_ran_statements_here_is_freed_without_the_collector(
+    server: Running,
+) -> None:
+    """The driver kept in `session.info` must not make the session a reference cycle: a strong
+    reference to the session's transaction there did, and every unit of work (a ballot batch, a
+    chair's command) then waited for the garbage collector, 40 objects each
+    (docs/performance-journal.md, "A province on one server")."""
+    db, meeting_id = server.services.db, server.meeting_id
+    gc.collect()
+    gc.disable()  # only reference counting frees what follows
+    try:
+        async with server.services.uow() as uow:
+            await prepared.rows(uow.session, _next_seq(), {"b_meeting": meeting_id})
+            await prepared.rows(uow.session, SEQ, {"meeting_id": meeting_id})  # kept driver
+            await uow.commit()
+            written = weakref.ref(uow.session.sync_session)
+        async with db.reading() as session:
+            await prepared.rows(session, SEQ, {"meeting_id": meeting_id})
+            read = weakref.ref(session.sync_session)
+        del uow, session
+        assert written() is None, "the unit of work's session is in a reference cycle"
+        assert read() is None, "the reading session is in a reference cycle"
+    finally:
+        gc.enable()
