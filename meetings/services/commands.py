@@ -48,6 +48,11 @@ class Login(Command):
     password: Annotated[str, StringConstraints(max_length=1024)]
 
 
+class ChangePassword(Command):
+    current_password: Annotated[str, StringConstraints(max_length=1024)]
+    new_password: Annotated[str, StringConstraints(max_length=1024)]
+
+
 class CreateUser(Command):
     username: Annotated[str, StringConstraints(max_length=64)]
     name: Name

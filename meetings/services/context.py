@@ -32,6 +32,7 @@ class Actor:
     is_admin: bool = False
     roles: Mapping[int, Role] = field(default_factory=dict)  # council id → role
     token_id: int | None = None
+    temporary_password: bool = False  # set by the secretariat, not yet changed by the user
 
     def role_in(self, council_id: int) -> Role | None:
         return self.roles.get(council_id)
@@ -72,6 +73,7 @@ class Actor:
             "name": self.name,
             "is_admin": self.is_admin,
             "roles": {str(council): role.value for council, role in self.roles.items()},
+            "temporary_password": self.temporary_password,
         }
 
 

@@ -46,6 +46,9 @@ class User(SQLModel, table=True):
     name: str = Field(max_length=200)
     email: str | None = Field(default=None, max_length=200)
     password_hash: str = ""
+    # set by the secretariat (a new account, a reset, an imported list): the web app asks the
+    # user to choose their own; cleared when they do (docs/features/accounts.md, "Your password")
+    temporary_password: bool = False
     is_admin: bool = False
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow)

@@ -22,6 +22,8 @@ export interface User {
   is_admin: boolean;
   /** council id (as a string) → role */
   roles: Record<string, Role>;
+  /** the secretariat set the password and its owner has not chosen their own since */
+  temporary_password?: boolean;
 }
 
 interface LoginAnswer {
@@ -86,6 +88,16 @@ class Session {
     this.status = 'signed-in';
     this.loading = Promise.resolve();
     return answer.user;
+  }
+
+  /** Change one's own password; an `ApiError` says why not (reauth_failed, weak_password,
+   *  same_password, rate_limited …). The server ends every other session of the user and keeps
+   *  this one (docs/features/accounts.md, "Your password"). */
+  async changePassword(current: string, next: string): Promise<void> {
+    this.user = await api.post<User>('/api/auth/password', {
+      current_password: current,
+      new_password: next,
+    });
   }
 
   /** Log out here (the token is revoked on the server) and go to the login page. */

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -55,6 +56,14 @@ async def logout(call: Call) -> JSONResponse:
     return response
 
 
+async def change_password(call: Call) -> dict[str, Any]:
+    body: c.ChangePassword = call.body
+    await auth.change_own_password(
+        call.services, call.me, body.current_password, body.new_password, client_ip(call)
+    )
+    return replace(call.me, temporary_password=False).public()
+
+
 async def me(call: Call) -> dict[str, Any]:
     return call.me.public()
 
@@ -89,6 +98,14 @@ ROUTES = [
     ),
     Api("POST", "/api/auth/logout", logout, "Revoke the current token", tag="accounts"),
     Api("GET", "/api/auth/me", me, "The caller with their roles per council", tag="accounts"),
+    Api(
+        "POST",
+        "/api/auth/password",
+        change_password,
+        "Change one's own password (the current one typed again); the other sessions end",
+        body=c.ChangePassword,
+        tag="accounts",
+    ),
     Api("GET", "/api/users", list_users, "All accounts (administrators)", tag="accounts"),
     Api(
         "POST",

@@ -168,6 +168,41 @@ async def confirm_password(services: Services, actor: Actor, password: str, ip: 
         await uow.commit()
 
 
+async def change_own_password(
+    services: Services, actor: Actor, current: str, new: str, ip: str
+) -> None:
+    """The signed-in user replaces their password (docs/features/accounts.md, "Your password").
+    The current one is checked like a login (`confirm_password`: counted and delayed, so this
+    route cannot be used to guess it; wrong: `403 reauth_failed`). Every other session of the
+    user ends (a device left signed in, or someone who knew the old password); the caller's own
+    stays, so a delegate who changes it during a sitting keeps their place. The secretariat's
+    temporary mark goes."""
+    check_password_strength(new)
+    await confirm_password(services, actor, current, ip)
+    if new == current:
+        raise InvalidInput("the new password is the current one", code="same_password")
+    password_hash = await hash_password(services, new)
+    async with services.uow() as uow:
+        user = await uow.session.get(User, actor.user_id)
+        if user is None or not user.is_active:
+            raise Unauthenticated("the session has ended", code="unauthenticated")
+        user.password_hash = password_hash
+        user.temporary_password = False
+        for token in (
+            await uow.session.execute(
+                select(AuthToken).where(
+                    col(AuthToken.user_id) == actor.user_id,
+                    col(AuthToken.revoked_at).is_(None),
+                    col(AuthToken.id) != actor.token_id,
+                )
+            )
+        ).scalars():
+            token.revoked_at = utcnow()
+        announce_access_change(uow, actor.user_id)
+        await uow.audit(actor.user_id, "user.passwd", f"user:{actor.user_id}", {"own": True})
+        await uow.commit()
+
+
 def announce_access_change(uow: UnitOfWork, user_id: int, token_id: int | None = None) -> None:
     """After commit, every worker re-authorises the user's sockets (only those of `token_id`
     when given): ended tokens are disconnected, changed roles apply at once."""
@@ -242,6 +277,7 @@ async def load_actor(session: Any, user: User, token_id: int | None = None) -> A
         is_admin=user.is_admin,
         roles={m.council_id: Role(m.role) for m in memberships},
         token_id=token_id,
+        temporary_password=user.temporary_password,
     )
 
 
@@ -310,6 +346,7 @@ async def set_password(
         if actor is not None and not (actor.is_admin or actor.user_id == user.id):
             raise NotFound(f"no user {username!r}")
         user.password_hash = password_hash
+        user.temporary_password = False
         await revoke_tokens(uow, pk(user))
         await uow.audit(actor.user_id if actor else None, "user.passwd", f"user:{user.id}")
         await uow.commit()

@@ -40,6 +40,7 @@ def member_public(m: Membership, user: User) -> dict[str, Any]:
         "name": user.name,
         "email": user.email,
         "is_active": user.is_active,
+        "temporary_password": user.temporary_password,
         "role": m.role,
         "title": m.title,
         "term_start": m.term_start.isoformat() if m.term_start else None,

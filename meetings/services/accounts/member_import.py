@@ -265,6 +265,7 @@ async def _save(
                     name=p.name,
                     email=p.email,
                     password_hash=hashes[p.username],
+                    temporary_password=True,
                 )
                 uow.session.add(user)
                 await uow.session.flush()

@@ -83,7 +83,13 @@ async def create_member(
     password_hash = await hash_password(services, password)
     async with services.uow() as uow:
         await _username_free(uow, username)
-        user = User(username=username, name=name, email=email, password_hash=password_hash)
+        user = User(
+            username=username,
+            name=name,
+            email=email,
+            password_hash=password_hash,
+            temporary_password=True,
+        )
         uow.session.add(user)
         await uow.session.flush()
         member = Membership(
@@ -178,6 +184,7 @@ async def reset_password(
                 code="own_account",
             )
         user.password_hash = password_hash
+        user.temporary_password = True
         await revoke_tokens(uow, pk(user))
         await uow.audit(actor.user_id, "user.passwd", f"user:{user.id}")
         out = member_public(member, user) | {"password": password}

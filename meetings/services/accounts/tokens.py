@@ -58,6 +58,7 @@ async def actors_for_tokens(services: Services, tokens: Iterable[str]) -> dict[s
             is_admin=user.is_admin,
             roles=dict(roles[user.id]),  # type: ignore[index]
             token_id=auth.id,
+            temporary_password=user.temporary_password,
         )
         for auth, user in valid
     }

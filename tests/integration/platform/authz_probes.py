@@ -9,6 +9,7 @@ from __future__ import annotations
 from meetings.domain.model import Role, Visibility
 from meetings.services import commands as c
 from meetings.services.sitting import calendar, meetings
+from meetings.storage.tables import User
 from tests.conftest import PASSWORD
 from tests.support.authz import Key, Probe, ProbeFactory
 from tests.support.upload_pdfs import text_pdf
@@ -27,6 +28,23 @@ async def login(w: World, role: str) -> Probe:
 async def logout(w: World, role: str) -> Probe:
     token = await w.server.token(USERNAMES[role]) if role != "anonymous" else None
     return Probe("/api/auth/logout", token=token)
+
+
+async def own_password(w: World, role: str) -> Probe:
+    """A fresh account of the role changes its own password (changing the shared account's
+    would end the sessions the other probes use)."""
+    body = {"current_password": PASSWORD, "new_password": PASSWORD + " mới"}
+    if role == "anonymous":
+        return Probe("/api/auth/password", json=body)
+    council_role = None if role in ("outsider", "admin") else Role(role)
+    user_id = await w.new_user(council_role)
+    async with w.services.uow() as uow:
+        user = await uow.session.get(User, user_id)
+        assert user is not None
+        user.is_admin = role == "admin"
+        username = user.username
+        await uow.commit()
+    return Probe("/api/auth/password", json=body, token=await w.server.token(username))
 
 
 async def create_user(w: World, role: str) -> Probe:
@@ -202,6 +220,7 @@ PROBES: dict[Key, ProbeFactory] = {
     ("POST", "/api/auth/login", ""): login,
     ("POST", "/api/auth/logout", ""): logout,
     ("GET", "/api/auth/me", ""): fixed("/api/auth/me"),
+    ("POST", "/api/auth/password", ""): own_password,
     ("GET", "/api/users", ""): fixed("/api/users"),
     ("POST", "/api/users", ""): create_user,
     ("GET", "/api/councils", ""): fixed("/api/councils"),

@@ -19,6 +19,8 @@ export interface Member {
   name: string;
   email: string | null;
   is_active: boolean;
+  /** the secretariat's password, not yet replaced by the member's own */
+  temporary_password?: boolean;
   role: Role;
   title: string;
 }
