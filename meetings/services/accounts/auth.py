@@ -179,7 +179,7 @@ async def change_own_password(
     temporary mark goes."""
     check_password_strength(new)
     await confirm_password(services, actor, current, ip)
-    if new == current:
+    if passwords.canonical(new) == passwords.canonical(current):
         raise InvalidInput("the new password is the current one", code="same_password")
     password_hash = await hash_password(services, new)
     async with services.uow() as uow:

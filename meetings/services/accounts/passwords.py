@@ -16,6 +16,12 @@ passwords", "The login queue").
   `QUORUM_LOGIN_WAIT_S` (estimated from the recent hashing time), or that finds
   `QUORUM_LOGIN_QUEUE` logins already waiting, is answered at once `503 busy` with a
   `Retry-After` that grows with the backlog, so retries spread out instead of piling up.
+- **One spelling.** A password is hashed and checked in Unicode NFC (`canonical`). Vietnamese
+  letters come from keyboards in two forms: "ệ" as one code point, or as "e" followed by two
+  combining marks (Unikey's "Unicode tổ hợp", some laptop layouts); the same password typed on a
+  tablet and on a laptop must be the same password. A hash made before this from a decomposed
+  password still matches what was typed, and is made again from the canonical form at that
+  login (`Check.rehashed`).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import secrets
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -70,6 +77,11 @@ def hasher_for(settings: Settings) -> PasswordHasher:
         parallelism=1,
         type=Type.ID,
     )
+
+
+def canonical(password: str) -> str:
+    """The form a password is hashed in: NFC ("One spelling" above)."""
+    return unicodedata.normalize("NFC", password)
 
 
 @dataclass(frozen=True)
@@ -201,23 +213,31 @@ class PasswordPool:
                 self.mean_s += SMOOTHING * (took - self.mean_s)
 
     async def hash(self, password: str) -> str:
-        return await self.run(lambda: self.hasher.hash(password))
+        return await self.run(lambda: self.hasher.hash(canonical(password)))
 
     async def check(self, stored: str | None, password: str) -> Check:
         """Verify `password` against `stored` (None: an unknown user, checked against a dummy
-        hash so that it costs the same); on success, rehash when the parameters differ."""
+        hash so that it costs the same); on success, rehash when the parameters differ or the
+        hash was made from a password not in its canonical form. A password typed in another
+        form than NFC is also tried as typed (whether the second check runs depends on the
+        input only, not on the account)."""
         against = stored if stored is not None else await self.dummy_hash()
 
-        def work() -> Check:
+        def verify(candidate: str) -> bool:
             try:
-                ok = self.hasher.verify(against, password)
+                return bool(self.hasher.verify(against, candidate))
             except (VerificationError, InvalidHashError):
+                return False
+
+        def work() -> Check:
+            form = canonical(password)
+            ok = verify(form)
+            as_typed = not ok and form != password and verify(password)
+            if stored is None or not (ok or as_typed):
                 return Check(False)
-            if stored is None:
-                return Check(False)
-            if self.hasher.check_needs_rehash(stored):
-                return Check(ok, self.hasher.hash(password))
-            return Check(ok)
+            if as_typed or self.hasher.check_needs_rehash(stored):
+                return Check(True, self.hasher.hash(form))
+            return Check(True)
 
         # a login waits in the queue for at most twice its admitted wait, then 503 (a safety
         # net: the estimate keeps it far shorter)

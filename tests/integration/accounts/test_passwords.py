@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -149,6 +150,45 @@ async def test_an_old_hash_is_redone_at_the_next_login_and_only_then(server: Run
             ).scalars()
         )
     assert [bool(data.get("rehashed")) for data in logins] == [False, True]
+
+
+COMPOSED = unicodedata.normalize("NFC", "Mật khẩu của tôi")
+DECOMPOSED = unicodedata.normalize("NFD", COMPOSED)
+"""The same Vietnamese password as a tablet types it (one code point per letter) and as a
+decomposing keyboard does (letters followed by combining marks)."""
+
+
+async def test_a_password_is_the_same_from_any_vietnamese_keyboard(server: Running) -> None:
+    assert COMPOSED != DECOMPOSED and len(DECOMPOSED) > len(COMPOSED)
+    await auth.create_user(server.services, None, "unikey", "Người dùng Unikey", DECOMPOSED)
+    async with aiohttp.ClientSession() as http:
+        assert (await post_login(http, server, "unikey", COMPOSED))[0] == 200
+        assert (await post_login(http, server, "unikey", DECOMPOSED))[0] == 200
+        # a different letter is a different password, in either form
+        other = COMPOSED.replace("ậ", "ạ")
+        assert (await post_login(http, server, "unikey", other))[0] == 401
+        assert (
+            await post_login(http, server, "unikey", unicodedata.normalize("NFD", other))
+        )[0] == 401
+    stored = await stored_hash(server, "unikey")
+    assert PasswordHasher().verify(stored, COMPOSED)  # kept in the one canonical form
+
+
+async def test_a_hash_of_a_decomposed_password_made_before_is_redone(server: Running) -> None:
+    """Before passwords were made canonical, a decomposed password was hashed as typed."""
+    before = await asyncio.to_thread(passwords.hasher_for(server.settings).hash, DECOMPOSED)
+    async with server.services.uow() as uow:
+        uow.session.add(User(username="old-unikey", name="Old Unikey", password_hash=before))
+        await uow.commit()
+    async with aiohttp.ClientSession() as http:
+        assert (await post_login(http, server, "old-unikey", "not the password"))[0] == 401
+        assert await stored_hash(server, "old-unikey") == before
+        assert (await post_login(http, server, "old-unikey", DECOMPOSED))[0] == 200
+        after = await stored_hash(server, "old-unikey")
+        assert after != before and PasswordHasher().verify(after, COMPOSED)
+        # from now on the tablet's keyboard works too, and nothing is redone again
+        assert (await post_login(http, server, "old-unikey", COMPOSED))[0] == 200
+        assert await stored_hash(server, "old-unikey") == after
 
 
 async def test_an_unknown_name_is_checked_in_the_pool(server: Running) -> None:
