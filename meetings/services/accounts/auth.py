@@ -188,17 +188,7 @@ async def change_own_password(
             raise Unauthenticated("the session has ended", code="unauthenticated")
         user.password_hash = password_hash
         user.temporary_password = False
-        for token in (
-            await uow.session.execute(
-                select(AuthToken).where(
-                    col(AuthToken.user_id) == actor.user_id,
-                    col(AuthToken.revoked_at).is_(None),
-                    col(AuthToken.id) != actor.token_id,
-                )
-            )
-        ).scalars():
-            token.revoked_at = utcnow()
-        announce_access_change(uow, actor.user_id)
+        await revoke_tokens(uow, actor.user_id, keep=actor.token_id)
         await uow.audit(actor.user_id, "user.passwd", f"user:{actor.user_id}", {"own": True})
         await uow.commit()
 
@@ -361,14 +351,15 @@ async def _user_named(uow: UnitOfWork, username: str) -> User:
     return user
 
 
-async def revoke_tokens(uow: UnitOfWork, user_id: int) -> None:
-    for token in (
-        await uow.session.execute(
-            select(AuthToken).where(
-                col(AuthToken.user_id) == user_id, col(AuthToken.revoked_at).is_(None)
-            )
-        )
-    ).scalars():
+async def revoke_tokens(uow: UnitOfWork, user_id: int, keep: int | None = None) -> None:
+    """End every session of the user but the token `keep` (the caller's own, when they changed
+    their password themselves); their sockets are re-authorised after the commit."""
+    live = select(AuthToken).where(
+        col(AuthToken.user_id) == user_id, col(AuthToken.revoked_at).is_(None)
+    )
+    if keep is not None:
+        live = live.where(col(AuthToken.id) != keep)
+    for token in (await uow.session.execute(live)).scalars():
         token.revoked_at = utcnow()
     announce_access_change(uow, user_id)
 
