@@ -149,6 +149,12 @@ async def test_the_account_page_in_english_on_a_landscape_tablet(
         msg("en", "common_account_err_weak")
     )
     await shot(page, "account-error-en-landscape")
+    # a message on screen is said again in the language switched to
+    await page.get_by_role("button", name=msg("en", "common_lang_vi")).click()
+    await expect(page.get_by_test_id("account-error")).to_have_text(
+        msg("vi", "common_account_err_weak")
+    )
+    await page.get_by_role("button", name=msg("en", "common_lang_en")).click()
     violations = await axe(page)
     assert not violations, format_violations(violations)
     assert not new_page.errors(page)

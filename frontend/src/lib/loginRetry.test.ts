@@ -5,6 +5,7 @@ import {
   MAX_WAIT_S,
   StillBusy,
   isBusy,
+  retryAt,
   retryDelayMs,
   withBusyRetry,
 } from './loginRetry';
@@ -152,5 +153,14 @@ describe('withBusyRetry', () => {
     await vi.advanceTimersByTimeAsync(MAX_TOTAL_WAIT_S * 1000 + 1000);
     await settled;
     expect(calls).toHaveLength(MAX_TOTAL_WAIT_S / 60 + 1);
+  });
+});
+
+describe('retryAt', () => {
+  it('is Retry-After seconds from now, or unknown without it', () => {
+    const limited = (seconds: number | null) =>
+      new ApiError(429, 'rate_limited', 'too many', null, seconds);
+    expect(retryAt(limited(90), 1_000_000)?.getTime()).toBe(1_090_000);
+    expect(retryAt(limited(null), 1_000_000)).toBeNull();
   });
 });

@@ -9,6 +9,8 @@
  * say.
  */
 import { ApiError } from '$lib/api';
+import { fmtTime } from '$lib/i18n';
+import { m } from '$lib/paraglide/messages.js';
 
 /** The longest single wait, whatever `Retry-After` says (the server sends at most 60). */
 export const MAX_WAIT_S = 60;
@@ -24,6 +26,19 @@ export const MAX_TOTAL_WAIT_S = 600;
 /** The server's "too many logins wait, come back in `retryAfter` s". */
 export function isBusy(error: unknown): error is ApiError {
   return error instanceof ApiError && error.busy;
+}
+
+/** When a password check refused for too many failures (`429 rate_limited`: a login, or the
+ *  current password on the account page) may be tried again: `Retry-After` from `now`, if sent. */
+export function retryAt(error: ApiError, now: number = Date.now()): Date | null {
+  return error.retryAfter !== null ? new Date(now + error.retryAfter * 1000) : null;
+}
+
+/** "Too many failed attempts", with the time to wait until when it is known. */
+export function rateLimitedText(until: Date | null): string {
+  return until
+    ? m.common_login_rate_limited_until({ time: fmtTime(until, { seconds: true }) })
+    : m.common_login_rate_limited();
 }
 
 /** Milliseconds to wait before the next try: `Retry-After` plus jitter, capped.
