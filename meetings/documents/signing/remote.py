@@ -36,7 +36,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
-from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.timestamps import TimeStamper, TimestampRequestError
 from pyhanko.sign.validation import async_add_validation_info  # type: ignore[attr-defined]
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -47,6 +47,7 @@ from meetings.documents.signing.api import (
     SignerUnavailable,
     SigningFailed,
     StampText,
+    TsaUnavailable,
 )
 from meetings.documents.signing.sign import (
     MD_ALGORITHM,
@@ -224,11 +225,14 @@ async def complete_remote(
             [asn1_x509.Certificate.load(c) for c in state.extra_certs]
         )
         ext = signers.ExternalSigner(cert, registry, signature_value=signature)
-        sig_cms = await ext.async_sign_prescribed_attributes(
-            state.digest_algorithm,
-            signed_attrs=cms.CMSAttributes.load(state.signed_attrs),
-            timestamper=timestamper if state.level.needs_timestamper else None,
-        )
+        try:
+            sig_cms = await ext.async_sign_prescribed_attributes(
+                state.digest_algorithm,
+                signed_attrs=cms.CMSAttributes.load(state.signed_attrs),
+                timestamper=timestamper if state.level.needs_timestamper else None,
+            )
+        except TimestampRequestError as exc:  # the server's side failed, not the signer's
+            raise TsaUnavailable(f"the time-stamp authority did not answer: {exc}") from exc
     prep = PreparedByteRangeDigest(
         state.document_digest, state.reserved_region_start, state.reserved_region_end
     )
@@ -247,6 +251,8 @@ async def complete_remote(
                 signed = await add_archive_timestamp(signed, timestamper, validation_context)
     except SigningFailed:
         raise
+    except TimestampRequestError as exc:
+        raise TsaUnavailable(f"the time-stamp authority did not answer: {exc}") from exc
     except Exception as exc:
         raise SigningFailed(f"cannot complete the signature: {exc}") from exc
     return bytes(signed)

@@ -39,6 +39,27 @@ def create_signature_payload(config: Pkcs11Config, session_info: dict[str, Any])
     }
 
 
+class Refused(Exception):
+    """The server answered with an error: its code and message, as it gave them."""
+
+
+RETRY_LATER = {"tsa_unavailable", "signing_failed", "busy", "signer_unavailable"}
+"""Codes that are the server's side failing: the same command can be run again later."""
+
+
+async def _check(resp: aiohttp.ClientResponse) -> None:
+    """Raise `Refused` with the server's own words for an error answer."""
+    if resp.status < 400:
+        return
+    try:
+        error = (await resp.json(content_type=None))["error"]
+        code, message = str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError, aiohttp.ContentTypeError):
+        raise Refused(f"the server answered {resp.status} {resp.reason}") from None
+    hint = " (the server's side failed: run the same command again later)" * (code in RETRY_LATER)
+    raise Refused(f"{message} [{resp.status} {code}]{hint}")
+
+
 async def _run(args: argparse.Namespace, config: Pkcs11Config) -> None:
     ticket = os.environ.get(TICKET_ENV, "").strip()
     headers = {"Authorization": f"Bearer {ticket or args.token}"}
@@ -46,11 +67,11 @@ async def _run(args: argparse.Namespace, config: Pkcs11Config) -> None:
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(headers=headers, timeout=timeout) as http:
         async with http.get(url) as resp:
-            resp.raise_for_status()
+            await _check(resp)
             info = await resp.json()
         payload = await asyncio.to_thread(create_signature_payload, config, info)
         async with http.post(f"{url}/signature", json=payload) as resp:
-            resp.raise_for_status()
+            await _check(resp)
 
 
 def main_sign_remote(argv: list[str]) -> int:

@@ -24,7 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from meetings.documents.signing.api import SignatureLevel, SigningFailed, StampText
+from meetings.documents.signing.api import (
+    SignatureLevel,
+    SigningFailed,
+    StampText,
+    TsaUnavailable,
+)
 from meetings.documents.signing.remote import RemoteSigningState, complete_remote, prepare_remote
 from meetings.documents.signing.sign import create_timestamper, create_validation_context
 from meetings.domain.errors import Conflict, InvalidInput, NotFound
@@ -332,6 +337,8 @@ async def complete_session(
 
     try:
         signed = await _in_thread(complete)
+    except TsaUnavailable:
+        raise  # 502: not the signer's mistake; the session stays open for the same signature
     except SigningFailed as exc:
         raise InvalidInput(exc.message, code="bad_signature") from None
     signed = await rt.sign_with_seal(signed, council_name)

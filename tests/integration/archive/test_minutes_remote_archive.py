@@ -56,13 +56,19 @@ async def test_minutes_remote_token_archive_verify_and_tampering(
         "GET", f"/api/signing-sessions/{session['session_id']}", token=flow.secretary
     )
     assert status == 404  # only the chair who started it sees the session
-    signer = await asyncio.to_thread(
+    sign_remote = (
         quorum, "sign-remote", "--url", server.base_url, "--token", flow.chair_token,
         "--session", session["session_id"], "--pkcs11-module", token.module_path,
         "--token-label", token.token_label, "--key-label", token.key_label,
-        "--pin", token.pin or "", env={"SOFTHSM2_CONF": os.environ["SOFTHSM2_CONF"]},
+        "--pin", token.pin or "",
     )  # fmt: skip
+    softhsm = {"SOFTHSM2_CONF": os.environ["SOFTHSM2_CONF"]}
+    signer = await asyncio.to_thread(*sign_remote, env=softhsm)
     assert signer.returncode == 0, signer.stdout + signer.stderr
+    # run again, the session is done: the server's own words, not an HTTP status line
+    again = await asyncio.to_thread(*sign_remote, env=softhsm)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "already completed [409 session_done]" in again.stderr, again.stderr
     signed = await flow.call("GET", f"/api/minutes/{minutes['id']}")
     assert signed["status"] == "signed"
     assert [(s["field"], s["ok"]) for s in signed["signatures"]] == [

@@ -6,6 +6,7 @@ expires, and the login-token path keeps working."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -16,9 +17,10 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy import text
 
+from meetings.services.archive.signing_keys import SigningRuntime, runtime
 from meetings.storage.tables_archive import SigningSession
 from tests.integration.archive.conftest import Flow
-from tests.integration.archive.test_sign_reauth_qr import generated
+from tests.integration.archive.test_sign_reauth_qr import closed_port_url, generated
 from tests.support.authz import app_routes
 from tests.support.pki import TEST_PASSPHRASE
 
@@ -168,3 +170,49 @@ async def test_ticket_is_refused_on_every_other_route(flow: Flow) -> None:
     # and the ticket still works on its own session afterwards (nothing above used it up)
     status, _, _ = await flow.server.http("GET", f"/api/signing-sessions/{sid}", token=ticket)
     assert status == 200
+
+
+async def test_tsa_down_at_completion_is_the_servers_failure_and_retryable(flow: Flow) -> None:
+    """A remote signature that is right but cannot be time-stamped (the TSA is down) is not the
+    signer's mistake: `502 tsa_unavailable`, nothing stored, the session still pending, and the
+    same signature completes it once the TSA answers again. A wrong signature stays `422
+    bad_signature`."""
+    services = flow.server.services
+    rid = await generated(flow, "Nghị quyết ký từ xa khi máy chủ dấu thời gian ngừng")
+    started = await start(flow, rid)
+    sid = started["session_id"]
+    http = flow.server.http
+    _, info, _ = await http("GET", f"/api/signing-sessions/{sid}", token=flow.chair_token)
+    signed_digest = signature(flow, info)
+
+    wrong = dict(signed_digest, signature_b64=base64.b64encode(b"\x01" * 256).decode())
+    status, body, _ = await http(
+        "POST", f"/api/signing-sessions/{sid}/signature", token=flow.chair_token, json=wrong
+    )
+    assert status == 422 and body["error"]["code"] == "bad_signature", body
+
+    good = runtime(services)
+    assert good.keys.tsa_url
+    services.subsystems["signing"] = SigningRuntime(
+        dataclasses.replace(good.keys, tsa_url=closed_port_url())
+    )
+    try:
+        status, body, _ = await http(
+            "POST", f"/api/signing-sessions/{sid}/signature", token=flow.chair_token,
+            json=signed_digest,
+        )  # fmt: skip
+    finally:
+        services.subsystems["signing"].close()
+        services.subsystems["signing"] = good
+    assert status == 502 and body["error"]["code"] == "tsa_unavailable", body
+    shown = await flow.call("GET", f"/api/resolutions/{rid}")
+    assert shown["status"] == "generated" and shown["signatures"] == []
+    status, again, _ = await http("GET", f"/api/signing-sessions/{sid}", token=flow.chair_token)
+    assert status == 200 and again["digest_b64"] == info["digest_b64"], again
+
+    status, done, _ = await http(
+        "POST", f"/api/signing-sessions/{sid}/signature", token=flow.chair_token,
+        json=signed_digest,
+    )  # fmt: skip
+    assert status == 200 and done["status"] == "signed", done
+    assert [s["field"] for s in done["signatures"]] == ["Chair", "Seal"]
