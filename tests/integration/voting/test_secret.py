@@ -234,6 +234,48 @@ async def test_a_cancelled_secret_poll_leaves_nothing_to_link(sitting: Sitting, 
     assert not [r for r in receipts if r in updates]
 
 
+async def test_a_write_in_another_database_delays_the_scrub_not_defeats_it(
+    sitting: Sitting,
+) -> None:
+    """PostgreSQL: a transaction of ANOTHER database on the same server that began before the
+    cancel keeps the deleted ballots through VACUUM FULL while it runs (the oldest transaction
+    running anywhere bounds what VACUUM removes). The scrub waits for it to end, as for one of
+    its own database, then nothing is left. On a shared database server, or with test
+    processes side by side, that is the usual case, not a corner."""
+    import asyncio
+
+    import asyncpg
+
+    from tests.conftest import PG_ADMIN
+
+    server = sitting.server
+    if server.backend != "postgres":
+        pytest.skip("SQLite has one database per file")
+    poll_id = await sitting.open(kind="motion", title="Secret motion", secret=True)
+    receipts = [
+        (await cast(client, poll_id, "yes"))["receipt"] for client in sitting.delegates[:3]
+    ]
+    elsewhere = await asyncpg.connect(PG_ADMIN)  # the server's admin database, not Quorum's
+    try:
+        writer = elsewhere.transaction()
+        await writer.start()
+        await elsewhere.fetchval("SELECT pg_current_xact_id()")  # an id older than the cancel's
+
+        async def end_later() -> None:
+            await asyncio.sleep(1.0)
+            await writer.commit()
+
+        ending = asyncio.create_task(end_later())
+        started = asyncio.get_running_loop().time()
+        await sitting.chair.command("poll.cancel", {"poll_id": poll_id, "reason": "wrong text"})
+        waited = asyncio.get_running_loop().time() - started
+        await ending
+    finally:
+        await elsewhere.close()
+    await _nothing_left(sitting, poll_id, receipts)
+    assert waited >= 0.9, f"the scrub did not wait for the older transaction ({waited:.2f} s)"
+
+
 async def test_during_the_poll_a_reader_learns_no_more_than_each_batch(sitting: Sitting) -> None:
     """Six ballots stored in one group commit, three polls in a row: their keys are random
     (no function of the voter, new in every poll), their stored order is not the order of
