@@ -4,14 +4,17 @@ the chair's inbox, and a failed signing that leaves nothing half-signed (docs/fe
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import socket
+from collections.abc import Iterator
 
 import pypdfium2 as pdfium
 import zxingcpp
 
 from meetings.documents.signing.validate import verify_pdf_bytes
-from meetings.services.archive.signing_keys import SigningRuntime, runtime
+from meetings.services.archive.signing_keys import SigningKeys, SigningRuntime, runtime
+from meetings.services.context import Services
 from tests.integration.archive.conftest import CHAIR_PASSWORD, Flow
 
 
@@ -31,6 +34,18 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/tsa"
+
+
+@contextlib.contextmanager
+def signing_with(services: Services, keys: SigningKeys) -> Iterator[None]:
+    """The server signs with `keys` (a broken TSA, say) inside the block, as before after it."""
+    good = runtime(services)
+    services.subsystems["signing"] = trial = SigningRuntime(keys)
+    try:
+        yield
+    finally:
+        trial.close()
+        services.subsystems["signing"] = good
 
 
 async def generated(flow: Flow, title: str) -> int:
@@ -131,8 +146,7 @@ async def test_wrong_passwords_are_throttled_like_logins(flow: Flow) -> None:
 async def test_tsa_down_leaves_the_resolution_unsigned_and_retryable(flow: Flow) -> None:
     services = flow.server.services
     rid = await generated(flow, "Nghị quyết thử máy chủ dấu thời gian")
-    good = runtime(services)
-    keys = good.keys
+    keys = runtime(services).keys
     assert keys.chair is not None and keys.seal is not None
     down = closed_port_url()
     # the chair's signature is made, the seal's time-stamp fails: nothing may be kept
@@ -141,15 +155,11 @@ async def test_tsa_down_leaves_the_resolution_unsigned_and_retryable(flow: Flow)
         dataclasses.replace(keys, chair=dataclasses.replace(keys.chair, tsa_url=down)),
         broken_seal,
     ):
-        services.subsystems["signing"] = SigningRuntime(broken)
-        try:
+        with signing_with(services, broken):
             status, body, _ = await flow.server.http(
                 "POST", f"/api/resolutions/{rid}/sign", token=flow.chair_token,
                 json=CHAIR_PASSWORD,
             )  # fmt: skip
-        finally:
-            services.subsystems["signing"].close()
-            services.subsystems["signing"] = good
         assert status == 502 and body["error"]["code"] == "tsa_unavailable", body
         shown = await flow.call("GET", f"/api/resolutions/{rid}")
         assert shown["status"] == "generated" and shown["signed_sha256"] is None

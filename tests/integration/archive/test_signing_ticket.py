@@ -17,10 +17,14 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy import text
 
-from meetings.services.archive.signing_keys import SigningRuntime, runtime
+from meetings.services.archive.signing_keys import runtime
 from meetings.storage.tables_archive import SigningSession
 from tests.integration.archive.conftest import Flow
-from tests.integration.archive.test_sign_reauth_qr import closed_port_url, generated
+from tests.integration.archive.test_sign_reauth_qr import (
+    closed_port_url,
+    generated,
+    signing_with,
+)
 from tests.support.authz import app_routes
 from tests.support.pki import TEST_PASSPHRASE
 
@@ -191,19 +195,13 @@ async def test_tsa_down_at_completion_is_the_servers_failure_and_retryable(flow:
     )
     assert status == 422 and body["error"]["code"] == "bad_signature", body
 
-    good = runtime(services)
-    assert good.keys.tsa_url
-    services.subsystems["signing"] = SigningRuntime(
-        dataclasses.replace(good.keys, tsa_url=closed_port_url())
-    )
-    try:
+    keys = runtime(services).keys
+    assert keys.tsa_url
+    with signing_with(services, dataclasses.replace(keys, tsa_url=closed_port_url())):
         status, body, _ = await http(
             "POST", f"/api/signing-sessions/{sid}/signature", token=flow.chair_token,
             json=signed_digest,
         )  # fmt: skip
-    finally:
-        services.subsystems["signing"].close()
-        services.subsystems["signing"] = good
     assert status == 502 and body["error"]["code"] == "tsa_unavailable", body
     shown = await flow.call("GET", f"/api/resolutions/{rid}")
     assert shown["status"] == "generated" and shown["signatures"] == []
