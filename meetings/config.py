@@ -77,6 +77,14 @@ class Settings(BaseSettings):
         "are chosen by Quorum).",
     )
     redis_url: str = Field(default="", description="Redis URL for several workers (scale-out).")
+    redis_channel: str = Field(
+        default="quorum",
+        min_length=1,
+        max_length=200,
+        description="Redis channel the workers of one deployment share. Two deployments on "
+        "one Redis server (a rehearsal beside the real one) each need their own: on the same "
+        "channel each would deliver the other's events to its own sittings' rooms.",
+    )
     db_pool_size: int = Field(
         default=5,
         ge=1,

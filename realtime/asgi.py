@@ -40,7 +40,9 @@ FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 
 def create_sio(settings: Settings) -> socketio.AsyncServer:
     manager = (
-        DirectEmitRedisManager(settings.redis_url) if settings.redis_url else DirectEmitManager()
+        DirectEmitRedisManager(settings.redis_url, channel=settings.redis_channel)
+        if settings.redis_url
+        else DirectEmitManager()
     )
     return QuorumServer(
         async_mode="asgi",

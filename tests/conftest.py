@@ -40,6 +40,9 @@ from tests.support import services as temporary
 REQUIRE_SERVICES = os.environ.get("QUORUM_REQUIRE_SERVICES") == "1"
 PG_ADMIN = os.environ.get("QUORUM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("QUORUM_TEST_REDIS", "redis://127.0.0.1:6379/0")
+# each test process on a Redis channel of its own (its servers and those it starts inherit it):
+# test processes run side by side (`pytest -n`) must not hear each other's sittings
+os.environ["QUORUM_REDIS_CHANNEL"] = f"quorum-test-{uuid.uuid4().hex[:12]}"
 PASSWORD = "rehearsal-pass"
 DELEGATES = 6
 

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 import socketio
 
+from meetings.config import Settings
 from meetings.domain.signals import BallotsCounted
+from realtime.asgi import create_sio
 from realtime.manager import DirectEmitRedisManager
 from realtime.tally import TallyBroadcaster
 from tests.conftest import need, redis_available, redis_url
@@ -21,9 +23,11 @@ from tests.conftest import need, redis_available, redis_url
 class Worker:
     """A Socket.IO server on a Redis manager, listening, with what reached it from Redis."""
 
-    def __init__(self, channel: str) -> None:
-        self.manager = DirectEmitRedisManager(redis_url(), channel=channel)
-        self.sio = socketio.AsyncServer(async_mode="asgi", client_manager=self.manager)
+    def __init__(self, channel: str, sio: socketio.AsyncServer | None = None) -> None:
+        self.sio = sio or socketio.AsyncServer(
+            async_mode="asgi", client_manager=DirectEmitRedisManager(redis_url(), channel=channel)
+        )
+        self.manager: DirectEmitRedisManager = self.sio.manager
         self.published: list[dict[str, Any]] = []
         publish = self.manager._publish
 
@@ -112,3 +116,33 @@ async def test_a_ballot_batch_marks_its_polls_on_every_worker_in_one_message(
     assert len(a.published) == 1, a.published
     await until(lambda: marked["b"], "worker B's broadcaster never heard of the batch")
     assert marked == {"a": [{11, 12, 13}], "b": [{11, 12, 13}]}
+
+
+async def test_deployments_on_one_redis_hear_only_their_own_channel() -> None:
+    """`QUORUM_REDIS_CHANNEL`: two deployments sharing a Redis server, each with its channel,
+    do not hear each other; the workers of one (the same channel) do."""
+    ok, why = await redis_available()
+    need("Redis", ok, why)
+    mine, theirs = (f"quorum-test-{uuid.uuid4().hex[:10]}" for _ in range(2))
+
+    def worker(channel: str) -> Worker:
+        settings = Settings(redis_url=redis_url(), redis_channel=channel)
+        return Worker(channel, create_sio(settings))
+
+    ours, ours_too, other = worker(mine), worker(mine), worker(theirs)
+    got: dict[str, list[Any]] = {"ours_too": [], "other": []}
+    ours_too.manager.on_signal("s", got["ours_too"].append)
+    other.manager.on_signal("s", got["other"].append)
+    for w in (ours, ours_too, other):
+        await w.start()
+    await asyncio.sleep(0.3)  # all subscribed before anything is published
+    try:
+        await ours.manager.signal("s", [1])
+        await until(lambda: got["ours_too"] == [[1]], f"our other worker heard {got}")
+        await other.manager.signal("s", [2])
+        await until(lambda: got["other"] == [[2]], f"the other deployment heard {got}")
+        await asyncio.sleep(0.2)  # time for a stray message to arrive
+        assert got == {"ours_too": [[1]], "other": [[2]]}
+    finally:
+        for w in (ours, ours_too, other):
+            await w.stop()
