@@ -46,12 +46,15 @@ lint: install
 	$(UV) run lint-imports
 	$(UV) run mypy meetings realtime
 
+# test processes side by side (pytest-xdist), each taking whole files; docs/TESTING.md, "Time"
+TEST_PROCESSES ?= 2
+
 test: install bytecode system-deps frontend
 	$(UV) run ruff check meetings realtime tests
 	$(UV) run lint-imports
 	$(UV) run mypy meetings realtime
 	cd frontend && npm run check && npm test
-	$(UV) run pytest -q -p no:cacheprovider
+	$(UV) run pytest -q -p no:cacheprovider -n $(TEST_PROCESSES) --dist loadfile
 
 test-fast: install
 	$(UV) run pytest -q -p no:cacheprovider tests/unit
