@@ -177,3 +177,18 @@ async def test_withdrawn_documents_are_gone(world: World) -> None:
     assert status == 404
     status, _, _ = await world.http("secretary", "DELETE", f"/api/documents/{document_id}")
     assert status == 404
+
+
+async def test_a_null_in_a_patch_unlinks_the_document_from_its_item(world: World) -> None:
+    """`{"agenda_item_id": null}` takes the document off its agenda item (a key left out
+    leaves the link as it is); `{"title": null}` is refused, a title cannot be cleared."""
+    item = await world.new_item()
+    doc = await _upload(world, f"?title=Annex&agenda_item_id={item}", text_pdf("Annex"))
+    assert doc["agenda_item_id"] == item
+    path = f"/api/documents/{doc['id']}"
+    status, body, _ = await world.http("secretary", "PATCH", path, json={"title": "Annex 2"})
+    assert status == 200 and body["agenda_item_id"] == item, body
+    status, body, _ = await world.http("secretary", "PATCH", path, json={"agenda_item_id": None})
+    assert status == 200 and body["agenda_item_id"] is None and body["title"] == "Annex 2", body
+    status, body, _ = await world.http("secretary", "PATCH", path, json={"title": None})
+    assert status == 422, body
