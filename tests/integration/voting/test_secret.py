@@ -234,6 +234,7 @@ async def test_a_cancelled_secret_poll_leaves_nothing_to_link(sitting: Sitting, 
     assert not [r for r in receipts if r in updates]
 
 
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite: a database per file
 async def test_a_write_in_another_database_delays_the_scrub_not_defeats_it(
     sitting: Sitting,
 ) -> None:
@@ -248,9 +249,6 @@ async def test_a_write_in_another_database_delays_the_scrub_not_defeats_it(
 
     from tests.conftest import PG_ADMIN
 
-    server = sitting.server
-    if server.backend != "postgres":
-        pytest.skip("SQLite has one database per file")
     poll_id = await sitting.open(kind="motion", title="Secret motion", secret=True)
     receipts = [
         (await cast(client, poll_id, "yes"))["receipt"] for client in sitting.delegates[:3]
