@@ -47,7 +47,7 @@ RETRY_LATER = {"tsa_unavailable", "signing_failed", "busy", "signer_unavailable"
 """Codes that are the server's side failing: the same command can be run again later."""
 
 
-async def _check(resp: aiohttp.ClientResponse) -> None:
+async def check_answer(resp: aiohttp.ClientResponse) -> None:
     """Raise `Refused` with the server's own words for an error answer."""
     if resp.status < 400:
         return
@@ -56,7 +56,9 @@ async def _check(resp: aiohttp.ClientResponse) -> None:
         code, message = str(error["code"]), str(error["message"])
     except (ValueError, KeyError, TypeError, aiohttp.ContentTypeError):
         raise Refused(f"the server answered {resp.status} {resp.reason}") from None
-    hint = " (the server's side failed: run the same command again later)" * (code in RETRY_LATER)
+    hint = " (the server's side failed: run the same command again later)"
+    if code not in RETRY_LATER:
+        hint = ""
     raise Refused(f"{message} [{resp.status} {code}]{hint}")
 
 
@@ -67,11 +69,11 @@ async def _run(args: argparse.Namespace, config: Pkcs11Config) -> None:
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(headers=headers, timeout=timeout) as http:
         async with http.get(url) as resp:
-            await _check(resp)
+            await check_answer(resp)
             info = await resp.json()
         payload = await asyncio.to_thread(create_signature_payload, config, info)
         async with http.post(f"{url}/signature", json=payload) as resp:
-            await _check(resp)
+            await check_answer(resp)
 
 
 def main_sign_remote(argv: list[str]) -> int:

@@ -12,13 +12,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy import text
 
+from meetings.documents.signing.remote_cli import Refused, check_answer
 from meetings.services.archive.signing_keys import runtime
 from meetings.storage.tables_archive import SigningSession
+from tests.conftest import http_session
 from tests.integration.archive.conftest import Flow
 from tests.integration.archive.test_sign_reauth_qr import (
     closed_port_url,
@@ -202,7 +205,21 @@ async def test_tsa_down_at_completion_is_the_servers_failure_and_retryable(flow:
             "POST", f"/api/signing-sessions/{sid}/signature", token=flow.chair_token,
             json=signed_digest,
         )  # fmt: skip
+        # what `quorum sign-remote` makes of that answer: the server's words and a way on
+        async with (
+            http_session() as client,
+            client.post(
+                f"{flow.server.base_url}/api/signing-sessions/{sid}/signature",
+                json=signed_digest, headers={"Authorization": f"Bearer {flow.chair_token}"},
+            ) as resp,
+        ):  # fmt: skip
+            with pytest.raises(Refused) as refused:
+                await check_answer(resp)
     assert status == 502 and body["error"]["code"] == "tsa_unavailable", body
+    assert str(refused.value).startswith("the time-stamp authority did not answer"), refused
+    assert str(refused.value).endswith(
+        "[502 tsa_unavailable] (the server's side failed: run the same command again later)"
+    ), refused
     shown = await flow.call("GET", f"/api/resolutions/{rid}")
     assert shown["status"] == "generated" and shown["signatures"] == []
     status, again, _ = await http("GET", f"/api/signing-sessions/{sid}", token=flow.chair_token)
