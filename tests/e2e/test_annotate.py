@@ -161,6 +161,14 @@ async def test_pen_highlight_note_on_two_tablets_then_a_new_version(
     await two.route(re.compile(r"/api/document-versions/\d+/annotations$"),
                     lambda route: held.append(asyncio.ensure_future(answer(route))))
     await two.goto(path)
+    # the second tablet connected (its user's room, where the stroke comes as a user event) and
+    # its list asked for, before the stroke: drawn earlier, the stroke could only reach it in
+    # the list held above (seen once, with a second test process loading the machine)
+    await expect(two.locator('[data-connection="online"]')).to_have_count(1, timeout=30_000)
+    for _ in range(300):
+        if held:
+            break
+        await asyncio.sleep(0.05)
     g = await geometry(one, doc)
 
     # a pen stroke in the left margin, pressure rising
