@@ -32,6 +32,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench_webapp", []),
     ("bench_annotate_webapp", ["--strokes", "100"]),
     ("bench_reader", []),
+    ("bench_search", []),
 ]
 
 

@@ -52,6 +52,23 @@ async def test_the_login_burst_benchmark_runs() -> None:
     assert "| ballot errors | 0 |" in text, text[-3000:]
 
 
+async def test_the_search_benchmark_runs_and_both_statements_find_the_same_pages() -> None:
+    need("PostgreSQL", *await pg_available())
+    text = await bench(
+        "bench_search", "--versions", "40", "--pages", "4", "--words", "40", "--runs", "1",
+    )  # fmt: skip
+    found: dict[str, dict[str, str]] = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 5 and cells[0] not in ("stack", "---"):
+            found.setdefault(cells[1], {})[cells[0]] = cells[2]
+    assert set(found) == {"two common words", "a word and a prefix", "a word of one version only"}
+    for query, by_stack in found.items():
+        assert set(by_stack) == {"SQLite (FTS5)", "PostgreSQL, before 0014", "PostgreSQL"}, text
+        assert len(set(by_stack.values())) == 1, (query, by_stack)  # the same pages everywhere
+    assert found["a word of one version only"]["PostgreSQL"] == "4"
+
+
 def _cgroups() -> list[Path]:
     return sorted(CGROUP_V2.glob("quorum-bench-*")) + sorted(CGROUP_V1.glob("quorum-bench-*"))
 

@@ -65,12 +65,16 @@ async def quorum(url: str, data_dir: Path, *args: str) -> tuple[int, str]:
 
 
 # objects the migrations create on purpose outside the models: the search index of
-# 0003_annotations (an FTS5 virtual table and its shadow tables on SQLite, a GIN index on
-# PostgreSQL). Only their presence in the database is forgiven, nothing else about them.
+# 0003_annotations (an FTS5 virtual table and its shadow tables on SQLite) and of 0014 on
+# PostgreSQL (the generated column `document_pages.search_vector` and its GIN index). Only
+# their presence in the database is forgiven, nothing else about them.
 UNMODELLED = ("document_pages_fts", "ix_document_pages_fts")
+UNMODELLED_COLUMNS = {("document_pages", "search_vector")}
 
 
 def _unmodelled(diff: Any) -> bool:
+    if isinstance(diff, tuple) and len(diff) == 4 and diff[0] == "remove_column":
+        return (diff[2], getattr(diff[3], "name", "")) in UNMODELLED_COLUMNS
     if not (isinstance(diff, tuple) and diff and diff[0] in ("remove_table", "remove_index")):
         return False
     return str(getattr(diff[1], "name", "")).startswith(UNMODELLED)
