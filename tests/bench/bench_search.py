@@ -129,15 +129,8 @@ async def bench_postgres(args: argparse.Namespace, rows: list[Any], ids: list[in
             await raw.execute("ANALYZE document_pages")
             before = await _searches(engine, "PostgreSQL, before 0014", FORMER_POSTGRES, args, ids)
             started = time.perf_counter()
-            # migration 0014's statements (its `upgrade` needs alembic's context)
-            await raw.execute(
-                "ALTER TABLE document_pages ADD COLUMN search_vector tsvector "
-                "GENERATED ALWAYS AS (to_tsvector('simple', folded)) STORED"
-            )
-            await raw.execute("DROP INDEX IF EXISTS ix_document_pages_fts")
-            await raw.execute(
-                "CREATE INDEX ix_document_pages_fts ON document_pages USING gin (search_vector)"
-            )
+            for statement in _migration("0014_page_search_vector").PG_UPGRADE:
+                await raw.execute(statement)
             took = time.perf_counter() - started
             print(f"  PostgreSQL: migration 0014 took {took:.1f} s for {len(rows):,} pages")
             await raw.execute("ANALYZE document_pages")

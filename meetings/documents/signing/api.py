@@ -44,6 +44,11 @@ class TsaUnavailable(SigningFailed):
     code = "tsa_unavailable"
     status = 502
 
+    @classmethod
+    def because(cls, exc: Exception) -> TsaUnavailable:
+        """The refusal for pyHanko's `TimestampRequestError` `exc`, in one wording."""
+        return cls(f"the time-stamp authority did not answer: {exc}")
+
 
 class SignerUnavailable(DomainError):
     """The configured key could not be loaded (wrong passphrase or PIN, missing file or token)."""

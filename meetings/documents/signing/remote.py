@@ -232,7 +232,7 @@ async def complete_remote(
                 timestamper=timestamper if state.level.needs_timestamper else None,
             )
         except TimestampRequestError as exc:  # the server's side failed, not the signer's
-            raise TsaUnavailable(f"the time-stamp authority did not answer: {exc}") from exc
+            raise TsaUnavailable.because(exc) from exc
     prep = PreparedByteRangeDigest(
         state.document_digest, state.reserved_region_start, state.reserved_region_end
     )
@@ -252,7 +252,7 @@ async def complete_remote(
     except SigningFailed:
         raise
     except TimestampRequestError as exc:
-        raise TsaUnavailable(f"the time-stamp authority did not answer: {exc}") from exc
+        raise TsaUnavailable.because(exc) from exc
     except Exception as exc:
         raise SigningFailed(f"cannot complete the signature: {exc}") from exc
     return bytes(signed)

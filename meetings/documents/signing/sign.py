@@ -248,7 +248,7 @@ async def sign_pdf_bytes(
                 open_pdf_writer(pdf), bytes_reserved=None, appearance_text_params=params
             )
     except TimestampRequestError as exc:
-        raise TsaUnavailable(f"the time-stamp authority did not answer: {exc}") from exc
+        raise TsaUnavailable.because(exc) from exc
     except (SigningError, PdfReadError, OSError, ValueError) as exc:
         raise SigningFailed(f"signing failed: {exc}") from exc
     return bytes(out.getvalue())
@@ -287,7 +287,7 @@ async def add_archive_timestamp(
                 validation_context=validation_context,
             )
     except TimestampRequestError as exc:
-        raise TsaUnavailable(f"the time-stamp authority did not answer: {exc}") from exc
+        raise TsaUnavailable.because(exc) from exc
     except (SigningError, PdfReadError, OSError, ValueError) as exc:
         raise SigningFailed(f"archive time-stamp failed: {exc}") from exc
     return bytes(out.getvalue())
